@@ -1,0 +1,66 @@
+"""District Portal (Cổng dịch vụ công): the application factory."""
+
+from __future__ import annotations
+
+from flask import Flask, request
+
+from district_portal import db
+from district_portal.config import ROOT, Config, load_config
+from district_portal.extensions import babel, compress, csrf, limiter, login_manager
+
+
+def create_app(config: Config | str | None = None) -> Flask:
+    """Build the app: config, extensions, blueprints, error pages, CLI and security headers."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+    )
+    if config is None or isinstance(config, str):
+        config = load_config(config)
+    app.config.from_object(config)
+    app.config["PORTAL_ENV"] = config.ENV_NAME
+
+    db.init_app(app)
+    csrf.init_app(app)
+    compress.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale,
+                   timezone_selector=lambda: "Asia/Ho_Chi_Minh")
+    login_manager.init_app(app)
+
+    from district_portal import assets, auth, errors, templating
+    from district_portal.cli import portal_cli
+    from district_portal.views import public, system
+
+    assets.init_app(app)
+    auth.init_app(app)
+    templating.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(system.bp)
+    app.register_blueprint(public.bp)
+    app.cli.add_command(portal_cli)
+    app.after_request(_security_headers)
+    return app
+
+
+def _select_locale() -> str:
+    lang = request.cookies.get("lang")
+    return lang if lang in ("vi", "en") else "vi"
+
+
+def _security_headers(response):
+    headers = response.headers
+    headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    )
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if response.mimetype == "text/html":
+        headers.setdefault("Cache-Control", "no-cache")
+    return response

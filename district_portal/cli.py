@@ -1,0 +1,174 @@
+"""`flask --app app portal …`: database, catalogue, demo data, users, backups."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from district_portal.db import get_db
+
+portal_cli = AppGroup("portal", help="District Portal administration.")
+
+
+def _tx():
+    return get_db().transaction(write=True)
+
+
+@portal_cli.command("db-upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Apply the database migrations (the app never migrates itself at start)."""
+    from district_portal.migrate import upgrade
+
+    url = current_app.config["DATABASE_URL"]
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    upgrade(url, revision)
+    click.echo(f"Database is at revision {revision}.")
+
+
+def _read_catalog(path: str):
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        click.echo(f"error: cannot read {path}: {exc}", err=True)
+        sys.exit(1)
+
+
+def _import(doc, reason: str):
+    from district_portal.services.catalog import CatalogError, import_catalog
+
+    try:
+        with _tx() as session:
+            return import_catalog(session, doc, reason=reason)
+    except CatalogError as exc:
+        click.echo(f"error: the catalogue file is invalid; nothing was imported "
+                   f"({len(exc.errors)} error(s)):", err=True)
+        for line in exc.errors:
+            click.echo(f"  {line}", err=True)
+        sys.exit(1)
+
+
+def _print_report(report) -> None:
+    click.echo(
+        f"offices: {report.offices_created} created, {report.offices_updated} updated; "
+        f"procedures: {report.procedures_created} created, "
+        f"{report.procedures_new_version} new version(s), "
+        f"{report.procedures_unchanged} unchanged; "
+        f"online-level changes logged: {report.level_changes}"
+    )
+
+
+@portal_cli.command("catalog-import")
+@click.argument("file", type=click.Path(dir_okay=False))
+def catalog_import(file: str) -> None:
+    """Validate and import a catalogue file (all or nothing; idempotent by code)."""
+    _print_report(_import(_read_catalog(file), reason=f"import of {Path(file).name}"))
+
+
+@portal_cli.command("catalog-export")
+@click.argument("file", type=click.Path(dir_okay=False))
+def catalog_export(file: str) -> None:
+    """Write the whole catalogue to FILE in the catalogue format."""
+    from district_portal.services.catalog import export_catalog
+
+    with get_db().transaction(write=False) as session:
+        doc = export_catalog(session)
+    Path(file).write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", "utf-8")
+    click.echo(f"wrote {len(doc['offices'])} offices and {len(doc['procedures'])} procedures "
+               f"to {file}")
+
+
+@portal_cli.command("units-import")
+@click.option("--province", "province_code", required=True, type=int,
+              help="Official province code, e.g. 25 for Phú Thọ.")
+def units_import(province_code: int) -> None:
+    """Create the province and its communes as offices, from vietnam-provinces."""
+    from district_portal.services.units import UnknownProvince, import_units
+
+    try:
+        with _tx() as session:
+            created, kept = import_units(session, province_code)
+    except UnknownProvince as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    click.echo(f"{created} office(s) created with provisional TMP.* agency codes, "
+               f"{kept} already present. Set each real agency code before it receives "
+               f"dossiers.")
+
+
+@portal_cli.command("create-user")
+@click.option("--email", default=None)
+@click.option("--phone", default=None)
+@click.option("--password", required=True)
+@click.option("--role", "roles", multiple=True, required=True,
+              help="citizen, clerk, officer, leader or admin; repeat for several.")
+@click.option("--office", "office_code", default=None, help="Agency code of a staff office.")
+@click.option("--name", default=None)
+def create_user(email, phone, password, roles, office_code, name) -> None:
+    """Create an account (staff need --office)."""
+    from district_portal.services.users import UserError
+    from district_portal.services.users import create_user as make_user
+
+    try:
+        with _tx() as session:
+            user = make_user(session, email=email, phone=phone, password=password,
+                             roles=roles, office_code=office_code, full_name=name,
+                             phone_verified=True)
+            label = user.email or user.phone
+    except UserError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    click.echo(f"created {label} with role(s) {', '.join(roles)}")
+
+
+@portal_cli.command("demo")
+def demo() -> None:
+    """Load the demonstration catalogue and accounts (safe to run again)."""
+    from district_portal.services.catalog import demo_catalog_path
+    from district_portal.services.users import ensure_demo_users
+
+    doc = json.loads(demo_catalog_path().read_text("utf-8"))
+    _print_report(_import(doc, reason="demo catalogue"))
+    with _tx() as session:
+        accounts = ensure_demo_users(session)
+    click.echo(f"Demo accounts (password for all: {accounts[0][2]}):")
+    for login, role, _password in accounts:
+        click.echo(f"  {role:<24} {login}")
+    click.echo(f"Open {current_app.config['BASE_URL']}/ and log in at /account/login")
+
+
+@portal_cli.command("backup")
+@click.argument("dest", type=click.Path(file_okay=False))
+def backup(dest: str) -> None:
+    """Copy the database (SQLite online backup, or pg_dump) and the uploads to DEST."""
+    import sqlite3
+    import subprocess
+    from datetime import datetime
+
+    out = Path(dest) / datetime.now().strftime("portal-%Y%m%d-%H%M%S")
+    out.mkdir(parents=True, exist_ok=False)
+    url = current_app.config["DATABASE_URL"]
+    engine = get_db().engine
+    if engine.dialect.name == "sqlite":
+        source = sqlite3.connect(engine.url.database)
+        target = sqlite3.connect(out / "portal.sqlite3")
+        with target:
+            source.backup(target)
+        source.close()
+        target.close()
+    else:
+        pg_url = url.replace("postgresql+psycopg://", "postgresql://")
+        subprocess.run(["pg_dump", "--format=custom", f"--file={out / 'portal.dump'}", pg_url],
+                       check=True)
+    uploads = Path(current_app.config["UPLOAD_DIR"])
+    if uploads.exists():
+        shutil.copytree(uploads, out / "uploads")
+    click.echo(f"backup written to {out}")

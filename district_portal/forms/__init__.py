@@ -1,0 +1,33 @@
+"""WTForms: one module per blueprint, on a base that trims and normalises text to NFC."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import Form
+
+from district_portal.text import clean
+
+
+def _clean_filter(value):
+    return clean(value) if isinstance(value, str) else value
+
+
+class _CleanMeta:
+    def bind_field(self, form, unbound_field, options):
+        filters = unbound_field.kwargs.get("filters", ())
+        unbound_field.kwargs["filters"] = (_clean_filter, *filters)
+        return unbound_field.bind(form=form, **options)
+
+
+class StripForm(Form):
+    """A form (no CSRF: GET filters) whose text is trimmed and NFC-normalised."""
+
+    class Meta(_CleanMeta):
+        pass
+
+
+class PortalForm(FlaskForm):
+    """A CSRF-protected form whose text is trimmed and NFC-normalised."""
+
+    class Meta(_CleanMeta):
+        pass

@@ -1,0 +1,40 @@
+"""SQLAlchemy models, one module per aggregate. No Flask imports here."""
+
+from district_portal.db import Base
+from district_portal.models.calendar import CalendarDay
+from district_portal.models.catalog import (
+    OnlineLevel,
+    Procedure,
+    ProcedureLevelChange,
+    ProcedureVersion,
+)
+from district_portal.models.dossier import (
+    Attachment,
+    Dossier,
+    DossierCounter,
+    DossierEvent,
+    DossierStatus,
+)
+from district_portal.models.notification import Notification
+from district_portal.models.office import Office, OfficeKind
+from district_portal.models.user import Role, User, UserToken
+
+__all__ = [
+    "Attachment",
+    "Base",
+    "CalendarDay",
+    "Dossier",
+    "DossierCounter",
+    "DossierEvent",
+    "DossierStatus",
+    "Notification",
+    "Office",
+    "OfficeKind",
+    "OnlineLevel",
+    "Procedure",
+    "ProcedureLevelChange",
+    "ProcedureVersion",
+    "Role",
+    "User",
+    "UserToken",
+]

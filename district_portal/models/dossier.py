@@ -1,0 +1,164 @@
+"""Dossiers (hồ sơ), their append-only events, attachments and code counters."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from district_portal.db import Base
+from district_portal.models.catalog import Procedure, ProcedureVersion
+from district_portal.models.office import Office
+from district_portal.models.types import JSONType, PublicId, UTCDateTime, new_public_id, utcnow
+from district_portal.models.user import User
+
+
+class DossierStatus(enum.StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    ACCEPTED = "accepted"
+    NOT_ACCEPTED = "not_accepted"
+    IN_PROGRESS = "in_progress"
+    SUPPLEMENT_REQUESTED = "supplement_requested"
+    PAYMENT_REQUESTED = "payment_requested"
+    WITHDRAWN = "withdrawn"
+    STOPPED = "stopped"
+    DONE = "done"
+    RETURNED = "returned"
+
+
+def _enum(cls, name):
+    return Enum(cls, name=name, native_enum=False, length=30,
+                values_callable=lambda e: [m.value for m in e])
+
+
+class Dossier(Base):
+    __tablename__ = "dossier"
+    __table_args__ = (
+        Index("ix_dossier_office_status_due", "receiving_office_id", "status", "due_at"),
+        Index("ix_dossier_handling_status_due", "handling_office_id", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(PublicId, unique=True, default=new_public_id)
+    code: Mapped[str | None] = mapped_column(String(64), unique=True)
+    ref: Mapped[str | None] = mapped_column(String(8), unique=True)
+    procedure_id: Mapped[int] = mapped_column(ForeignKey("procedure.id"), index=True)
+    procedure_version_id: Mapped[int] = mapped_column(ForeignKey("procedure_version.id"))
+    receiving_office_id: Mapped[int | None] = mapped_column(ForeignKey("office.id"))
+    handling_office_id: Mapped[int | None] = mapped_column(ForeignKey("office.id"))
+    applicant_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id"), index=True
+    )
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # Applicant section: type, full name, id number / tax code, representative, phone (E.164),
+    # email, address, commune code.
+    applicant: Mapped[dict] = mapped_column(JSONType, default=dict)
+    applicant_name_search: Mapped[str] = mapped_column(String(300), default="")
+    applicant_phone: Mapped[str | None] = mapped_column(String(20), index=True)
+    answers: Mapped[dict] = mapped_column(JSONType, default=dict)
+    status: Mapped[DossierStatus] = mapped_column(
+        _enum(DossierStatus, "dossier_status"), default=DossierStatus.DRAFT, index=True
+    )
+    # The status to go back to after a supplement or a payment.
+    resume_status: Mapped[str | None] = mapped_column(String(30))
+    channel: Mapped[str] = mapped_column(String(10), default="online")  # online / counter
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    intake_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    remaining_seconds: Mapped[int | None] = mapped_column(BigInteger)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivery: Mapped[dict] = mapped_column(JSONType, default=dict)  # way, address, waybill
+    fee: Mapped[int] = mapped_column(BigInteger, default=0)  # VND
+    payment_state: Mapped[str] = mapped_column(String(12), default="none")
+    result: Mapped[dict] = mapped_column(JSONType, default=dict)  # token, sha256, attachment
+    verification_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    rating: Mapped[int | None] = mapped_column(Integer)
+    rating_comment: Mapped[str | None] = mapped_column(Text)
+    submission_nonce: Mapped[str | None] = mapped_column(String(64), unique=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    procedure: Mapped[Procedure] = relationship()
+    procedure_version: Mapped[ProcedureVersion] = relationship()
+    receiving_office: Mapped[Office | None] = relationship(foreign_keys=[receiving_office_id])
+    handling_office: Mapped[Office | None] = relationship(foreign_keys=[handling_office_id])
+    applicant_user: Mapped[User | None] = relationship(foreign_keys=[applicant_user_id])
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    events: Mapped[list[DossierEvent]] = relationship(
+        back_populates="dossier", order_by="DossierEvent.id"
+    )
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="dossier", order_by="Attachment.id"
+    )
+
+
+class DossierEvent(Base):
+    """Append-only history: the control slip and the history page are read from it."""
+
+    __tablename__ = "dossier_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    action: Mapped[str] = mapped_column(String(30))
+    from_status: Mapped[str | None] = mapped_column(String(30))
+    to_status: Mapped[str] = mapped_column(String(30))
+    from_office_id: Mapped[int | None] = mapped_column(ForeignKey("office.id"))
+    to_office_id: Mapped[int | None] = mapped_column(ForeignKey("office.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict] = mapped_column(JSONType, default=dict)
+
+    dossier: Mapped[Dossier] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()
+    from_office: Mapped[Office | None] = relationship(foreign_keys=[from_office_id])
+    to_office: Mapped[Office | None] = relationship(foreign_keys=[to_office_id])
+
+
+class Attachment(Base):
+    __tablename__ = "attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(PublicId, unique=True, default=new_public_id)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), index=True)
+    document_key: Mapped[str] = mapped_column(String(40))
+    original_name: Mapped[str] = mapped_column(String(255))
+    stored_name: Mapped[str] = mapped_column(String(64))  # SHA-256 of the content
+    content_type: Mapped[str] = mapped_column(String(50))
+    size: Mapped[int] = mapped_column(BigInteger)
+    uploader_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    kind: Mapped[str] = mapped_column(String(12), default="applicant")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    dossier: Mapped[Dossier] = relationship(back_populates="attachments")
+
+
+class DossierCounter(Base):
+    """Next dossier number per receiving office per local day (no gaps, no duplicates)."""
+
+    __tablename__ = "dossier_counter"
+    __table_args__ = (UniqueConstraint("office_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id"))
+    day: Mapped[date] = mapped_column(Date)
+    last_number: Mapped[int] = mapped_column(Integer, default=0)

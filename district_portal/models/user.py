@@ -1,0 +1,89 @@
+"""Accounts: residents and staff, with roles, office and a session version."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from district_portal.db import Base
+from district_portal.models.office import Office
+from district_portal.models.types import JSONType, PublicId, UTCDateTime, new_public_id, utcnow
+
+
+class Role(enum.StrEnum):
+    CITIZEN = "citizen"
+    CLERK = "clerk"
+    OFFICER = "officer"
+    LEADER = "leader"
+    ADMIN = "admin"
+
+
+STAFF_ROLES = frozenset({Role.CLERK, Role.OFFICER, Role.LEADER, Role.ADMIN})
+
+
+class User(Base):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(PublicId, unique=True, default=new_public_id)
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(20), unique=True)  # E.164
+    phone_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    full_name: Mapped[str] = mapped_column(String(200))
+    roles: Mapped[list] = mapped_column(JSONType, default=list)
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("office.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Applicant details remembered to prefill forms: ID number, address, commune.
+    profile: Mapped[dict] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    office: Mapped[Office | None] = relationship()
+
+    def has_role(self, *roles: Role | str) -> bool:
+        return any(str(r) in self.roles for r in roles)
+
+    @property
+    def is_staff(self) -> bool:
+        return any(r in STAFF_ROLES for r in self.roles)
+
+    # Flask-Login protocol, without importing Flask here.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        # The session version is part of the login token: bumping it ends old sessions.
+        return f"{self.public_id}:{self.session_version}"
+
+
+class UserToken(Base):
+    """Single-use tokens: phone verification codes and password-reset tokens (hashed)."""
+
+    __tablename__ = "user_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(20))  # "verify_phone", "reset_password"
+    token_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship()

@@ -1,0 +1,1 @@
+"""Business rules as verbs. Services flush, never commit."""

@@ -1,0 +1,356 @@
+"""The procedure catalogue: validate, import, export and query it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+
+from jsonschema import Draft202012Validator
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from district_portal.models import (
+    Dossier,
+    DossierStatus,
+    Office,
+    OfficeKind,
+    OnlineLevel,
+    Procedure,
+    ProcedureLevelChange,
+    ProcedureVersion,
+)
+from district_portal.models.types import utcnow
+from district_portal.text import fold
+
+FORMAT = "district-portal-catalog/1"
+RESERVED_KEYS = {"csrf_token", "nonce", "action", "step"}
+APPLICANT_PREFIX = "applicant_"
+OFFICE_KEYS = ("agency_code", "name", "kind", "admin_unit_code", "parent", "address", "phone",
+               "hours", "active", "successor")
+MAX_QUERY = 200  # characters of a search query that are used
+
+
+class CatalogError(Exception):
+    """An invalid catalogue file: `errors` lists every problem as 'path: message'."""
+
+    def __init__(self, errors: list[str]):
+        super().__init__(f"{len(errors)} error(s) in the catalogue file")
+        self.errors = errors
+
+
+@dataclass
+class ImportReport:
+    offices_created: int = 0
+    offices_updated: int = 0
+    procedures_created: int = 0
+    procedures_new_version: int = 0
+    procedures_unchanged: int = 0
+    level_changes: int = 0
+    messages: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.offices_created or self.offices_updated or self.procedures_created
+                    or self.procedures_new_version)
+
+
+def load_schema() -> dict:
+    return json.loads(resources.files("district_portal.data").joinpath(
+        "catalog.schema.json").read_text("utf-8"))
+
+
+def demo_catalog_path():
+    return resources.files("district_portal.data").joinpath("demo-phu-tho.json")
+
+
+def validate_catalog(doc: object, known_offices: set[str] = frozenset()) -> list[str]:
+    """Every error in `doc`, each prefixed with its JSON path; [] when the file is valid.
+
+    Beyond the schema: unique codes and keys, keys that would collide with the applicant
+    section, the CSRF field or a derived `<key>_label`, `visible_if` pointing at a field of
+    the same procedure, options for choice fields, and offices that exist (in the file or in
+    `known_offices`).
+    """
+    validator = Draft202012Validator(load_schema())
+    errors = [f"{e.json_path}: {e.message}" for e in
+              sorted(validator.iter_errors(doc), key=lambda e: list(map(str, e.path)))]
+    if errors or not isinstance(doc, dict):
+        return errors
+    offices = doc.get("offices", [])
+    codes_in_file = [o["agency_code"] for o in offices]
+    available = set(codes_in_file) | set(known_offices)
+    seen: set[str] = set()
+    for i, office in enumerate(offices):
+        path = f"$.offices[{i}]"
+        if office["agency_code"] in seen:
+            errors.append(f"{path}.agency_code: duplicate agency code {office['agency_code']!r}")
+        seen.add(office["agency_code"])
+        for ref in ("parent", "successor"):
+            if ref in office and office[ref] not in available:
+                errors.append(f"{path}.{ref}: unknown office {office[ref]!r}")
+        for j, period in enumerate(office.get("hours", [])):
+            start, end = period.split("-")
+            if start >= end:
+                errors.append(f"{path}.hours[{j}]: period {period!r} ends before it starts")
+    seen = set()
+    for i, proc in enumerate(doc["procedures"]):
+        path = f"$.procedures[{i}]"
+        if proc["code"] in seen:
+            errors.append(f"{path}.code: duplicate procedure code {proc['code']!r}")
+        seen.add(proc["code"])
+        for j, code in enumerate(proc["offices"]):
+            if code not in available:
+                errors.append(f"{path}.offices[{j}]: unknown office {code!r}")
+        errors.extend(_key_errors(proc, path))
+    return errors
+
+
+def _key_errors(proc: dict, path: str) -> list[str]:
+    errors = []
+    items = [(f"{path}.fields[{j}]", f["key"]) for j, f in enumerate(proc["fields"])]
+    items += [(f"{path}.documents[{j}]", d["key"]) for j, d in enumerate(proc["documents"])]
+    keys = [k for _, k in items]
+    for where, key in items:
+        if keys.count(key) > 1:
+            errors.append(f"{where}.key: key {key!r} is used more than once in this procedure")
+        if key.startswith(APPLICANT_PREFIX):
+            errors.append(f"{where}.key: key {key!r} collides with the applicant section")
+        if key in RESERVED_KEYS:
+            errors.append(f"{where}.key: key {key!r} is reserved by the form")
+        if key.endswith("_label") and key[: -len("_label")] in keys:
+            errors.append(f"{where}.key: key {key!r} collides with the derived label of "
+                          f"{key[: -len('_label')]!r}")
+    field_types = {f["key"]: f["type"] for f in proc["fields"]}
+    for j, f in enumerate(proc["fields"]):
+        where = f"{path}.fields[{j}]"
+        if f["type"] in ("select", "radio") and not f.get("options"):
+            errors.append(f"{where}.options: a {f['type']} field needs options")
+        values = [o["value"] for o in f.get("options", [])]
+        if len(values) != len(set(values)):
+            errors.append(f"{where}.options: option values must be unique")
+        cond = f.get("visible_if")
+        if cond:
+            if cond["field"] not in field_types:
+                errors.append(f"{where}.visible_if.field: unknown field {cond['field']!r}")
+            elif cond["field"] == f["key"]:
+                errors.append(f"{where}.visible_if.field: a field cannot depend on itself")
+        if "min_length" in f and "max_length" in f and f["min_length"] > f["max_length"]:
+            errors.append(f"{where}: min_length is greater than max_length")
+        if "min" in f and "max" in f and f["min"] > f["max"]:
+            errors.append(f"{where}: min is greater than max")
+        if "pattern" in f:
+            import re
+
+            try:
+                re.compile(f["pattern"])
+            except re.error as exc:
+                errors.append(f"{where}.pattern: not a valid regular expression ({exc})")
+    return errors
+
+
+def search_key(data: dict) -> str:
+    return fold(" ".join([data["name"], data["code"], data["field"], data["result"]["name"]]))
+
+
+def import_catalog(session: Session, doc: object, user_id: int | None = None,
+                   reason: str = "catalogue import") -> ImportReport:
+    """Import a parsed catalogue file; all or nothing, idempotent by code.
+
+    Raises CatalogError (having written nothing) when the file is invalid. A procedure whose
+    entry changed gets a new ProcedureVersion; a changed online level is logged in
+    ProcedureLevelChange; re-importing the same file changes nothing.
+    """
+    known = set(session.scalars(select(Office.agency_code)))
+    errors = validate_catalog(doc, known)
+    if errors:
+        raise CatalogError(errors)
+    report = ImportReport()
+    offices = {o.agency_code: o for o in session.scalars(select(Office))}
+    for entry in doc.get("offices", []):
+        _upsert_office(session, offices, entry, report)
+    session.flush()
+    for entry in doc.get("offices", []):
+        office = offices[entry["agency_code"]]
+        parent = offices.get(entry.get("parent")) if entry.get("parent") else None
+        successor = offices.get(entry.get("successor")) if entry.get("successor") else None
+        if office.parent is not parent or office.successor is not successor:
+            office.parent, office.successor = parent, successor
+    for entry in doc["procedures"]:
+        _upsert_procedure(session, offices, entry, report, user_id, reason)
+    session.flush()
+    return report
+
+
+def _upsert_office(session, offices, entry, report) -> None:
+    values = {
+        "name": entry["name"],
+        "kind": OfficeKind(entry["kind"]),
+        "admin_unit_code": entry.get("admin_unit_code"),
+        "address": entry.get("address"),
+        "phone": entry.get("phone"),
+        "hours": entry.get("hours"),
+        "active": entry.get("active", True),
+    }
+    office = offices.get(entry["agency_code"])
+    if office is None:
+        office = Office(agency_code=entry["agency_code"], **values)
+        session.add(office)
+        offices[office.agency_code] = office
+        report.offices_created += 1
+        return
+    if any(getattr(office, k) != v for k, v in values.items()):
+        for k, v in values.items():
+            setattr(office, k, v)
+        report.offices_updated += 1
+
+
+def _upsert_procedure(session, offices, entry, report, user_id, reason) -> None:
+    data = {k: v for k, v in entry.items() if k != "published"}
+    published = entry.get("published", True)
+    proc = session.scalar(select(Procedure).where(Procedure.code == entry["code"]))
+    old_level = None
+    if proc is None:
+        proc = Procedure(code=entry["code"], published=published)
+        session.add(proc)
+        number = 1
+        report.procedures_created += 1
+    else:
+        current = proc.current_version
+        if proc.published != published:
+            proc.published = published
+            proc.updated_at = utcnow()
+        if current is not None and current.data == data:
+            report.procedures_unchanged += 1
+            return
+        old_level = current.data["online_level"] if current else None
+        number = (current.number if current else 0) + 1
+        report.procedures_new_version += 1
+    version = ProcedureVersion(procedure=proc, number=number, data=data)
+    session.add(version)
+    proc.current_version = version
+    proc.name = data["name"]
+    proc.field = data["field"]
+    proc.online_level = data["online_level"]
+    proc.search_text = search_key(data)
+    proc.updated_at = utcnow()
+    proc.offices = [offices[c] for c in data["offices"]]
+    if old_level != data["online_level"]:
+        session.add(ProcedureLevelChange(procedure=proc, old_level=old_level,
+                                         new_level=data["online_level"], user_id=user_id,
+                                         reason=reason))
+        report.level_changes += 1
+
+
+def export_catalog(session: Session) -> dict:
+    """The whole catalogue as a file that re-imports to the same catalogue."""
+    offices = session.scalars(select(Office).order_by(Office.id)).all()
+    out_offices = []
+    for o in offices:
+        entry = {"agency_code": o.agency_code, "name": o.name, "kind": str(o.kind)}
+        optional = {
+            "admin_unit_code": o.admin_unit_code,
+            "parent": o.parent.agency_code if o.parent else None,
+            "address": o.address,
+            "phone": o.phone,
+            "hours": o.hours,
+            "successor": o.successor.agency_code if o.successor else None,
+        }
+        entry.update({k: v for k, v in optional.items() if v is not None})
+        if not o.active:
+            entry["active"] = False
+        out_offices.append(entry)
+    procedures = session.scalars(
+        select(Procedure).options(selectinload(Procedure.current_version)).order_by(Procedure.id)
+    ).all()
+    out_procs = []
+    for p in procedures:
+        entry = dict(p.current_version.data)
+        if not p.published:
+            entry["published"] = False
+        out_procs.append(entry)
+    return {"format": FORMAT, "offices": out_offices, "procedures": out_procs}
+
+
+# --- queries shared by views -------------------------------------------------------------
+
+
+def _like_escape(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+@dataclass
+class ProcedureFilter:
+    q: str = ""
+    field: str = ""
+    level: str = ""
+    office: str = ""  # agency code
+
+
+def search_procedures(session: Session, flt: ProcedureFilter, page: int = 1,
+                      per_page: int = 20) -> tuple[list[Procedure], int]:
+    """Published procedures matching the filter (diacritics and case ignored) and the total."""
+    stmt = select(Procedure).where(Procedure.published.is_(True))
+    for word in fold(flt.q[:MAX_QUERY]).split()[:10]:
+        stmt = stmt.where(Procedure.search_text.like(f"%{_like_escape(word)}%", escape="\\"))
+    if flt.field:
+        stmt = stmt.where(Procedure.field == flt.field)
+    if flt.level in {lvl.value for lvl in OnlineLevel}:
+        stmt = stmt.where(Procedure.online_level == flt.level)
+    if flt.office:
+        stmt = stmt.where(Procedure.offices.any(Office.agency_code == flt.office))
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = session.scalars(
+        stmt.order_by(Procedure.name, Procedure.code).offset((page - 1) * per_page).limit(per_page)
+    ).all()
+    return list(rows), total
+
+
+def published_procedure(session: Session, code: str) -> Procedure | None:
+    return session.scalar(
+        select(Procedure)
+        .where(Procedure.code == code, Procedure.published.is_(True))
+        .options(selectinload(Procedure.current_version))
+    )
+
+
+def list_fields(session: Session) -> list[str]:
+    return list(session.scalars(
+        select(Procedure.field).where(Procedure.published.is_(True)).distinct()
+        .order_by(Procedure.field)
+    ))
+
+
+def receiving_offices(session: Session) -> list[Office]:
+    return list(session.scalars(
+        select(Office).where(Office.id.in_(
+            select(Procedure.offices.property.secondary.c.office_id)
+        )).order_by(Office.name)
+    ))
+
+
+def count_by_level(session: Session) -> dict[str, int]:
+    """Published procedures by online level, computed now (never typed in)."""
+    counts = {lvl.value: 0 for lvl in OnlineLevel}
+    rows = session.execute(
+        select(Procedure.online_level, func.count()).where(Procedure.published.is_(True))
+        .group_by(Procedure.online_level)
+    )
+    for level, n in rows:
+        counts[level] = n
+    return counts
+
+
+def most_used(session: Session, limit: int = 5) -> list[Procedure]:
+    """Published procedures with the most filed (non-draft) dossiers; ties by name."""
+    filed = (
+        select(Dossier.procedure_id, func.count().label("n"))
+        .where(Dossier.status != DossierStatus.DRAFT)
+        .group_by(Dossier.procedure_id).subquery()
+    )
+    stmt = (
+        select(Procedure).outerjoin(filed, filed.c.procedure_id == Procedure.id)
+        .where(Procedure.published.is_(True))
+        .order_by(func.coalesce(filed.c.n, 0).desc(), Procedure.name).limit(limit)
+    )
+    return list(session.scalars(stmt))

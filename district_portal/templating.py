@@ -1,0 +1,117 @@
+"""Template filters and globals: Vietnamese formatting of money, dates, levels and time limits."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import get_locale, gettext, lazy_gettext, ngettext
+from markupsafe import Markup
+
+from district_portal.text import format_date, format_datetime, format_money
+
+# An inline SVG favicon costs no request.
+FAVICON = (
+    "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E"
+    "%3Crect width='16' height='16' rx='3' fill='%23b71c1c'/%3E"
+    "%3Cpath d='M8 3l1.2 3.3h3.5l-2.8 2.1 1 3.4L8 9.8l-2.9 2 1-3.4-2.8-2.1h3.5z' "
+    "fill='%23ffeb3b'/%3E"
+    "%3C/svg%3E"
+)
+
+LEVEL_NAMES = {
+    "full": lazy_gettext("Fully online"),
+    "partial": lazy_gettext("Partly online"),
+    "none": lazy_gettext("At the office"),
+}
+OLD_LEVEL_NAMES = {
+    "full": lazy_gettext("level 4"),
+    "partial": lazy_gettext("level 3"),
+    "none": lazy_gettext("levels 1–2"),
+}
+OFFICE_KIND_NAMES = {
+    "province": lazy_gettext("Provincial People's Committee"),
+    "centre": lazy_gettext("Public administration service centre"),
+    "department": lazy_gettext("Department"),
+    "commune": lazy_gettext("Commune People's Committee"),
+}
+
+
+def fee_text(amount: int | None) -> str:
+    """'15.000 đồng', or 'Miễn phí' when there is nothing to pay."""
+    if not amount:
+        return gettext("Free of charge")
+    return format_money(amount)
+
+
+def time_limit_text(limit: dict) -> str:
+    """{'amount': 3, 'unit': 'working_days'} → '3 ngày làm việc'; same_day → 'Trong ngày'."""
+    amount, unit = limit.get("amount", 0), limit.get("unit")
+    if unit == "same_day":
+        return gettext("Within the day")
+    if unit == "working_hours":
+        return ngettext("%(num)d working hour", "%(num)d working hours", amount)
+    return ngettext("%(num)d working day", "%(num)d working days", amount)
+
+
+def level_text(level: str) -> str:
+    return str(LEVEL_NAMES.get(level, level))
+
+
+def old_level_text(level: str) -> str:
+    return str(OLD_LEVEL_NAMES.get(level, level))
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        money=format_money,
+        fee=fee_text,
+        datetime=format_datetime,
+        date=format_date,
+        time_limit=time_limit_text,
+        level=level_text,
+        old_level=old_level_text,
+        office_kind=lambda k: str(OFFICE_KIND_NAMES.get(str(k), k)),
+    )
+    app.jinja_env.globals.update(
+        favicon=Markup(FAVICON),
+        current_locale=lambda: str(get_locale()),
+        field_kind=field_kind,
+        answer_text=answer_text,
+        field_label=field_label,
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+
+FIELD_KINDS = {
+    "text": lazy_gettext("text"),
+    "textarea": lazy_gettext("longer text"),
+    "number": lazy_gettext("a number"),
+    "date": lazy_gettext("a date (dd/mm/yyyy)"),
+    "select": lazy_gettext("choose one"),
+    "radio": lazy_gettext("choose one"),
+    "checkbox": lazy_gettext("tick if it applies"),
+    "email": lazy_gettext("an email address"),
+    "phone": lazy_gettext("a phone number"),
+    "id_number": lazy_gettext("a 12-digit personal ID number"),
+    "commune": lazy_gettext("a province and a commune or ward"),
+}
+
+
+def field_kind(kind: str) -> str:
+    return str(FIELD_KINDS.get(kind, kind))
+
+
+def answer_text(fields: list[dict], cond: dict) -> str:
+    """How a visible_if condition reads: the option's label, or yes/no for a checkbox."""
+    for f in fields:
+        if f["key"] == cond["field"]:
+            for o in f.get("options", []):
+                if o["value"] == cond["equals"]:
+                    return o["label"]
+            if f["type"] == "checkbox":
+                return gettext("ticked") if cond["equals"] else gettext("not ticked")
+    return str(cond["equals"])
+
+
+def field_label(fields: list[dict], key: str) -> str:
+    return next((f["label"] for f in fields if f["key"] == key), key)

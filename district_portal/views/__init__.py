@@ -1,0 +1,1 @@
+"""Blueprints. Views are thin: load → check access → validate → one service call → redirect."""

@@ -1,0 +1,53 @@
+"""Public pages: home, catalogue, procedure handbook."""
+
+from __future__ import annotations
+
+import math
+
+from flask import Blueprint, abort, render_template, request
+
+from district_portal import db
+from district_portal.forms.public import CatalogSearchForm
+from district_portal.services import catalog
+
+bp = Blueprint("public", __name__)
+PER_PAGE = 20
+
+
+@bp.get("/")
+def home():
+    session = db.session()
+    return render_template(
+        "home.html",
+        counts=catalog.count_by_level(session),
+        popular=catalog.most_used(session),
+    )
+
+
+@bp.get("/procedures")
+def procedures():
+    form = CatalogSearchForm(request.args)
+    f = form.filters()
+    session = db.session()
+    flt = catalog.ProcedureFilter(q=f["q"], field=f["field"], level=f["level"], office=f["office"])
+    rows, total = catalog.search_procedures(session, flt, page=f["page"], per_page=PER_PAGE)
+    return render_template(
+        "procedures.html",
+        form=form,
+        filters=f,
+        rows=rows,
+        total=total,
+        page=f["page"],
+        pages=max(1, math.ceil(total / PER_PAGE)),
+        fields=catalog.list_fields(session),
+        offices=catalog.receiving_offices(session),
+    )
+
+
+@bp.get("/procedures/<code>")
+def procedure(code: str):
+    proc = catalog.published_procedure(db.session(), code)
+    if proc is None:
+        abort(404)
+    return render_template("procedure.html", proc=proc, v=proc.current_version.data,
+                           offices=proc.offices)
