@@ -16,7 +16,7 @@ reported by the ``holidays`` package (holidays.VN(years=2026)):
 Default office hours: 07:00-11:30 and 13:30-17:00 (8 hours a day).
 """
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import holidays
 import pytest
@@ -30,8 +30,6 @@ from district_portal.services.calendar import (
     parse_hours,
     to_local,
 )
-
-UTC = timezone.utc
 
 
 def local(y, m, d, hh=0, mm=0, ss=0):
@@ -346,7 +344,9 @@ def test_zero_working_days_returns_the_opening_adjusted_start(cal):
     assert cal.add_working_days(local(2026, 3, 7, 10), 0) == local(2026, 3, 9, 7)
 
 
-def test_acceptance_friday_13_february_2026_at_0900_with_three_days_is_due_wednesday_25_february(cal):
+def test_acceptance_friday_13_february_2026_at_0900_with_three_days_is_due_wednesday_25_february(
+    cal,
+):
     # holidays.VN(2026) marks Mon 16 .. Fri 20 Feb as Tết; Sat 21 / Sun 22 are
     # the weekend. Working days after Fri 13 Feb: Mon 23 (1), Tue 24 (2),
     # Wed 25 (3) -> due Wed 25 Feb 09:00.
@@ -553,21 +553,29 @@ def test_due_at_rejects_an_unknown_unit_with_a_vietnamese_message(cal):
 
 
 def test_working_time_between_within_one_period(cal):
-    assert cal.working_time_between(local(2026, 3, 2, 8), local(2026, 3, 2, 10)) == timedelta(hours=2)
+    assert cal.working_time_between(local(2026, 3, 2, 8), local(2026, 3, 2, 10)) == timedelta(
+        hours=2
+    )
 
 
 def test_working_time_between_excludes_lunch(cal):
-    assert cal.working_time_between(local(2026, 3, 2, 11), local(2026, 3, 2, 14)) == timedelta(hours=1)
+    assert cal.working_time_between(local(2026, 3, 2, 11), local(2026, 3, 2, 14)) == timedelta(
+        hours=1
+    )
 
 
 def test_working_time_between_across_a_night(cal):
     # Mon 16:00-17:00 (1h) + Tue 07:00-08:00 (1h).
-    assert cal.working_time_between(local(2026, 3, 2, 16), local(2026, 3, 3, 8)) == timedelta(hours=2)
+    assert cal.working_time_between(local(2026, 3, 2, 16), local(2026, 3, 3, 8)) == timedelta(
+        hours=2
+    )
 
 
 def test_working_time_between_across_a_weekend(cal):
     # Fri 16:00-17:00 (1h) + Mon 07:00-09:00 (2h).
-    assert cal.working_time_between(local(2026, 3, 6, 16), local(2026, 3, 9, 9)) == timedelta(hours=3)
+    assert cal.working_time_between(local(2026, 3, 6, 16), local(2026, 3, 9, 9)) == timedelta(
+        hours=3
+    )
 
 
 def test_working_time_between_a_full_week_is_forty_hours(cal):
@@ -576,7 +584,9 @@ def test_working_time_between_a_full_week_is_forty_hours(cal):
 
 def test_working_time_between_across_tet_counts_only_working_days(cal):
     # Fri 13 Feb 16:00-17:00 (1h) + Mon 23 Feb 07:00-08:00 (1h).
-    assert cal.working_time_between(local(2026, 2, 13, 16), local(2026, 2, 23, 8)) == timedelta(hours=2)
+    assert cal.working_time_between(local(2026, 2, 13, 16), local(2026, 2, 23, 8)) == timedelta(
+        hours=2
+    )
 
 
 def test_working_time_between_outside_hours_only_is_zero(cal):
@@ -590,7 +600,9 @@ def test_working_time_between_reversed_or_equal_bounds_is_zero(cal):
 
 
 def test_working_time_between_for_a_7_5_hour_office_day(cal_730):
-    assert cal_730.working_time_between(local(2026, 3, 2), local(2026, 3, 3)) == timedelta(hours=7.5)
+    assert cal_730.working_time_between(local(2026, 3, 2), local(2026, 3, 3)) == timedelta(
+        hours=7.5
+    )
 
 
 def test_working_time_between_rejects_naive_datetimes(cal):

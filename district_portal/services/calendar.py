@@ -17,13 +17,13 @@ Office periods are half-open intervals ``[start, end)``: an office opening at
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
-from typing import Iterable
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 import holidays
 
-UTC = timezone.utc
+# datetime.UTC is the same object as datetime.timezone.utc.
 LOCAL_TZ_NAME = "Asia/Ho_Chi_Minh"
 LOCAL_TZ = ZoneInfo(LOCAL_TZ_NAME)
 
@@ -92,7 +92,7 @@ def _validate_hours(periods: Iterable[tuple[time, time]]) -> Hours:
                 f"Khung giờ {start:%H:%M}-{end:%H:%M} không hợp lệ: "
                 "giờ bắt đầu phải trước giờ kết thúc."
             )
-    for (_, prev_end), (next_start, _) in zip(result, result[1:]):
+    for (_, prev_end), (next_start, _) in zip(result, result[1:], strict=False):
         if next_start < prev_end:
             raise ValueError(
                 "Các khung giờ làm việc phải theo thứ tự tăng dần và không chồng lấn nhau."
@@ -104,8 +104,8 @@ def parse_hours(specs: Iterable[str]) -> Hours:
     """Parse ``["07:30-11:30", "13:30-17:00"]`` into ``((time, time), ...)``.
 
     Guarantees: a non-empty tuple of local ``time`` pairs, each with
-    start < end, in increasing order and not overlapping (touching periods
-    such as 11:30-11:30 boundaries are allowed).  Raises ValueError with a
+    start < end, in increasing order and not overlapping (a period may start
+    exactly when the previous one ends).  Raises ValueError with a
     Vietnamese message otherwise.
     """
     if isinstance(specs, str):
