@@ -713,3 +713,34 @@ def test_round_trip_add_working_time_of_working_time_between_returns_the_end(cal
 def test_add_working_time_result_is_utc(cal):
     result = cal.add_working_time(to_local(local(2026, 3, 2, 9)), timedelta(hours=1))
     assert result.tzinfo is UTC and result == local(2026, 3, 2, 10)
+
+
+# --------------------------------------------------------------------------
+# Year boundaries and configuration
+# --------------------------------------------------------------------------
+
+
+def test_working_days_cross_into_2027_and_skip_new_years_day(cal):
+    # Thu 31 Dec 2026 + 1: Fri 1 Jan 2027 is New Year's Day -> Mon 4 Jan.
+    assert cal.add_working_days(local(2026, 12, 31, 9), 1) == local(2027, 1, 4, 9)
+
+
+def test_vietnam_cultural_day_2026_is_off_as_reported_by_the_holidays_package(cal):
+    assert date(2026, 11, 24) in holidays.VN(years=2026)
+    assert cal.add_working_days(local(2026, 11, 23, 9), 1) == local(2026, 11, 25, 9)
+
+
+def test_office_is_open_on_a_make_up_saturday():
+    cal = WorkCalendar(make_up_days={date(2026, 8, 22)})
+    assert cal.is_open(local(2026, 8, 22, 9))
+    assert cal.next_opening(local(2026, 8, 21, 18)) == local(2026, 8, 22, 7)
+
+
+def test_same_day_cutoff_is_configurable():
+    cal = WorkCalendar(same_day_cutoff=time(16, 0))
+    assert cal.same_day_due(local(2026, 3, 2, 15, 30)) == local(2026, 3, 2, 17)
+
+
+def test_same_day_cutoff_must_be_a_time():
+    with pytest.raises(ValueError):
+        WorkCalendar(same_day_cutoff="15:00")

@@ -158,6 +158,8 @@ class WorkCalendar:
                 + ", ".join(d.strftime("%d/%m/%Y") for d in sorted(clash))
             )
         self.tz = _resolve_tz(tz)
+        if not isinstance(same_day_cutoff, time) or same_day_cutoff.tzinfo is not None:
+            raise ValueError(f"same_day_cutoff must be a naive local time, got {same_day_cutoff!r}")
         self.same_day_cutoff = same_day_cutoff
         self._holiday_cache: dict[int, frozenset[date]] = {}
 
