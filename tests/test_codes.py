@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 import random
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -82,7 +82,14 @@ def test_dossier_code_matches_the_documented_example():
 
 @pytest.mark.parametrize(
     ("number", "suffix"),
-    [(1, "0001"), (42, "0042"), (999, "0999"), (9999, "9999"), (10000, "10000"), (123456, "123456")],
+    [
+        (1, "0001"),
+        (42, "0042"),
+        (999, "0999"),
+        (9999, "9999"),
+        (10000, "10000"),
+        (123456, "123456"),
+    ],
 )
 def test_dossier_counter_is_zero_padded_to_four_digits_and_grows_past_9999(number, suffix):
     assert format_dossier_code(AGENCY, date(2026, 1, 5), number) == f"{AGENCY}-260105-{suffix}"
@@ -107,7 +114,7 @@ def test_dossier_counter_must_be_a_real_int(number):
 
 def test_dossier_date_refuses_a_datetime_because_it_may_not_be_the_local_day():
     with pytest.raises(TypeError):
-        format_dossier_code(AGENCY, datetime(2026, 11, 25, 17, 0, tzinfo=timezone.utc), 1)
+        format_dossier_code(AGENCY, datetime(2026, 11, 25, 17, 0, tzinfo=UTC), 1)
     with pytest.raises(TypeError):
         format_dossier_code(AGENCY, "2026-11-25", 1)
 
@@ -237,7 +244,9 @@ def test_exactly_one_check_char_makes_a_payload_valid():
         assert valid == [check_char(payload)]
 
 
-@pytest.mark.parametrize("payload", ["", "000000", "00000000", "abcdefg", "ABCDEFU", "ABC-DEF", "ABCDEFI"])
+@pytest.mark.parametrize(
+    "payload", ["", "000000", "00000000", "abcdefg", "ABCDEFU", "ABC-DEF", "ABCDEFI"]
+)
 def test_check_char_rejects_malformed_payloads(payload):
     with pytest.raises(ValueError):
         check_char(payload)
@@ -296,7 +305,18 @@ def test_new_refs_look_random():
 
 @pytest.mark.parametrize(
     "value",
-    [None, 12345678, "", "0000000", "000000000", "0000000Z", "0000-0000", "00000000 ", "abcdefgh", "0000000o"],
+    [
+        None,
+        12345678,
+        "",
+        "0000000",
+        "000000000",
+        "0000000Z",
+        "0000-0000",
+        "00000000 ",
+        "abcdefgh",
+        "0000000o",
+    ],
 )
 def test_is_valid_ref_rejects_anything_that_is_not_a_canonical_valid_ref(value):
     assert is_valid_ref(value) is False
@@ -470,7 +490,9 @@ def test_every_single_character_substitution_is_caught():
 
 def test_every_single_character_substitution_is_caught_for_any_payload_too():
     # Substitution detection does not depend on the 0/Z avoidance in new_ref.
-    for ref in (make_ref(p) for p in random_payloads(200, seed=3) + ["0Z0Z0Z0", "ZZZZZZZ", "0000000"]):
+    for ref in (
+        make_ref(p) for p in random_payloads(200, seed=3) + ["0Z0Z0Z0", "ZZZZZZZ", "0000000"]
+    ):
         for pos in range(8):
             for ch in REF_ALPHABET:
                 if ch != ref[pos]:
@@ -497,9 +519,7 @@ def _valid_ref_with_pair(filler: str, pos: int, a: str, b: str) -> str:
     # b is the check character: vary the first character until it fits.
     # Exactly one choice works because a substitution always changes the check.
     (ref,) = [
-        make_ref(c + filler[1:6] + a)
-        for c in REF_ALPHABET
-        if check_char(c + filler[1:6] + a) == b
+        make_ref(c + filler[1:6] + a) for c in REF_ALPHABET if check_char(c + filler[1:6] + a) == b
     ]
     return ref
 
@@ -552,7 +572,10 @@ def test_parse_lookup_recognises_a_ref_in_any_typed_form():
     ref = REF_WITH_ALIASES
     assert parse_lookup(ref) == ("ref", ref)
     assert parse_lookup(format_ref(ref).lower()) == ("ref", ref)
-    assert parse_lookup(" " + ref[:4].replace("0", "o") + " \u2013 " + ref[4:] + " ") == ("ref", ref)
+    assert parse_lookup(" " + ref[:4].replace("0", "o") + " \u2013 " + ref[4:] + " ") == (
+        "ref",
+        ref,
+    )
 
 
 def test_parse_lookup_round_trips_generated_values():
