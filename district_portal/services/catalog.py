@@ -24,7 +24,7 @@ from district_portal.models.types import utcnow
 from district_portal.text import fold
 
 FORMAT = "district-portal-catalog/1"
-RESERVED_KEYS = {"csrf_token", "nonce", "action", "step"}
+RESERVED_KEYS = {"csrf_token"}
 APPLICANT_PREFIX = "applicant_"
 OFFICE_KEYS = ("agency_code", "name", "kind", "admin_unit_code", "parent", "address", "phone",
                "hours", "active", "successor")

@@ -1,0 +1,101 @@
+"""Who may do what to which dossier: one function per question. Views ask here, nowhere else.
+
+Every question answers False for anonymous users unless it says otherwise. A staff member who
+may not see a dossier gets the same 404 as for a dossier that does not exist.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from district_portal.models import Dossier, DossierStatus, Office, Role, User
+
+
+def _is_user(user) -> bool:
+    return user is not None and getattr(user, "is_authenticated", False) and \
+        isinstance(user, User)
+
+
+def is_owner(user, dossier: Dossier) -> bool:
+    return _is_user(user) and dossier.applicant_user_id is not None and \
+        dossier.applicant_user_id == user.id
+
+
+def office_ids_visible_to(user: User) -> set[int]:
+    """The staff member's office and, for province-level offices, every office below it."""
+    if not _is_user(user) or not user.is_staff or user.office_id is None:
+        return set()
+    ids = {user.office_id}
+    office = user.office
+    if office is not None and str(office.kind) in ("province", "centre"):
+        # Province staff may read the dossiers of the offices below the province.
+        frontier = [office.parent_id or office.id] if str(office.kind) == "centre" else [office.id]
+        ids.update(frontier)
+        from district_portal import db
+
+        session = db.session()
+        while frontier:
+            children = set(session.scalars(select(Office.id).where(
+                Office.parent_id.in_(frontier))))
+            frontier = list(children - ids)
+            ids.update(children)
+    return ids
+
+
+def is_staff_of(user, dossier: Dossier) -> bool:
+    """Staff of the receiving or the handling office (or above it, for reading)."""
+    if not _is_user(user) or not user.is_staff or dossier.status == DossierStatus.DRAFT:
+        return False
+    visible = office_ids_visible_to(user)
+    return dossier.receiving_office_id in visible or dossier.handling_office_id in visible
+
+
+def can_view_dossier(user, dossier: Dossier) -> bool:
+    """The owner always; staff of its offices once it is submitted."""
+    return is_owner(user, dossier) or is_staff_of(user, dossier)
+
+
+def can_edit_draft(user, dossier: Dossier) -> bool:
+    return is_owner(user, dossier) and dossier.status == DossierStatus.DRAFT
+
+
+def can_answer_supplement(user, dossier: Dossier) -> bool:
+    return is_owner(user, dossier) and dossier.status == DossierStatus.SUPPLEMENT_REQUESTED
+
+
+def can_withdraw(user, dossier: Dossier) -> bool:
+    return is_owner(user, dossier) and dossier.status in (
+        DossierStatus.SUBMITTED, DossierStatus.SUPPLEMENT_REQUESTED)
+
+
+def can_download_attachment(user, dossier: Dossier) -> bool:
+    """Uploads are served to the owner and to staff of the receiving or handling office."""
+    return can_view_dossier(user, dossier)
+
+
+def can_file(user) -> bool:
+    """Any logged-in account may file for itself."""
+    return _is_user(user) and user.is_active
+
+
+def has_role(user, role: Role) -> bool:
+    return _is_user(user) and user.has_role(role)
+
+
+def actor_kinds(user, dossier: Dossier) -> set[str]:
+    """What `user` is to `dossier`, in the words of the transition table: 'owner', and
+    '<role>@receiving' / '<role>@handling' for staff of those offices."""
+    kinds: set[str] = set()
+    if not _is_user(user):
+        return kinds
+    if is_owner(user, dossier):
+        kinds.add("owner")
+    if user.is_staff and user.office_id is not None:
+        for role in (Role.CLERK, Role.OFFICER, Role.LEADER):
+            if not user.has_role(role):
+                continue
+            if user.office_id == dossier.receiving_office_id:
+                kinds.add(f"{role}@receiving")
+            if user.office_id == dossier.handling_office_id:
+                kinds.add(f"{role}@handling")
+    return kinds
