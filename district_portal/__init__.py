@@ -32,7 +32,7 @@ def create_app(config: Config | str | None = None) -> Flask:
 
     from district_portal import assets, auth, errors, templating
     from district_portal.cli import portal_cli
-    from district_portal.views import account, public, system
+    from district_portal.views import account, filing, public, system
 
     assets.init_app(app)
     auth.init_app(app)
@@ -41,6 +41,7 @@ def create_app(config: Config | str | None = None) -> Flask:
     app.register_blueprint(system.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(account.bp)
+    app.register_blueprint(filing.bp)
     app.cli.add_command(portal_cli)
     app.after_request(_security_headers)
     return app

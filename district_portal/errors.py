@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, current_app, render_template
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+
+from district_portal import db
+from district_portal.services.workflow import WorkflowError
 
 
 def init_app(app: Flask) -> None:
@@ -16,36 +19,47 @@ def init_app(app: Flask) -> None:
         return render_template("error.html", code=400, title=gettext("Form expired"),
                                message=message), 400
 
-    @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException):
-        titles = {
-            400: gettext("The request could not be understood"),
-            403: gettext("You may not open this page"),
-            404: gettext("Page not found"),
-            405: gettext("This action is not allowed here"),
-            409: gettext("Someone else changed this first"),
-            413: gettext("The file is too large"),
-            429: gettext("Too many attempts"),
-        }
-        messages = {
-            404: gettext("The address may be mistyped, or the page has moved. Search for the "
-                         "procedure you need from the home page."),
-            413: gettext("Each file may be at most %(mb)d MB. Take a smaller photo or scan and "
-                         "try again.", mb=app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)),
-            429: gettext("Please wait a few minutes and try again."),
-        }
-        code = exc.code or 500
-        title = titles.get(code, gettext("Something went wrong"))
-        message = messages.get(code, gettext("Please go back and try again."))
-        return render_template("error.html", code=code, title=title, message=message), code
+    app.errorhandler(HTTPException)(render_http_error)
+
+    @app.errorhandler(WorkflowError)
+    def workflow_error(exc: WorkflowError):
+        # Nothing of a refused action may be committed.
+        db.session().rollback()
+        return render_template("error.html", code=exc.status,
+                               title=gettext("This action is not possible now"),
+                               message=str(exc.message)), exc.status
 
     @app.errorhandler(Exception)
     def server_error(exc: Exception):
         if isinstance(exc, HTTPException):
-            return http_error(exc)
+            return render_http_error(exc)
         app.logger.exception("Unhandled error")
         return render_template(
             "error.html", code=500, title=gettext("The portal had a problem"),
             message=gettext("Please try again in a few minutes; if it happens again, call "
                             "the office."),
         ), 500
+
+
+def render_http_error(exc: HTTPException):
+    """The Vietnamese page for an HTTP error, with its status."""
+    titles = {
+        400: gettext("The request could not be understood"),
+        403: gettext("You may not open this page"),
+        404: gettext("Page not found"),
+        405: gettext("This action is not allowed here"),
+        409: gettext("Someone else changed this first"),
+        413: gettext("The file is too large"),
+        429: gettext("Too many attempts"),
+    }
+    messages = {
+        404: gettext("The address may be mistyped, or the page has moved. Search for the "
+                     "procedure you need from the home page."),
+        413: gettext("Each file may be at most %(mb)d MB. Take a smaller photo or scan and "
+                     "try again.", mb=current_app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)),
+        429: gettext("Please wait a few minutes and try again."),
+    }
+    code = exc.code or 500
+    title = titles.get(code, gettext("Something went wrong"))
+    message = messages.get(code, gettext("Please go back and try again."))
+    return render_template("error.html", code=code, title=title, message=message), code

@@ -77,7 +77,12 @@ def init_app(app: Flask) -> None:
         field_kind=field_kind,
         answer_text=answer_text,
         field_label=field_label,
+        provinces=_provinces,
+        date_input=date_input,
+        is_overdue=is_overdue,
+        has_endpoint=lambda name: name in app.view_functions,
     )
+    app.jinja_env.filters["ref"] = _ref
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
@@ -115,3 +120,34 @@ def answer_text(fields: list[dict], cond: dict) -> str:
 
 def field_label(fields: list[dict], key: str) -> str:
     return next((f["label"] for f in fields if f["key"] == key), key)
+
+
+def _provinces():
+    from district_portal.forms.dossier import provinces
+
+    return provinces()
+
+
+def _ref(value: str | None) -> str:
+    from district_portal.services.codes import format_ref
+
+    return format_ref(value) if value else ""
+
+
+def date_input(raw: str) -> str:
+    """A typed date shown in a date input, which only takes yyyy-mm-dd."""
+    from district_portal.forms.dossier import parse_date
+
+    parsed = parse_date(raw) if raw else None
+    return parsed.isoformat() if parsed else raw
+
+
+def is_overdue(dossier) -> bool:
+    """Open and past due: a mark, never a status (DESIGN.md §4)."""
+    from district_portal.models.types import utcnow
+    from district_portal.services.workflow import OPEN_STATUSES, PAUSED_STATUSES
+
+    if dossier.status not in OPEN_STATUSES or dossier.status in PAUSED_STATUSES:
+        return False
+    due = dossier.due_at if dossier.accepted_at else dossier.intake_due_at
+    return due is not None and utcnow() > due

@@ -21,7 +21,7 @@ PO = ROOT / "district_portal/translations/vi/LC_MESSAGES/messages.po"
 
 def extract(pot: Path) -> None:
     subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F",
-                    str(ROOT / "babel.cfg"), "-k", "lazy_gettext", "-o", str(pot),
+                    str(ROOT / "babel.cfg"), "-k", "lazy_gettext", "-k", "_l", "-o", str(pot),
                     "--no-location", "--omit-header", str(ROOT)],
                    check=True, capture_output=True)
 

@@ -1,0 +1,326 @@
+"""Filing: drafts, answers, uploads, submission, tracking. Verbs that flush, never commit."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, selectinload
+
+from district_portal.forms.dossier import DossierForm, applicant_specs, procedure_specs, to_raw
+from district_portal.models import (
+    Attachment,
+    Dossier,
+    DossierCounter,
+    DossierStatus,
+    Office,
+    OnlineLevel,
+    Procedure,
+    User,
+)
+from district_portal.models.types import utcnow
+from district_portal.services import codes, notifications, storage
+from district_portal.services.clock import calendar_for
+from district_portal.services.workflow import Action, WorkflowError, perform
+from district_portal.text import LOCAL_TZ, fold
+
+
+class FilingError(Exception):
+    def __init__(self, message, status: int = 400):
+        super().__init__(str(message))
+        self.message = message
+        self.status = status
+
+
+def get_by_public_id(session: Session, public_id: str) -> Dossier | None:
+    return session.scalar(
+        select(Dossier).where(Dossier.public_id == public_id)
+        .options(selectinload(Dossier.attachments), selectinload(Dossier.events))
+    )
+
+
+def user_dossiers(session: Session, user: User) -> list[Dossier]:
+    """The user's drafts and filed dossiers, newest first."""
+    return list(session.scalars(
+        select(Dossier).where(Dossier.applicant_user_id == user.id)
+        .options(selectinload(Dossier.procedure))
+        .order_by(Dossier.updated_at.desc(), Dossier.id.desc())
+    ))
+
+
+def start_draft(session: Session, user: User, procedure: Procedure) -> Dossier:
+    """A new draft of `procedure` for `user`, prefilled from the account; refuses procedures
+    that are unpublished or filed at the office only."""
+    if procedure is None or not procedure.published:
+        raise FilingError(_l("This procedure is not offered."), 404)
+    if procedure.online_level == OnlineLevel.NONE:
+        raise FilingError(_l("This procedure can only be filed at the office."), 400)
+    version = procedure.current_version
+    offices = [o for o in procedure.offices if o.active]
+    if not offices:
+        raise FilingError(_l("No office receives this procedure online at the moment."), 400)
+    profile = dict(user.profile or {})
+    applicant = {
+        "applicant_type": profile.get("applicant_type", "person"),
+        "applicant_name": user.full_name if "@" not in user.full_name else "",
+        "applicant_phone": _national(user.phone) if user.phone else "",
+        "applicant_email": user.email or "",
+    }
+    for key in ("applicant_id_number", "applicant_commune", "applicant_commune.province",
+                "applicant_street", "applicant_tax_code", "applicant_representative"):
+        if profile.get(key):
+            applicant[key] = profile[key]
+    dossier = Dossier(
+        procedure=procedure, procedure_version=version, applicant_user_id=user.id,
+        applicant=applicant, answers={}, status=DossierStatus.DRAFT, channel="online",
+        receiving_office_id=offices[0].id if len(offices) == 1 else None,
+        fee=version.data.get("fee", 0),
+    )
+    session.add(dossier)
+    session.flush()
+    return dossier
+
+
+def _national(e164: str) -> str:
+    from district_portal.services.phones import display_phone
+
+    return display_phone(e164)
+
+
+def form_specs(dossier: Dossier):
+    offices = [o for o in dossier.procedure.offices if o.active]
+    return applicant_specs(offices) + procedure_specs(dossier.procedure_version.data)
+
+
+def load_form(dossier: Dossier) -> DossierForm:
+    """The step-1 form filled with what the draft holds (raw text, or typed answers after
+    submission, turned back into text)."""
+    raw = {(k if k.startswith("applicant_") else f"applicant_{k}"): to_raw(v)
+           for k, v in (dossier.applicant or {}).items() if not k.endswith("_label")}
+    raw.update({k: to_raw(v) for k, v in (dossier.answers or {}).items()
+                if not k.endswith("_label")})
+    if dossier.receiving_office is not None and "applicant_office" not in raw:
+        raw["applicant_office"] = dossier.receiving_office.agency_code
+    return DossierForm(form_specs(dossier), raw)
+
+
+def save_answers(session: Session, dossier: Dossier, form: DossierForm) -> None:
+    """Keep what was typed (valid or not); hidden fields are dropped."""
+    raw = form.visible_raw()
+    dossier.applicant = {k: v for k, v in raw.items() if k.startswith("applicant_")}
+    dossier.answers = {k: v for k, v in raw.items() if not k.startswith("applicant_")}
+    code = raw.get("applicant_office")
+    if code:
+        office = next((o for o in dossier.procedure.offices if o.agency_code == code), None)
+        if office is not None:
+            dossier.receiving_office_id = office.id
+    dossier.updated_at = utcnow()
+    session.flush()
+
+
+def documents(dossier: Dossier) -> list[dict]:
+    """The procedure's documents, each with the files attached to it."""
+    out = []
+    for doc in dossier.procedure_version.data.get("documents", []):
+        files = [a for a in dossier.attachments if a.document_key == doc["key"]]
+        out.append({**doc, "files": files})
+    return out
+
+
+def missing_documents(dossier: Dossier) -> list[dict]:
+    return [d for d in documents(dossier) if d["mandatory"] and not d["files"]]
+
+
+def add_attachment(session: Session, dossier: Dossier, document_key: str, upload,
+                   uploader: User | None, kind: str = "applicant") -> Attachment:
+    """Store one uploaded file for one document; refuses unknown documents, other content than
+    PDF/JPEG/PNG, and files or dossiers over the configured sizes."""
+    keys = {d["key"] for d in dossier.procedure_version.data.get("documents", [])}
+    if document_key not in keys:
+        raise FilingError(_l("This document is not part of the procedure."), 404)
+    if upload is None or not getattr(upload, "filename", None):
+        raise FilingError(_l("Choose a file to upload."), 400)
+    config = current_app.config
+    used = sum(a.size for a in dossier.attachments)
+    room = config["MAX_DOSSIER_BYTES"] - used
+    if room <= 0:
+        raise FilingError(_l("This dossier already holds %(mb)d MB of files, the most allowed. "
+                             "Remove a file first.", mb=config["MAX_DOSSIER_BYTES"] // 1048576),
+                          413)
+    try:
+        stored = storage.store(config["UPLOAD_DIR"], upload.stream,
+                               min(config["MAX_UPLOAD_BYTES"], room))
+    except storage.UploadError as exc:
+        if exc.status == 413 and room < config["MAX_UPLOAD_BYTES"]:
+            raise FilingError(_l("This file would take the dossier over %(mb)d MB of files. "
+                                 "Remove a file or send a smaller one.",
+                                 mb=config["MAX_DOSSIER_BYTES"] // 1048576), 413) from None
+        raise FilingError(exc.message, exc.status) from None
+    attachment = Attachment(
+        dossier=dossier, document_key=document_key,
+        original_name=storage.sanitize_filename(upload.filename), stored_name=stored.sha256,
+        content_type=stored.content_type, size=stored.size,
+        uploader_id=uploader.id if uploader else None, kind=kind,
+    )
+    session.add(attachment)
+    dossier.updated_at = utcnow()
+    session.flush()
+    return attachment
+
+
+def remove_attachment(session: Session, dossier: Dossier, attachment: Attachment) -> None:
+    """Drafts and supplements only: a submitted file is evidence and stays."""
+    if attachment.dossier_id != dossier.id:
+        raise FilingError(_l("File not found."), 404)
+    if dossier.status != DossierStatus.DRAFT and attachment.kind != "supplement":
+        raise FilingError(_l("Files of a submitted dossier cannot be removed."), 409)
+    session.delete(attachment)
+    dossier.attachments.remove(attachment)
+    dossier.updated_at = utcnow()
+    session.flush()
+
+
+def find_attachment(dossier: Dossier, public_id: str) -> Attachment | None:
+    return next((a for a in dossier.attachments if a.public_id == public_id), None)
+
+
+def submit(session: Session, dossier: Dossier, actor: User, nonce: str) -> Dossier:
+    """Submit a draft exactly once: a repeated POST with the same nonce returns the same
+    dossier and changes nothing."""
+    if not nonce or len(nonce) > 64:
+        raise FilingError(_l("The form is incomplete. Reload the page and try again."), 400)
+    if dossier.submission_nonce == nonce and dossier.status != DossierStatus.DRAFT:
+        return dossier
+    perform(session, dossier, Action.SUBMIT, actor, nonce=nonce)
+    return dossier
+
+
+def prepare_submission(ctx) -> None:
+    """Called by the workflow inside `submit`: validate, allocate code and ref, start the
+    intake clock, and queue the filing confirmation."""
+    session, dossier = ctx.session, ctx.dossier
+    form = load_form(dossier)
+    if not form.validate():
+        raise WorkflowError(_l("Some answers need correcting before you can submit."), 400)
+    if missing_documents(dossier):
+        raise WorkflowError(_l("Upload every required document before you submit."), 400)
+    office = dossier.receiving_office
+    if office is None or not office.active or office.is_provisional:
+        raise WorkflowError(_l("The receiving office cannot take dossiers yet. Choose another "
+                               "office or call the commune."), 400)
+    cleaned = form.cleaned()
+    applicant = {k.removeprefix("applicant_"): v for k, v in cleaned.items()
+                 if k.startswith("applicant_")}
+    dossier.applicant = applicant
+    dossier.answers = {k: v for k, v in cleaned.items() if not k.startswith("applicant_")}
+    dossier.applicant_phone = applicant.get("phone")
+    dossier.applicant_name_search = fold(applicant.get("name", ""))[:300]
+    dossier.handling_office_id = office.id
+    dossier.handling_office = office
+    dossier.code = allocate_code(session, office, ctx.now)
+    dossier.ref = _unique_ref(session)
+    dossier.submission_nonce = ctx.inputs.get("nonce")
+    dossier.submitted_at = ctx.now
+    dossier.fee = dossier.procedure_version.data.get("fee", 0)
+    dossier.payment_state = "unpaid" if dossier.fee else "none"
+    days = current_app.config["INTAKE_WORKING_DAYS"]
+    if dossier.channel == "online":
+        dossier.intake_due_at = calendar_for(session, office).intake_due(ctx.now, days)
+    ctx.data.update(code=dossier.code, ref=dossier.ref, channel=dossier.channel)
+    _remember_profile(session, dossier)
+    notifications.notify_applicant(
+        session, dossier, str(_l("Dossier filed")),
+        str(_l("Dossier %(code)s was filed. Tracking code: %(ref)s.", code=dossier.code,
+               ref=codes.format_ref(dossier.ref))))
+
+
+def _remember_profile(session: Session, dossier: Dossier) -> None:
+    if dossier.applicant_user_id is None or dossier.channel != "online":
+        return
+    user = session.get(User, dossier.applicant_user_id)
+    a = dossier.applicant
+    profile = dict(user.profile or {})
+    profile.update({
+        "applicant_type": a.get("type") or "person",
+        "applicant_id_number": a.get("id_number") or "",
+        "applicant_tax_code": a.get("tax_code") or "",
+        "applicant_representative": a.get("representative") or "",
+        "applicant_commune": str(a.get("commune") or ""),
+        "applicant_street": a.get("street") or "",
+    })
+    user.profile = profile
+
+
+def allocate_code(session: Session, office: Office, now) -> str:
+    """The next mã hồ sơ of `office` for the local day of `now`: gap-free and unique under
+    concurrency (an upsert that locks the counter row until the transaction ends)."""
+    day = now.astimezone(LOCAL_TZ).date()
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = (
+        insert(DossierCounter).values(office_id=office.id, day=day, last_number=1)
+        .on_conflict_do_update(index_elements=["office_id", "day"],
+                               set_={"last_number": DossierCounter.last_number + 1})
+        .returning(DossierCounter.last_number)
+    )
+    number = session.execute(stmt).scalar_one()
+    return codes.format_dossier_code(office.agency_code, day, number)
+
+
+def _unique_ref(session: Session) -> str:
+    for _ in range(20):
+        ref = codes.new_ref()
+        if not session.scalar(select(Dossier.id).where(Dossier.ref == ref)):
+            return ref
+    raise RuntimeError("could not find a free tracking code")
+
+
+def find_for_tracking(session: Session, lookup: str, phone_e164: str) -> Dossier | None:
+    """A submitted dossier whose code or ref matches and whose applicant phone is the one
+    given; None otherwise (a code alone reveals nothing)."""
+    parsed = codes.parse_lookup(lookup)
+    if parsed is None or not phone_e164:
+        return None
+    kind, value = parsed
+    column = Dossier.code if kind == "code" else Dossier.ref
+    return session.scalar(
+        select(Dossier).where(func.upper(column) == value.upper(),
+                              Dossier.applicant_phone == phone_e164,
+                              Dossier.status != DossierStatus.DRAFT)
+        .options(selectinload(Dossier.events))
+    )
+
+
+def answer_supplement(session: Session, dossier: Dossier, actor: User,
+                      form: DossierForm | None) -> None:
+    """Send the resident's supplement: changed answers and/or new documents since the
+    request; the clock resumes from where it paused."""
+    changes: list[str] = []
+    if form is not None:
+        if not form.validate():
+            raise WorkflowError(_l("Some answers need correcting before you send them."), 400)
+        cleaned = form.cleaned()
+        old = {**{f"applicant_{k}": v for k, v in dossier.applicant.items()}, **dossier.answers}
+        for key, value in cleaned.items():
+            if not key.endswith("_label") and old.get(key) != value:
+                changes.append(key)
+        if changes:
+            dossier.applicant = {k.removeprefix("applicant_"): v for k, v in cleaned.items()
+                                 if k.startswith("applicant_")}
+            dossier.answers = {k: v for k, v in cleaned.items() if not k.startswith("applicant_")}
+            dossier.applicant_phone = dossier.applicant.get("phone")
+            dossier.applicant_name_search = fold(dossier.applicant.get("name", ""))[:300]
+    since = dossier.paused_at
+    for a in dossier.attachments:
+        if a.kind == "supplement" and since is not None and a.created_at >= since:
+            changes.append(f"document:{a.document_key}")
+    perform(session, dossier, Action.SUPPLEMENT, actor, changes=changes)
+
+
+def pending_supplement_request(dossier: Dossier):
+    """The latest request_supplement event (what the office asked for)."""
+    for event in reversed(dossier.events):
+        if event.action == "request_supplement":
+            return event
+    return None

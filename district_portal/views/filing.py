@@ -1,0 +1,310 @@
+"""Residents file online: draft → answers → documents → check → submit; then follow it."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext
+from flask_login import current_user, login_required
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from district_portal import access, db
+from district_portal.forms.dossier import DossierForm, display_value
+from district_portal.forms.filing import ConfirmForm, SubmitForm, TrackForm
+from district_portal.models import DossierStatus
+from district_portal.services import catalog, dossiers, storage
+from district_portal.services.dossiers import FilingError
+from district_portal.services.workflow import (
+    STATUS_LABELS,
+    TRANSITIONS,
+    Action,
+    WorkflowError,
+    perform,
+)
+
+bp = Blueprint("filing", __name__)
+UPLOAD_ENDPOINTS = {"filing.upload", "filing.supplement_upload"}
+
+
+def _own(public_id: str, check=access.can_view_dossier):
+    dossier = dossiers.get_by_public_id(db.session(), public_id)
+    if dossier is None or not check(current_user, dossier):
+        abort(404)
+    return dossier
+
+
+@bp.post("/procedures/<code>/apply")
+@login_required
+def apply(code: str):
+    procedure = catalog.published_procedure(db.session(), code)
+    if procedure is None:
+        abort(404)
+    try:
+        draft = dossiers.start_draft(db.session(), current_user, procedure)
+    except FilingError as exc:
+        return render_template("error.html", code=exc.status, title=gettext("Cannot file "
+                               "online"), message=exc.message), exc.status
+    return redirect(url_for("filing.edit", public_id=draft.public_id), 303)
+
+
+@bp.get("/my/dossiers")
+@login_required
+def my_dossiers():
+    rows = dossiers.user_dossiers(db.session(), current_user)
+    return render_template("filing/list.html", rows=rows, labels=STATUS_LABELS)
+
+
+@bp.route("/my/dossiers/<public_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(public_id: str):
+    dossier = _own(public_id, access.can_edit_draft)
+    if request.method == "GET":
+        return _render_edit(dossier, dossiers.load_form(dossier))
+    form = DossierForm.from_formdata(dossiers.form_specs(dossier), request.form)
+    dossiers.save_answers(db.session(), dossier, form)
+    step = request.form.get("_action", "next")
+    if step == "refresh":
+        return redirect(url_for("filing.edit", public_id=public_id) + "#form", 303)
+    if step == "later":
+        flash(gettext("Your draft is saved. Continue any time from “My dossiers”."), "success")
+        return redirect(url_for("filing.my_dossiers"), 303)
+    if not form.validate():
+        return _render_edit(dossier, form), 400
+    return redirect(url_for("filing.documents", public_id=public_id), 303)
+
+
+def _render_edit(dossier, form, template="filing/edit.html", **extra):
+    return render_template(template, dossier=dossier, form=form,
+                           version=dossier.procedure_version.data, **extra)
+
+
+@bp.get("/my/dossiers/<public_id>/documents")
+@login_required
+def documents(public_id: str):
+    dossier = _own(public_id, access.can_edit_draft)
+    return _render_documents(dossier)
+
+
+def _render_documents(dossier, error=None, error_key=None, status=200):
+    return render_template("filing/documents.html", dossier=dossier,
+                           docs=dossiers.documents(dossier), error=error, error_key=error_key,
+                           confirm=ConfirmForm(), supplement=dossier.status != DossierStatus.DRAFT,
+                           max_mb=current_app.config["MAX_UPLOAD_BYTES"] // 1048576), status
+
+
+@bp.post("/my/dossiers/<public_id>/documents/<key>")
+@login_required
+def upload(public_id: str, key: str):
+    dossier = _own(public_id, access.can_edit_draft)
+    return _upload(dossier, key, "applicant", "filing.documents")
+
+
+@bp.post("/my/dossiers/<public_id>/supplement/documents/<key>")
+@login_required
+def supplement_upload(public_id: str, key: str):
+    dossier = _own(public_id, access.can_answer_supplement)
+    return _upload(dossier, key, "supplement", "filing.supplement")
+
+
+def _upload(dossier, key, kind, back):
+    try:
+        dossiers.add_attachment(db.session(), dossier, key, request.files.get(key),
+                                current_user, kind=kind)
+    except FilingError as exc:
+        if kind == "supplement":
+            return _render_supplement(dossier, None, upload_error=exc.message,
+                                      error_key=key), exc.status
+        return _render_documents(dossier, exc.message, key, exc.status)
+    flash(gettext("File uploaded."), "success")
+    return redirect(url_for(back, public_id=dossier.public_id) + f"#doc-{key}", 303)
+
+
+@bp.app_errorhandler(RequestEntityTooLarge)
+def too_large(exc):
+    """An upload over the request limit: show the same page with the message, status 413."""
+    public_id = (request.view_args or {}).get("public_id")
+    if request.endpoint in UPLOAD_ENDPOINTS and public_id and current_user.is_authenticated:
+        dossier = dossiers.get_by_public_id(db.session(), public_id)
+        if dossier is not None and access.is_owner(current_user, dossier):
+            message = gettext("The file is larger than %(mb)d MB. Take a smaller photo or scan "
+                              "and try again.",
+                              mb=current_app.config["MAX_UPLOAD_BYTES"] // 1048576)
+            key = request.view_args.get("key")
+            if request.endpoint == "filing.supplement_upload":
+                return _render_supplement(dossier, None, upload_error=message,
+                                          error_key=key), 413
+            return _render_documents(dossier, message, key, 413)
+    from district_portal.errors import render_http_error
+
+    return render_http_error(exc)
+
+
+@bp.post("/my/dossiers/<public_id>/files/<file_id>/delete")
+@login_required
+def delete_file(public_id: str, file_id: str):
+    dossier = _own(public_id, lambda u, d: access.can_edit_draft(u, d) or
+                   access.can_answer_supplement(u, d))
+    attachment = dossiers.find_attachment(dossier, file_id)
+    if attachment is None or not ConfirmForm().validate_on_submit():
+        abort(404)
+    try:
+        dossiers.remove_attachment(db.session(), dossier, attachment)
+    except FilingError as exc:
+        abort(exc.status)
+    flash(gettext("File removed."), "success")
+    back = "filing.documents" if dossier.status == DossierStatus.DRAFT else "filing.supplement"
+    return redirect(url_for(back, public_id=public_id), 303)
+
+
+@bp.get("/my/dossiers/<public_id>/files/<file_id>")
+@login_required
+def download(public_id: str, file_id: str):
+    dossier = _own(public_id, access.can_download_attachment)
+    attachment = dossiers.find_attachment(dossier, file_id)
+    if attachment is None:
+        abort(404)
+    return _send_attachment(attachment)
+
+
+def _send_attachment(attachment):
+    path = storage.path_of(current_app.config["UPLOAD_DIR"], attachment.stored_name)
+    if not path.exists():
+        abort(404)
+    response = send_file(path, mimetype=attachment.content_type, as_attachment=True,
+                         download_name=attachment.original_name, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/my/dossiers/<public_id>/review")
+@login_required
+def review(public_id: str):
+    dossier = _own(public_id, access.can_edit_draft)
+    form = dossiers.load_form(dossier)
+    valid = form.validate()
+    return render_template("filing/review.html", dossier=dossier, form=form, valid=valid,
+                           rows=_answer_rows(form), docs=dossiers.documents(dossier),
+                           missing=dossiers.missing_documents(dossier),
+                           submit_form=SubmitForm(nonce=secrets.token_urlsafe(16)))
+
+
+def _answer_rows(form: DossierForm):
+    return [(spec, display_value(spec, form.raw.get(spec.key, "")))
+            for spec in form.visible_specs()]
+
+
+@bp.post("/my/dossiers/<public_id>/submit")
+@login_required
+def submit(public_id: str):
+    dossier = _own(public_id)
+    form = SubmitForm()
+    if not form.validate_on_submit() or not access.is_owner(current_user, dossier):
+        abort(400)
+    try:
+        dossiers.submit(db.session(), dossier, current_user, form.nonce.data)
+    except WorkflowError as exc:
+        if dossier.status == DossierStatus.DRAFT:
+            flash(str(exc.message), "error")
+            return redirect(url_for("filing.review", public_id=public_id), 303)
+        raise
+    return redirect(url_for("filing.dossier", public_id=public_id, filed=1), 303)
+
+
+@bp.get("/my/dossiers/<public_id>")
+@login_required
+def dossier(public_id: str):
+    d = _own(public_id)
+    if d.status == DossierStatus.DRAFT:
+        return redirect(url_for("filing.edit", public_id=public_id))
+    form = dossiers.load_form(d)
+    return render_template("filing/dossier.html", dossier=d, rows=_answer_rows(form),
+                           docs=dossiers.documents(d), labels=STATUS_LABELS,
+                           events=_history(d), confirm=ConfirmForm(),
+                           can_withdraw=access.can_withdraw(current_user, d),
+                           can_supplement=access.can_answer_supplement(current_user, d),
+                           request_event=dossiers.pending_supplement_request(d),
+                           just_filed=request.args.get("filed") == "1")
+
+
+def _history(d):
+    return [(e, TRANSITIONS[Action(e.action)].label) for e in d.events]
+
+
+@bp.post("/my/dossiers/<public_id>/withdraw")
+@login_required
+def withdraw(public_id: str):
+    d = _own(public_id, access.can_withdraw)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    perform(db.session(), d, Action.WITHDRAW, current_user)
+    flash(gettext("Your dossier has been withdrawn."), "success")
+    return redirect(url_for("filing.dossier", public_id=public_id), 303)
+
+
+@bp.route("/my/dossiers/<public_id>/supplement", methods=["GET", "POST"])
+@login_required
+def supplement(public_id: str):
+    d = _own(public_id, access.can_answer_supplement)
+    if request.method == "GET":
+        return _render_supplement(d, dossiers.load_form(d))
+    form = DossierForm.from_formdata(dossiers.form_specs(d), request.form)
+    if request.form.get("_action") == "refresh":
+        return _render_supplement(d, form)
+    try:
+        dossiers.answer_supplement(db.session(), d, current_user, form)
+    except WorkflowError as exc:
+        form.validate()
+        return _render_supplement(d, form, send_error=exc.message), exc.status
+    flash(gettext("Your supplement has been sent to the office."), "success")
+    return redirect(url_for("filing.dossier", public_id=public_id), 303)
+
+
+def _render_supplement(d, form, upload_error=None, error_key=None, send_error=None):
+    return render_template(
+        "filing/supplement.html", dossier=d, form=form or dossiers.load_form(d),
+        version=d.procedure_version.data, docs=dossiers.documents(d),
+        request_event=dossiers.pending_supplement_request(d), confirm=ConfirmForm(),
+        upload_error=upload_error, error_key=error_key, send_error=send_error,
+        max_mb=current_app.config["MAX_UPLOAD_BYTES"] // 1048576)
+
+
+@bp.route("/track", methods=["GET", "POST"])
+def track():
+    form = TrackForm()
+    found = None
+    status = 200
+    if form.validate_on_submit():
+        found = dossiers.find_for_tracking(db.session(), form.lookup.data, form.phone_e164)
+        if found is None:
+            status = 404
+    elif request.method == "POST":
+        status = 400
+    return render_template("track.html", form=form, found=found, labels=STATUS_LABELS,
+                           events=_history(found) if found else [],
+                           searched=request.method == "POST"), status
+
+
+@bp.get("/api/v1/units/<int:province>/communes")
+def communes_json(province: int):
+    """Communes of a province for the form's script (the page works without it)."""
+    from district_portal.services.units import communes
+
+    try:
+        rows = communes(province)
+    except ValueError:
+        abort(404)
+    response = {"province": province,
+                "communes": [{"code": w.code.value, "name": w.name} for w in rows]}
+    return response, 200, {"Cache-Control": "public, max-age=86400"}
