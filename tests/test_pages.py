@@ -227,6 +227,19 @@ def test_an_office_only_procedure_exists_in_the_demo_and_asks_nothing_online(cli
     assert "Trực tiếp" in text_of(body)
 
 
+@pytest.mark.parametrize("url", [
+    "/procedures/1.0%0001193",
+    "/procedures/" + "9" * 200,
+    "/procedures/%ff%fe",
+    "/procedures/<script>",
+    "/procedures/' OR 1=1 --",
+])
+def test_a_malformed_procedure_code_is_not_found_never_an_error(client, url):
+    response = client.get(url)
+    assert response.status_code == 404
+    assert "<script" not in response.get_data(as_text=True)
+
+
 def test_an_unknown_procedure_is_a_vietnamese_404_page(client):
     response = client.get("/procedures/9.999999")
     assert response.status_code == 404

@@ -210,6 +210,9 @@ def test_a_script_in_the_filters_is_escaped_never_raw(client):
     "/procedures?level=bogus",
     "/procedures?q=a&q=b&page=1&page=2",
     "/procedures?%ff=%ff",
+    "/procedures?q=%00",
+    "/procedures?field=%00",
+    "/procedures?office=a%00b&level=%00",
 ])
 def test_malformed_query_strings_give_a_normal_page(client, raw):
     response = client.get(raw)
