@@ -204,3 +204,22 @@ def test_demo_loads_the_catalogue_and_accounts_and_is_idempotent(fresh_app):
     assert second.exit_code == 0, second.output
     assert "procedures: 0 created, 0 new version(s)" in second.output
     assert row_counts(app) == after_first
+
+
+def test_offices_from_units_import_survive_catalogue_export_and_import(fresh_app, tmp_path):
+    import json
+
+    from district_portal.services.catalog import validate_catalog
+
+    app = fresh_app()
+    assert run_cli(app, "units-import", "--province", str(PHU_THO)).exit_code == 0
+    path = tmp_path / "export.json"
+    assert run_cli(app, "catalog-export", str(path)).exit_code == 0
+    exported = json.loads(path.read_text("utf-8"))
+    assert validate_catalog(exported) == []
+    assert len(exported["offices"]) == row_counts(app)["office"]
+
+    target = fresh_app(seeded=False)
+    result = run_cli(target, "catalog-import", str(path))
+    assert result.exit_code == 0, result.output
+    assert offices(target) == offices(app)
