@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 _SPACES = re.compile(r"\s+")
-# Bidirectional controls and other invisible format characters have no place in form input.
-_FORMAT_CHARS = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+# Bidirectional controls and other invisible format characters have no place in form input;
+# nor has NUL, which PostgreSQL refuses in text (a 500 instead of a page).
+_FORMAT_CHARS = re.compile("[\x00\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
 def clean(value: str | None) -> str:

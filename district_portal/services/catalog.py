@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from importlib import resources
 
@@ -306,7 +307,12 @@ def search_procedures(session: Session, flt: ProcedureFilter, page: int = 1,
     return list(rows), total
 
 
+_CODE = re.compile(r"[0-9A-Za-z][0-9A-Za-z.\-]{2,31}")  # as in catalog.schema.json
+
+
 def published_procedure(session: Session, code: str) -> Procedure | None:
+    if not _CODE.fullmatch(code):  # no such code can exist (and NUL breaks PostgreSQL)
+        return None
     return session.scalar(
         select(Procedure)
         .where(Procedure.code == code, Procedure.published.is_(True))

@@ -45,7 +45,11 @@ def create_user(session: Session, *, password: str, roles, email: str | None = N
     """Create an account. Staff roles need an office; email and phone stay unique."""
     from district_portal.services.phones import PhoneError, parse_phone
 
-    roles = [str(Role(r)) for r in roles]
+    try:
+        roles = [str(Role(r)) for r in roles]
+    except ValueError:
+        raise UserError(f"unknown role in {', '.join(map(str, roles))}; use "
+                        f"{', '.join(r.value for r in Role)}") from None
     email = normalize_email(email)
     if phone:
         try:

@@ -1,0 +1,284 @@
+"""Public pages: budgets, assets, headers, and a handbook page that says what the form asks."""
+
+from __future__ import annotations
+
+import gzip
+import html
+import json
+import re
+
+import pytest
+
+from district_portal.services.catalog import demo_catalog_path, import_catalog
+
+KB = 1024
+ASSET = re.compile(r'<link rel="stylesheet" href="(/assets/app\.([0-9a-f]{12})\.css)">')
+DEMO = json.loads(demo_catalog_path().read_text("utf-8"))
+PROCEDURES = {p["code"]: p for p in DEMO["procedures"]}
+OFFICES = {o["agency_code"]: o for o in DEMO["offices"]}
+PUBLIC_PAGES = ["/", "/procedures", "/procedures?q=khai+sinh", "/procedures?q=dang+ky&level=full",
+                *(f"/procedures/{code}" for code in PROCEDURES)]
+
+
+def gzipped(body: bytes) -> int:
+    return len(gzip.compress(body))
+
+
+def page(client, url: str, status: int = 200) -> str:
+    response = client.get(url)
+    assert response.status_code == status, url
+    return response.get_data(as_text=True)
+
+
+def text_of(body: str) -> str:
+    """The page as a reader sees its text: tags removed, entities decoded."""
+    return html.unescape(re.sub(r"<[^>]+>", " ", body))
+
+
+def stylesheet_url(client) -> str:
+    match = ASSET.search(page(client, "/"))
+    assert match, "the stylesheet link is not content-hashed"
+    return match.group(1)
+
+
+# --- budgets ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", PUBLIC_PAGES)
+def test_every_public_page_fits_in_14_kb_gzipped_with_no_script(client, url):
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    assert gzipped(response.data) <= 14 * KB
+    body = response.get_data(as_text=True)
+    assert "<script" not in body.lower()
+    assert " style=" not in body and "<style" not in body  # the CSP allows no inline style
+
+
+@pytest.mark.parametrize("url", ["/procedures/9.999999", "/no-such-page"])
+def test_the_not_found_page_fits_in_14_kb_gzipped_with_no_script(client, url):
+    response = client.get(url)
+    assert response.status_code == 404
+    assert gzipped(response.data) <= 14 * KB
+    assert "<script" not in response.get_data(as_text=True).lower()
+
+
+def test_a_first_visit_costs_at_most_30_kb_in_all(client):
+    home = client.get("/")
+    css = client.get(stylesheet_url(client))
+    assert gzipped(home.data) + gzipped(css.data) <= 30 * KB
+
+
+# --- assets -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", PUBLIC_PAGES[:3])
+def test_every_page_links_the_same_content_hashed_stylesheet(client, url):
+    assert ASSET.search(page(client, url)).group(1) == stylesheet_url(client)
+
+
+def test_the_stylesheet_is_cached_for_a_year_and_fits_in_10_kb_gzipped(client, app):
+    import hashlib
+
+    url = stylesheet_url(client)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response.mimetype == "text/css"
+    assert "max-age=31536000" in response.headers["Cache-Control"]
+    assert gzipped(response.data) <= 10 * KB
+    digest = ASSET.search(f'<link rel="stylesheet" href="{url}">').group(2)
+    assert hashlib.sha256(response.data).hexdigest()[:12] == digest
+
+
+@pytest.mark.parametrize("url", [
+    "/assets/app.000000000000.css",
+    "/assets/app.css",
+    "/assets/nothing.000000000000.css",
+    "/assets/..%2Fpyproject.000000000000.toml",
+])
+def test_an_asset_with_a_wrong_hash_or_name_is_not_found(client, url):
+    assert client.get(url).status_code == 404
+
+
+def test_the_favicon_is_an_inline_data_uri(client):
+    body = page(client, "/")
+    icons = re.findall(r'<link rel="icon" href="([^"]+)">', body)
+    assert len(icons) == 1 and icons[0].startswith("data:image/svg+xml,")
+
+
+def test_the_print_stylesheet_sets_a4_paper(client):
+    css = client.get(stylesheet_url(client)).get_data(as_text=True)
+    assert "@media print" in css
+    assert re.search(r"@page\s*\{[^}]*size:\s*A4", css)
+
+
+# --- headers ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", ["/", "/procedures/1.001193", "/no-such-page", "/healthz"])
+def test_security_headers_are_sent(client, url):
+    headers = client.get(url).headers
+    csp = headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "object-src 'none'" in csp
+    assert "frame-ancestors 'none'" in csp
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "DENY"
+
+
+def test_the_health_check_answers_json(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.is_json
+    assert response.get_json() == {"status": "ok", "database": "ok"}
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+# --- the handbook page --------------------------------------------------------------------------
+
+
+def _money(amount: int) -> str:
+    return f"{amount:,}".replace(",", ".") + " đồng"
+
+
+def test_a_same_day_procedure_says_within_the_day(client):
+    code = next(c for c, p in PROCEDURES.items() if p["processing_time"]["unit"] == "same_day")
+    assert "Thời hạn giải quyết Trong ngày" in " ".join(
+        text_of(page(client, f"/procedures/{code}")).split())
+
+
+def test_a_working_days_procedure_says_how_many_working_days(client):
+    code, proc = next((c, p) for c, p in PROCEDURES.items()
+                      if p["processing_time"]["unit"] == "working_days")
+    text = text_of(page(client, f"/procedures/{code}"))
+    assert f"{proc['processing_time']['amount']} ngày làm việc" in text
+
+
+def test_a_free_procedure_says_free_of_charge(client):
+    code = next(c for c, p in PROCEDURES.items() if p["fee"] == 0)
+    assert "Miễn phí" in text_of(page(client, f"/procedures/{code}"))
+
+
+def test_a_fee_is_shown_in_vietnamese_money_format(client):
+    code, proc = next((c, p) for c, p in PROCEDURES.items() if p["fee"] >= 1000)
+    text = text_of(page(client, f"/procedures/{code}"))
+    assert _money(proc["fee"]) in text
+    assert re.search(r"\b\d{1,3}(\.\d{3})+ đồng", text)
+    assert "Miễn phí" not in text
+
+
+def test_fee_formatting_of_the_fully_online_marriage_status_certificate(client):
+    assert "15.000 đồng" in text_of(page(client, "/procedures/1.004873"))
+
+
+@pytest.mark.parametrize("level, words, old", [
+    ("full", "Toàn trình", "mức độ 4"),
+    ("partial", "Một phần", "mức độ 3"),
+])
+def test_the_online_level_is_shown_in_new_and_old_words(client, level, words, old):
+    code = next(c for c, p in PROCEDURES.items() if p["online_level"] == level)
+    text = text_of(page(client, f"/procedures/{code}"))
+    assert words in text and old in text
+
+
+@pytest.mark.parametrize("code", sorted(PROCEDURES))
+def test_the_procedure_page_shows_everything_in_the_catalogue_entry(client, code):
+    proc = PROCEDURES[code]
+    body = page(client, f"/procedures/{code}")
+    text = text_of(body)
+    flat = " ".join(text.split())
+    assert proc["name"] in text and code in text
+    assert proc["result"]["name"] in text
+    for agency in proc["offices"]:
+        assert OFFICES[agency]["name"] in text
+    for step in proc["steps"]:
+        assert step in text
+    for basis in proc.get("legal_basis", []):
+        assert basis in text
+    for doc in proc["documents"]:
+        row = f"{doc['name']} {doc.get('originals', 0)} {doc.get('copies', 0)}"
+        assert row in flat, row
+
+
+@pytest.mark.parametrize("code", sorted(c for c, p in PROCEDURES.items()
+                                        if p["online_level"] != "none"))
+def test_the_page_lists_every_field_the_online_form_will_ask(client, code):
+    body = page(client, f"/procedures/{code}")
+    assert "Biểu mẫu trực tuyến sẽ hỏi bạn" in body
+    section = body.split("Biểu mẫu trực tuyến sẽ hỏi bạn", 1)[1].split("<h2>", 1)[0]
+    section_text = text_of(section)
+    for field in PROCEDURES[code]["fields"]:
+        assert field["label"] in section_text, field["key"]
+    for doc in PROCEDURES[code]["documents"]:
+        assert doc["name"] in section_text
+
+
+@pytest.mark.parametrize("code", sorted(PROCEDURES))
+def test_the_file_online_button_appears_only_when_the_procedure_is_online(client, code):
+    body = page(client, f"/procedures/{code}")
+    has_button = ">Nộp hồ sơ trực tuyến</button>" in body
+    assert has_button == (PROCEDURES[code]["online_level"] != "none")
+    assert (f'action="/procedures/{code}/apply"' in body) == has_button
+
+
+def test_an_office_only_procedure_exists_in_the_demo_and_asks_nothing_online(client):
+    code = next(c for c, p in PROCEDURES.items() if p["online_level"] == "none")
+    body = page(client, f"/procedures/{code}")
+    assert "Biểu mẫu trực tuyến sẽ hỏi bạn" not in body
+    assert "Trực tiếp" in text_of(body)
+
+
+@pytest.mark.parametrize("url", [
+    "/procedures/1.0%0001193",
+    "/procedures/" + "9" * 200,
+    "/procedures/%ff%fe",
+    "/procedures/<script>",
+    "/procedures/' OR 1=1 --",
+])
+def test_a_malformed_procedure_code_is_not_found_never_an_error(client, url):
+    response = client.get(url)
+    assert response.status_code == 404
+    assert "<script" not in response.get_data(as_text=True)
+
+
+def test_an_unknown_procedure_is_a_vietnamese_404_page(client):
+    response = client.get("/procedures/9.999999")
+    assert response.status_code == 404
+    body = response.get_data(as_text=True)
+    assert '<html lang="vi">' in body
+    assert "<h1>Không tìm thấy trang</h1>" in body
+    assert "Traceback" not in body
+
+
+# --- the home page ------------------------------------------------------------------------------
+
+COUNT_ROW = re.compile(r'<a href="/procedures\?level=(\w+)">([^<]+)</a>[^<]*</th><td>(\d+)</td>')
+
+
+def home_counts(client) -> dict[str, int]:
+    return {level: int(n) for level, _words, n in COUNT_ROW.findall(page(client, "/"))}
+
+
+def test_the_home_page_counts_procedures_by_level_from_the_catalogue(client):
+    expected = {"full": 0, "partial": 0, "none": 0}
+    for proc in DEMO["procedures"]:
+        if proc.get("published", True):
+            expected[proc["online_level"]] += 1
+    assert home_counts(client) == expected
+    body = page(client, "/")
+    assert re.search(r"Toàn trình</a> \(mức độ 4\)", body)
+    assert re.search(r"Một phần</a> \(mức độ 3\)", body)
+
+
+def test_the_home_page_counts_are_live(db_session, client):
+    before = home_counts(client)
+    doc = {"format": "district-portal-catalog/1", "procedures": [{
+        "code": "9.100001", "name": "Thủ tục mới toàn trình", "field": "Thử nghiệm",
+        "level": "commune", "online_level": "full",
+        "processing_time": {"amount": 1, "unit": "working_days"}, "fee": 0,
+        "offices": ["000.00.04.T25"], "steps": ["Nộp."], "documents": [], "fields": [],
+        "result": {"name": "Kết quả"},
+    }]}
+    import_catalog(db_session, doc)
+    db_session.commit()
+    after = home_counts(client)
+    assert after == {**before, "full": before["full"] + 1}
