@@ -35,7 +35,7 @@ def db_upgrade(revision: str) -> None:
 
 def _read_catalog(path: str):
     try:
-        with open(path, encoding="utf-8") as fh:
+        with open(path, encoding="utf-8-sig") as fh:
             return json.load(fh)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         click.echo(f"error: cannot read {path}: {exc}", err=True)

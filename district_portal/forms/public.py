@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from wtforms import IntegerField, SelectField, StringField
+from wtforms import IntegerField, StringField
 from wtforms.validators import NumberRange, Optional
 
 from district_portal.forms import StripForm
+
+LEVELS = ("full", "partial", "none")
 
 
 class CatalogSearchForm(StripForm):
@@ -13,8 +15,7 @@ class CatalogSearchForm(StripForm):
 
     q = StringField()
     field = StringField()
-    level = SelectField(choices=[("", ""), ("full", ""), ("partial", ""), ("none", "")],
-                        validate_choice=True)
+    level = StringField()
     office = StringField()
     page = IntegerField(default=1, validators=[Optional(), NumberRange(min=1, max=10_000)])
 
@@ -24,7 +25,7 @@ class CatalogSearchForm(StripForm):
         return {
             "q": (self.q.data or "")[:200],
             "field": (self.field.data or "")[:200],
-            "level": self.level.data if not self.level.errors else "",
+            "level": self.level.data if self.level.data in LEVELS else "",
             "office": (self.office.data or "")[:40],
             "page": self.page.data if (self.page.data and not self.page.errors) else 1,
         }

@@ -21,6 +21,7 @@ from district_portal.models import (
     ProcedureLevelChange,
     ProcedureVersion,
 )
+from district_portal.models.catalog import procedure_office
 from district_portal.models.types import utcnow
 from district_portal.text import fold
 
@@ -330,7 +331,9 @@ def list_fields(session: Session) -> list[str]:
 def receiving_offices(session: Session) -> list[Office]:
     return list(session.scalars(
         select(Office).where(Office.id.in_(
-            select(Procedure.offices.property.secondary.c.office_id)
+            select(procedure_office.c.office_id).join(
+                Procedure, Procedure.id == procedure_office.c.procedure_id)
+            .where(Procedure.published.is_(True))
         )).order_by(Office.name)
     ))
 
