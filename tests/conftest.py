@@ -19,7 +19,6 @@ from district_portal.services.catalog import demo_catalog_path, import_catalog
 from district_portal.services.users import ensure_demo_users
 
 PG_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
-IN_CI = os.environ.get("CI") == "true"
 
 
 def pytest_report_header(config):
@@ -142,13 +141,3 @@ def db_session(app):
 @pytest.fixture
 def client(app):
     return app.test_client()
-
-
-def require_chromium():
-    path = "/usr/bin/chromium"
-    if not os.path.exists(path):
-        if IN_CI:
-            pytest.fail("Chromium is required under CI but /usr/bin/chromium is missing")
-        pytest.skip("BROWSER TESTS SKIPPED: /usr/bin/chromium is not installed "
-                    "(apt-get install chromium)")
-    return path

@@ -1,0 +1,66 @@
+"""Browser fixtures: the portal served by waitress on a free loopback port, on a database of
+its own, driven by Playwright in Debian's headless Chromium."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+
+import pytest
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def live_server(fresh_app):
+    from waitress.server import create_server
+
+    port = _free_port()
+    app = fresh_app(BASE_URL=f"http://127.0.0.1:{port}")
+    server = create_server(app, host="127.0.0.1", port=port, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    app.config["LIVE_URL"] = f"http://127.0.0.1:{port}"
+    yield app
+    server.close()
+    thread.join(5)
+
+
+def require_chromium() -> str:
+    path = "/usr/bin/chromium"
+    if not os.path.exists(path):
+        if os.environ.get("CI") == "true":
+            pytest.fail("Chromium is required under CI but /usr/bin/chromium is missing")
+        pytest.skip("BROWSER TESTS SKIPPED: /usr/bin/chromium is not installed "
+                    "(apt-get install chromium)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    path = require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(params=[False, True], ids=["no-javascript", "javascript"])
+def page(request, chromium, tmp_path):
+    context = chromium.new_context(java_script_enabled=request.param, accept_downloads=True,
+                                   locale="vi-VN")
+    pg = context.new_page()
+    pg.set_default_timeout(15000)
+    pg.js_enabled = request.param
+    yield pg
+    context.close()
