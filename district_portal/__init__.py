@@ -22,6 +22,11 @@ def create_app(config: Config | str | None = None) -> Flask:
     app.config.from_object(config)
     app.config["PORTAL_ENV"] = config.ENV_NAME
 
+    if app.config["PROXY_COUNT"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     db.init_app(app)
     csrf.init_app(app)
     compress.init_app(app)

@@ -77,6 +77,8 @@ class Config:
     COMPRESS_ALGORITHM = ["gzip"]
     COMPRESS_MIN_SIZE = 500
     SQL_ECHO = False
+    # Number of reverse proxies (nginx) in front whose X-Forwarded-* headers are trusted.
+    PROXY_COUNT = int(_env("PORTAL_PROXY_COUNT", "0"))
 
 
 class DevelopmentConfig(Config):

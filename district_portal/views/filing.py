@@ -20,6 +20,7 @@ from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from district_portal import access, db
+from district_portal.extensions import limiter
 from district_portal.forms.dossier import DossierForm, display_value
 from district_portal.forms.filing import ConfirmForm, SubmitForm, TrackForm
 from district_portal.models import DossierStatus
@@ -281,6 +282,7 @@ def _render_supplement(d, form, upload_error=None, error_key=None, send_error=No
 
 
 @bp.route("/track", methods=["GET", "POST"])
+@limiter.limit("30/minute;300/day", methods=["POST"])
 def track():
     form = TrackForm()
     found = None

@@ -1,0 +1,39 @@
+"""Abuse limits that only show with the rate limiter on."""
+
+from __future__ import annotations
+
+import re
+
+
+def test_tracking_is_rate_limited_per_address(fresh_app):
+    app = fresh_app(RATELIMIT_ENABLED=True)
+    client = app.test_client()
+    page = client.get("/track").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    statuses = [client.post("/track", data={"csrf_token": token, "lookup": "AB12-CD3E",
+                                            "phone": "0912345678"}).status_code
+                for _ in range(31)]
+    assert set(statuses[:30]) <= {400, 404}
+    assert statuses[30] == 429
+    limited = client.post("/track", data={"csrf_token": token, "lookup": "x", "phone": "y"})
+    assert "Thử quá nhiều lần" in limited.get_data(as_text=True)
+
+
+def test_behind_one_proxy_the_forwarded_scheme_and_client_address_are_trusted(fresh_app):
+    from flask import request
+
+    app = fresh_app(PROXY_COUNT=1)
+    app.add_url_rule("/_seen", "seen", lambda: f"{request.scheme} {request.remote_addr}")
+    seen = app.test_client().get("/_seen", headers={"X-Forwarded-Proto": "https",
+                                                    "X-Forwarded-For": "203.0.113.7"})
+    assert seen.get_data(as_text=True) == "https 203.0.113.7"
+
+
+def test_without_a_proxy_forwarded_headers_are_ignored(fresh_app):
+    from flask import request
+
+    app = fresh_app()
+    app.add_url_rule("/_seen", "seen", lambda: f"{request.scheme} {request.remote_addr}")
+    seen = app.test_client().get("/_seen", headers={"X-Forwarded-Proto": "https",
+                                                    "X-Forwarded-For": "203.0.113.7"})
+    assert seen.get_data(as_text=True) == "http 127.0.0.1"
