@@ -232,11 +232,16 @@ def test_holiday_lookup_is_built_once_per_year_and_cached(cal, monkeypatch):
         return real_vn(*args, **kwargs)
 
     monkeypatch.setattr(calendar_module.holidays, "VN", counting_vn)
+    calendar_module.public_holidays.cache_clear()
     for d in range(1, 29):
         cal.is_working_day(date(2026, 2, d))
     cal.is_working_day(date(2027, 1, 4))
     cal.is_working_day(date(2027, 1, 5))
     assert calls == [2026, 2027]
+    # A second calendar (the next request) reuses the process-wide cache.
+    calendar_module.WorkCalendar().is_working_day(date(2026, 3, 2))
+    assert calls == [2026, 2027]
+    calendar_module.public_holidays.cache_clear()
 
 
 # --------------------------------------------------------------------------

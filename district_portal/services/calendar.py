@@ -16,6 +16,7 @@ Office periods are half-open intervals ``[start, end)``: an office opening at
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -132,6 +133,16 @@ def _as_date_set(days: Iterable[date], name: str) -> frozenset[date]:
     return result
 
 
+@functools.lru_cache(maxsize=32)
+def public_holidays(year: int) -> frozenset[date]:
+    """Vietnamese public holidays and substitute days of `year` (holidays.VN).
+
+    Computing one year takes ~50 ms, so it is cached per process: the data is a pure
+    function of the year and of the installed package, not application state.
+    """
+    return frozenset(holidays.VN(years=year).keys())
+
+
 class WorkCalendar:
     """Office working-time arithmetic for one office.
 
@@ -167,7 +178,7 @@ class WorkCalendar:
     def _holidays(self, year: int) -> frozenset[date]:
         cached = self._holiday_cache.get(year)
         if cached is None:
-            cached = frozenset(holidays.VN(years=year).keys())
+            cached = public_holidays(year)
             self._holiday_cache[year] = cached
         return cached
 
