@@ -447,3 +447,37 @@ def test_production_cookies_are_secure_and_http_only(monkeypatch):
     config = ProductionConfig()
     assert config.SESSION_COOKIE_SECURE and config.SESSION_COOKIE_HTTPONLY
     assert config.SESSION_COOKIE_SAMESITE == "Lax"
+
+
+@pytest.mark.parametrize("login_name, password, message", [
+    ("", PASSWORD, "Nhập số điện thoại hoặc email"),
+    ("resident@demo.test", "", "Nhập mật khẩu của bạn"),
+    ("a" * 300 + "@example.vn", PASSWORD, "Nhập tối đa 254 ký tự"),
+    ("<script>alert(1)</script>", PASSWORD, "không đúng"),
+    ("\u202eresident@demo.test", "demo-portal-2026\u0301", "không đúng"),
+    ("024 3825 1234", PASSWORD, "không đúng"),
+])
+def test_login_refuses_hostile_input_without_echoing_markup(client, login_name, password,
+                                                            message):
+    page = page_text(login(client, login_name, password, expect=200))
+    assert message in page
+    assert "<script>alert" not in page
+    assert password not in page or not password
+
+
+def test_forgot_password_refuses_empty_and_overlong_input(client):
+    page = page_text(client_request(client, "/account/forgot", {"login": ""}, expect=200))
+    assert "Nhập số điện thoại hoặc email" in page
+    page = page_text(client_request(client, "/account/forgot", {"login": "9" * 300},
+                                    expect=200))
+    assert "Nhập tối đa 254 ký tự" in page
+
+
+def test_a_code_with_spaces_is_accepted_and_letters_are_refused(client, store):
+    register(client)
+    code = sms_code(store)
+    page = page_text(client_request(client, "/account/verify-phone", {"code": "12a456"},
+                                    expect=200))
+    assert "Mã gồm 6 chữ số" in page
+    client_request(client, "/account/verify-phone", {"code": f"{code[:3]} {code[3:]}"})
+    assert user_by(store, phone="+84912345678").phone_verified_at is not None

@@ -115,21 +115,25 @@ class ActionForm(PortalForm):
 
 class LoginForm(PortalForm):
     login = StringField(_("Phone number or email"), validators=[
-        DataRequired(_("Enter your phone number or email.")), Length(max=254)])
+        DataRequired(_("Enter your phone number or email.")),
+        Length(max=254, message=_("Use at most 254 characters."))])
     password = PasswordField(_("Password"), validators=[
-        InputRequired(_("Enter your password.")), Length(max=128)])
+        InputRequired(_("Enter your password.")),
+        Length(max=128, message=_("Use at most 128 characters."))])
     next = HiddenField()
 
 
 class ChangePasswordForm(PortalForm):
     current = PasswordField(_("Current password"), validators=[
-        InputRequired(_("Enter your current password.")), Length(max=128)])
+        InputRequired(_("Enter your current password.")),
+        Length(max=128, message=_("Use at most 128 characters."))])
     password, confirm = _password_fields()
 
 
 class ForgotPasswordForm(PortalForm):
     login = StringField(_("Phone number or email"), validators=[
-        DataRequired(_("Enter your phone number or email.")), Length(max=254)])
+        DataRequired(_("Enter your phone number or email.")),
+        Length(max=254, message=_("Use at most 254 characters."))])
 
 
 class ResetPasswordForm(PortalForm):
