@@ -172,3 +172,14 @@ def backup(dest: str) -> None:
     if uploads.exists():
         shutil.copytree(uploads, out / "uploads")
     click.echo(f"backup written to {out}")
+
+
+@portal_cli.command("send-notifications")
+@click.option("--limit", default=100, show_default=True, help="At most this many rows.")
+def send_notifications(limit: int) -> None:
+    """Send due emails and SMS from the outbox (run it every minute from cron or a timer)."""
+    from district_portal.services.notifications import send_pending
+
+    with get_db().transaction() as session:
+        report = send_pending(session, current_app.config, limit=limit)
+    click.echo(f"sent: {report.sent}, to retry: {report.retried}, failed: {report.failed}")

@@ -3,9 +3,22 @@ commit by `portal send-notifications`."""
 
 from __future__ import annotations
 
+import re
+import smtplib
+import unicodedata
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from district_portal.models import Dossier, Notification
+from district_portal.models.types import utcnow
 
 
 def queue(session: Session, *, channel: str, recipient: str, text: str,
@@ -26,3 +39,141 @@ def notify_applicant(session: Session, dossier: Dossier, subject: str, text: str
     if applicant.get("email"):
         queue(session, channel="email", recipient=applicant["email"], subject=subject,
               text=text, dossier=dossier)
+
+
+# --- Sending -----------------------------------------------------------------------------
+
+# Minutes to wait after the 1st, 2nd, … failed attempt; after the last one the row is failed.
+BACKOFF_MINUTES = (1, 5, 30, 120, 720)
+MAX_ATTEMPTS = len(BACKOFF_MINUTES) + 1
+SMS_MAX = 160
+HTTP_TIMEOUT = 10  # seconds
+
+
+class PermanentError(Exception):
+    """Sending can never work (unknown channel or backend): fail at once, no retry."""
+
+
+@dataclass
+class SendReport:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+
+
+def sms_text(text: str) -> str:
+    """Fold to plain ASCII without diacritics (đ → d) and keep it within one 160-character
+    SMS, cutting at a word boundary with '...'; cheap phones and gateways garble Unicode."""
+    value = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    value = "".join(c for c in value if unicodedata.category(c) != "Mn")
+    value = "".join(c if 32 <= ord(c) < 127 else " " for c in value)
+    value = re.sub(r"\s+", " ", value).strip()
+    if len(value) <= SMS_MAX:
+        return value
+    cut = value[: SMS_MAX - 3]
+    if " " in cut[SMS_MAX // 2:]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,.;:-") + "..."
+
+
+def _setting(config, name: str, default=None):
+    if isinstance(config, Mapping):
+        return config.get(name, default)
+    return getattr(config, name, default)
+
+
+def _append(path: str, block: str) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(block)
+
+
+def _send_sms(note: Notification, config, now: datetime) -> None:
+    text = sms_text(note.text)
+    backend = _setting(config, "SMS_BACKEND", "log")
+    if backend == "log":
+        _append(_setting(config, "SMS_LOG_FILE"), f"{now.isoformat()}\t{note.recipient}\t{text}\n")
+    elif backend == "http":
+        template = _setting(config, "SMS_HTTP_URL")
+        if not template:
+            raise PermanentError("SMS_HTTP_URL is not set")
+        values = {"phone": note.recipient, "text": text,
+                  "key": _setting(config, "SMS_HTTP_KEY") or ""}
+        url = template.format(**{k: quote(v, safe="") for k, v in values.items()})
+        data = None
+        if str(_setting(config, "SMS_HTTP_METHOD", "GET")).upper() == "POST":
+            data = urlencode(values).encode()
+        req = urllib.request.Request(url, data=data, method="POST" if data else "GET")
+        with urllib.request.urlopen(req, timeout=HTTP_TIMEOUT) as response:
+            response.read(1024)  # urlopen raises HTTPError on 4xx/5xx
+    else:
+        raise PermanentError(f"unknown SMS backend {backend!r}")
+
+
+def _send_email(note: Notification, config, now: datetime) -> None:
+    backend = _setting(config, "MAIL_BACKEND", "log")
+    sender = _setting(config, "MAIL_FROM", "no-reply@localhost")
+    if backend == "log":
+        _append(_setting(config, "MAIL_LOG_FILE"),
+                f"Date: {now.isoformat()}\nFrom: {sender}\nTo: {note.recipient}\n"
+                f"Subject: {note.subject or ''}\n\n{note.text}\n-----\n")
+    elif backend == "smtp":
+        message = EmailMessage()
+        message["From"] = sender
+        message["To"] = note.recipient
+        message["Subject"] = note.subject or ""
+        message.set_content(note.text)
+        host, port = _setting(config, "SMTP_HOST"), int(_setting(config, "SMTP_PORT", 25))
+        with smtplib.SMTP(host, port, timeout=HTTP_TIMEOUT) as smtp:
+            smtp.ehlo()
+            if smtp.has_extn("starttls"):
+                smtp.starttls()
+                smtp.ehlo()
+            user = _setting(config, "SMTP_USER")
+            if user:
+                smtp.login(user, _setting(config, "SMTP_PASSWORD") or "")
+            smtp.send_message(message)
+    else:
+        raise PermanentError(f"unknown mail backend {backend!r}")
+
+
+SENDERS = {"sms": _send_sms, "email": _send_email}
+
+
+def send_pending(session: Session, config, now: datetime | None = None,
+                 limit: int = 100) -> SendReport:
+    """Send up to `limit` due outbox rows. Each row ends sent (with sent_at), back to pending
+    with its next attempt pushed out (1, 5, 30, 120, 720 minutes), or failed after
+    MAX_ATTEMPTS tries, with the error kept. On PostgreSQL rows are claimed with
+    FOR UPDATE SKIP LOCKED so several workers never send the same row. Delivery is at least
+    once: a crash between sending and commit sends that row again."""
+    now = now or utcnow()
+    stmt = (select(Notification)
+            .where(Notification.state == "pending", Notification.next_attempt_at <= now)
+            .order_by(Notification.next_attempt_at, Notification.id).limit(limit))
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    report = SendReport()
+    for note in session.scalars(stmt).all():
+        note.attempts = (note.attempts or 0) + 1
+        try:
+            sender = SENDERS.get(note.channel)
+            if sender is None:
+                raise PermanentError(f"no sender for channel {note.channel!r}")
+            sender(note, config, now)
+        except Exception as exc:  # any failure of one row must not stop the others
+            note.error = f"{type(exc).__name__}: {exc}"[:2000]
+            if isinstance(exc, PermanentError) or note.attempts >= MAX_ATTEMPTS:
+                note.state = "failed"
+                report.failed += 1
+            else:
+                delay = BACKOFF_MINUTES[min(note.attempts, len(BACKOFF_MINUTES)) - 1]
+                note.next_attempt_at = now + timedelta(minutes=delay)
+                report.retried += 1
+        else:
+            note.state = "sent"
+            note.sent_at = now
+            note.error = None
+            report.sent += 1
+    session.flush()
+    return report

@@ -2,6 +2,206 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_login import current_user, login_required, login_user, logout_user
+
+from district_portal import db
+from district_portal.extensions import limiter
+from district_portal.forms.account import (
+    ActionForm,
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    LoginForm,
+    RegisterForm,
+    ResetPasswordForm,
+    VerifyPhoneForm,
+)
+from district_portal.services import accounts
+from district_portal.services.accounts import AccountError
+from district_portal.services.phones import display_phone
 
 bp = Blueprint("account", __name__, url_prefix="/account")
+
+LOGIN_LIMIT = "10 per minute;100 per hour"
+SEND_LIMIT = "5 per minute;30 per hour"
+
+
+def _field_error(form, exc: AccountError) -> None:
+    field = getattr(form, exc.field, None) if exc.field else None
+    if field is not None:
+        field.errors = [*field.errors, str(exc)]
+    else:
+        form.form_errors.append(str(exc))
+
+
+def safe_next(target: str | None) -> str | None:
+    """A same-site path to go back to after login, or None: never another host."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    if any(ord(c) < 32 or ord(c) == 127 for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+@bp.get("/")
+@login_required
+def index():
+    return render_template("account/index.html", user=current_user, phone=display_phone(
+        current_user.phone), form=ActionForm())
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(SEND_LIMIT, methods=["POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("account.index"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.register_citizen(
+                db.session(), full_name=form.full_name.data, password=form.password.data,
+                email=form.email.data, phone=form.phone.data)
+        except AccountError as exc:
+            _field_error(form, exc)
+        else:
+            login_user(user)
+            if user.phone:
+                flash(gettext("Your account is ready. We sent a 6-digit code by SMS to confirm "
+                              "your phone number."), "success")
+                return redirect(url_for("account.verify_phone"))
+            flash(gettext("Your account is ready."), "success")
+            return redirect(url_for("account.index"))
+    return render_template("account/register.html", form=form)
+
+
+@bp.route("/verify-phone", methods=["GET", "POST"])
+@login_required
+@limiter.limit(LOGIN_LIMIT, methods=["POST"])
+def verify_phone():
+    if not current_user.phone or current_user.phone_verified_at is not None:
+        return redirect(url_for("account.index"))
+    form = VerifyPhoneForm()
+    if form.validate_on_submit():
+        try:
+            accounts.confirm_phone(db.session(), current_user, form.code.data)
+        except AccountError as exc:
+            _field_error(form, exc)
+        else:
+            flash(gettext("Your phone number is confirmed. You can now log in with it."),
+                  "success")
+            return redirect(url_for("account.index"))
+    return render_template("account/verify_phone.html", form=form, resend=ActionForm(),
+                           phone=display_phone(current_user.phone))
+
+
+@bp.post("/verify-phone/resend")
+@login_required
+@limiter.limit(SEND_LIMIT)
+def resend_code():
+    form = ActionForm()
+    if form.validate_on_submit() and current_user.phone and not current_user.phone_verified_at:
+        try:
+            accounts.send_phone_code(db.session(), current_user)
+        except AccountError as exc:
+            flash(str(exc), "error")
+        else:
+            flash(gettext("We sent a new code. Earlier codes no longer work."), "success")
+    return redirect(url_for("account.verify_phone"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(LOGIN_LIMIT, methods=["POST"])
+def login():
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = safe_next(request.args.get("next")) or ""
+    if form.validate_on_submit():
+        try:
+            user = accounts.authenticate(db.session(), form.login.data, form.password.data)
+        except AccountError as exc:
+            form.form_errors.append(str(exc))
+        else:
+            login_user(user)
+            flash(gettext("You are logged in."), "success")
+            return redirect(safe_next(form.next.data) or url_for("account.index"))
+    return render_template("account/login.html", form=form)
+
+
+@bp.post("/logout")
+def logout():
+    if ActionForm().validate_on_submit():
+        logout_user()
+        flash(gettext("You are logged out."), "success")
+    return redirect(url_for("public.home"))
+
+
+@bp.post("/logout-everywhere")
+@login_required
+def logout_everywhere():
+    if ActionForm().validate_on_submit():
+        accounts.end_all_sessions(db.session(), current_user)
+        logout_user()
+        flash(gettext("You are logged out on every device."), "success")
+        return redirect(url_for("public.home"))
+    return redirect(url_for("account.index"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            accounts.change_password(db.session(), user, form.current.data, form.password.data)
+        except AccountError as exc:
+            _field_error(form, exc)
+        else:
+            login_user(user)  # the session version changed: keep this session, end the others
+            flash(gettext("Your password is changed. Other devices were logged out."),
+                  "success")
+            return redirect(url_for("account.index"))
+    return render_template("account/password.html", form=form)
+
+
+@bp.route("/forgot", methods=["GET", "POST"])
+@limiter.limit(SEND_LIMIT, methods=["POST"])
+def forgot():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        accounts.request_password_reset(
+            db.session(), form.login.data, secret_key=current_app.config["SECRET_KEY"],
+            base_url=current_app.config["BASE_URL"])
+        # The same answer whether or not the account exists.
+        flash(gettext("If an account has this phone number or email, we sent it a link to "
+                      "choose a new password. The link works for 1 hour."), "success")
+        return redirect(url_for("account.login"))
+    return render_template("account/forgot.html", form=form)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+@limiter.limit(LOGIN_LIMIT, methods=["POST"])
+def reset(token: str):
+    secret = current_app.config["SECRET_KEY"]
+    try:
+        accounts.reset_token_user(db.session(), token, secret_key=secret)
+    except AccountError as exc:
+        return render_template("account/reset.html", invalid=str(exc), form=None), 400
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.reset_password(db.session(), token, form.password.data, secret_key=secret)
+        except AccountError as exc:
+            _field_error(form, exc)
+        else:
+            logout_user()
+            flash(gettext("Your password is changed. Log in with the new password."),
+                  "success")
+            return redirect(url_for("account.login"))
+    return render_template("account/reset.html", form=form, invalid=None)
