@@ -216,7 +216,7 @@ def display_ref(ref: str | None) -> str:
     return format_ref(ref) if ref and is_valid_ref(ref) else (ref or "")
 
 
-def _heading(dossier: Dossier, office: Office | None, at: datetime | None, *,
+def heading_for(dossier: Dossier, office: Office | None, at: datetime | None, *,
              unit: str = DESK, qr_url: str | None = None) -> Heading:
     url = qr_url or f"{_base_url()}/track"
     place = place_name(office)
@@ -303,7 +303,7 @@ def online_receipt(dossier: Dossier) -> ReceiptSlip:
         raise SlipError("Hồ sơ chưa được nộp.")
     return ReceiptSlip(
         **_common(dossier, "receipt_online.html", "XÁC NHẬN NỘP HỒ SƠ TRỰC TUYẾN",
-                  _heading(dossier, dossier.receiving_office, dossier.submitted_at)),
+                  heading_for(dossier, dossier.receiving_office, dossier.submitted_at)),
         accepted=False, channel=dossier.channel,
         submitted_at=format_datetime(dossier.submitted_at), documents=_documents(dossier),
         intake_days=int(current_app.config.get("INTAKE_WORKING_DAYS", 1)),
@@ -318,7 +318,7 @@ def acceptance_receipt(dossier: Dossier) -> ReceiptSlip:
     data = dossier.procedure_version.data
     return ReceiptSlip(
         **_common(dossier, "receipt.html", "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ",
-                  _heading(dossier, dossier.receiving_office, dossier.accepted_at)),
+                  heading_for(dossier, dossier.receiving_office, dossier.accepted_at)),
         accepted=True, channel=dossier.channel,
         submitted_at=format_datetime(dossier.submitted_at), documents=_documents(dossier),
         accepted_at=format_datetime(dossier.accepted_at), due_at=format_datetime(dossier.due_at),
@@ -341,7 +341,7 @@ def supplement_slip(dossier: Dossier) -> SupplementSlip:
     office = event.from_office or dossier.receiving_office
     return SupplementSlip(
         **_common(dossier, "supplement.html", "PHIẾU YÊU CẦU BỔ SUNG, HOÀN THIỆN HỒ SƠ",
-                  _heading(dossier, office, event.at)),
+                  heading_for(dossier, office, event.at)),
         reason=event.note or "", requested_at=format_datetime(event.at),
         requested_by=_actor_name(event), office_phone=(office.phone if office else "") or "")
 
@@ -351,7 +351,7 @@ def refusal_slip(dossier: Dossier) -> RefusalSlip:
     event = _latest(dossier, "refuse", "Hồ sơ không bị từ chối tiếp nhận.")
     return RefusalSlip(
         **_common(dossier, "refusal.html", "PHIẾU TỪ CHỐI TIẾP NHẬN GIẢI QUYẾT HỒ SƠ",
-                  _heading(dossier, dossier.receiving_office, event.at)),
+                  heading_for(dossier, dossier.receiving_office, event.at)),
         reason=event.note or "", refused_at=format_datetime(event.at),
         refused_by=_actor_name(event))
 
@@ -364,7 +364,7 @@ def apology_slip(dossier: Dossier) -> ApologySlip:
     office = dossier.handling_office or dossier.receiving_office
     return ApologySlip(
         **_common(dossier, "apology.html", "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ",
-                  _heading(dossier, office, event.at, unit="")),
+                  heading_for(dossier, office, event.at, unit="")),
         accepted_date=format_date(dossier.accepted_at), old_due_at=format_datetime(old_due),
         new_due_at=format_datetime(new_due), new_due_date=long_date(new_due),
         reason=event.note or "", signer=_actor_name(event))
@@ -382,7 +382,7 @@ def control_slip(dossier: Dossier) -> ControlSlip:
     handling = dossier.handling_office or dossier.receiving_office
     return ControlSlip(
         **_common(dossier, "control.html", "PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ",
-                  _heading(dossier, dossier.receiving_office,
+                  heading_for(dossier, dossier.receiving_office,
                            dossier.accepted_at or dossier.submitted_at)),
         handling_office=handling.name if handling else "",
         due_at=format_datetime(dossier.due_at), rows=rows)
