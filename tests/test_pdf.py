@@ -3,11 +3,13 @@ nothing outside static/ is fetched, page sizes are right and result templates st
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import logging
 import shutil
 import subprocess
 from datetime import UTC, datetime, timedelta
+from types import NoneType
 
 import pytest
 from pypdf import PdfReader
@@ -89,6 +91,7 @@ def test_online_receipt_before_acceptance_lists_documents_and_intake_deadline(ct
     d = create_dossier(ctx)
     slip = slips.receipt_for(d)
     assert slip.title == "XÁC NHẬN NỘP HỒ SƠ TRỰC TUYẾN"
+    assert slip.heading.qr_url == "http://127.0.0.1:5000/track"
     pdf = slips.render_slip(slip)
     text = pdf_text(pdf)
     assert_size(pdf, A5)
@@ -186,6 +189,25 @@ def test_control_slip_lists_every_hand_over_with_on_time_or_late(ctx):
                      "Giao chuyên viên xử lý", "Trần Văn Chuyên Viên", "Ban hành kết quả",
                      "Quá hạn", "Đã ký số", d.code):
         assert expected in text, expected
+
+
+def plain(value) -> bool:
+    if dataclasses.is_dataclass(value):
+        return all(plain(getattr(value, f.name)) for f in dataclasses.fields(value))
+    if isinstance(value, tuple | list):
+        return all(plain(v) for v in value)
+    return isinstance(value, str | int | bool | NoneType)
+
+
+def test_view_models_hold_plain_values_only(ctx):
+    d = accepted(ctx)
+    add_event(ctx, d, "request_supplement", note="Thiếu giấy tờ", at=d.accepted_at)
+    add_event(ctx, d, "extend", note="Chờ xác minh", at=d.accepted_at,
+              data={"old_due_at": d.due_at.isoformat(),
+                    "due_at": (d.due_at + timedelta(days=2)).isoformat()})
+    for view in (slips.receipt_for(d), slips.supplement_slip(d), slips.apology_slip(d),
+                 slips.control_slip(d), slips.ledger([d], office(ctx))):
+        assert plain(view), type(view).__name__
 
 
 def test_slips_that_need_an_event_refuse_politely_without_it(ctx):
@@ -289,9 +311,10 @@ def test_result_template_filters_escape_and_see_plain_dicts(ctx):
     body = results.render_result_body(
         d, "{{ answers.child_name }}|{{ answers.child_sex_label }}|"
            "{{ answers.child_birth_date | date }}|{{ 15000 | money }}|{{ procedure.name }}|"
-           "{{ office.agency_code }}|{{ dossier.code }}")
+           "{{ office.agency_code }}|{{ dossier.code }}|{{ dossier.accepted_at | date }}|"
+           "{{ '2026-03-09T23:30:00+00:00' | date }}")
     assert str(body) == (f"&lt;b&gt;Khôi&lt;/b&gt;|Nữ|20/02/2026|15.000 đồng|Đăng ký khai sinh|"
-                         f"000.00.04.T25|{d.code}")
+                         f"000.00.04.T25|{d.code}|03/03/2026|10/03/2026")
 
 
 @pytest.mark.parametrize("source", [

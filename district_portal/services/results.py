@@ -58,18 +58,24 @@ class _ResultSandbox(SandboxedEnvironment):
         return operator.mul(left, right)
 
 
+def _date(value) -> str:
+    """dd/mm/yyyy for a date, a datetime (local day) or an ISO date or date-time string."""
+    if isinstance(value, str) and "T" in value:
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    return format_date(value)
+
+
 def _make_env() -> SandboxedEnvironment:
     env = _ResultSandbox(autoescape=True)
-    env.filters["date"] = format_date
+    env.filters["date"] = _date
     env.filters["money"] = format_money
     return env
 
 
 _ENV = _make_env()
-
-
-def _iso(dt: datetime | None) -> str:
-    return local(dt).isoformat() if dt is not None else ""
 
 
 def result_context(dossier: Dossier) -> dict:
@@ -85,9 +91,9 @@ def result_context(dossier: Dossier) -> dict:
     return {
         "answers": answers,
         "dossier": {"code": dossier.code or "", "ref": display_ref(dossier.ref),
-                    "submitted_at": _iso(dossier.submitted_at),
-                    "accepted_at": _iso(dossier.accepted_at),
-                    "completed_at": _iso(dossier.completed_at)},
+                    "submitted_at": local(dossier.submitted_at),
+                    "accepted_at": local(dossier.accepted_at),
+                    "completed_at": local(dossier.completed_at)},
         "office": {"name": office.name if office else "",
                    "agency_code": office.agency_code if office else "",
                    "address": (office.address or "") if office else ""},
