@@ -1,0 +1,1 @@
+"""Benchmarks (DESIGN.md §8): run with `.venv/bin/python -m bench.<name>`."""
