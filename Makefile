@@ -1,5 +1,6 @@
 # District Portal: `make run` serves the demo on http://127.0.0.1:5000, `make test` runs the suite.
 PYTHON ?= python3
+PYTEST_ARGS ?= -q -n 2
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed

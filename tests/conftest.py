@@ -3,11 +3,13 @@ names one), each test inside a rolled-back transaction, and fresh databases on d
 
 from __future__ import annotations
 
+import contextvars
 import json
 import os
 import uuid
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import sessionmaker
 
@@ -60,6 +62,15 @@ def databases(tmp_path_factory):
     factory.drop_all()
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs in an empty context, so it pushes its own app context even when the
+    test holds one open: nothing cached on flask.g (the logged-in user, the request's
+    database session) leaks between requests, as in a real server."""
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 def make_config(url: str, upload_dir: str, **overrides) -> TestConfig:
     config = TestConfig()
     config.DATABASE_URL = url
@@ -69,6 +80,12 @@ def make_config(url: str, upload_dir: str, **overrides) -> TestConfig:
     for key, value in overrides.items():
         setattr(config, key, value)
     return config
+
+
+def build_app(config):
+    app = create_app(config)
+    app.test_client_class = IsolatedClient
+    return app
 
 
 def seed(app) -> None:
@@ -85,7 +102,7 @@ def fresh_app(databases, tmp_path):
     def build(seeded: bool = True, **overrides):
         url = databases.new_url()
         upgrade(url)
-        app = create_app(make_config(url, str(tmp_path / "uploads"), **overrides))
+        app = build_app(make_config(url, str(tmp_path / "uploads"), **overrides))
         if seeded:
             seed(app)
         return app
@@ -106,7 +123,7 @@ def fresh_app(databases, tmp_path):
 def _session_app(databases, tmp_path_factory):
     url = databases.new_url()
     upgrade(url)
-    app = create_app(make_config(url, str(tmp_path_factory.mktemp("uploads"))))
+    app = build_app(make_config(url, str(tmp_path_factory.mktemp("uploads"))))
     seed(app)
     yield app
     get_db(app).engine.dispose()
