@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, has_request_context, request
 
 from district_portal import db
 from district_portal.config import ROOT, Config, load_config
@@ -53,6 +53,8 @@ def create_app(config: Config | str | None = None) -> Flask:
 
 
 def _select_locale() -> str:
+    if not has_request_context():  # CLI commands, the notification sender: Vietnamese
+        return "vi"
     lang = request.cookies.get("lang")
     return lang if lang in ("vi", "en") else "vi"
 

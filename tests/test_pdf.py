@@ -98,7 +98,7 @@ def test_online_receipt_before_acceptance_lists_documents_and_intake_deadline(ct
     for expected in ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
                      "UBND PHƯỜNG HÒA BÌNH", "XÁC NHẬN NỘP HỒ SƠ TRỰC TUYẾN", d.code,
                      f"{d.ref[:4]}-{d.ref[4:]}", "Nguyễn Thị Hằng", "0912 345 678",
-                     "Tổ 5, phường Hòa Bình, tỉnh Phú Thọ", "Đăng ký khai sinh",
+                     "Tổ 5, Phường Hòa Bình, Phú Thọ", "Đăng ký khai sinh",
                      "03/03/2026 09:15", "Giấy chứng sinh", "Chưa tải lên",
                      "Phường Hòa Bình, ngày 03 tháng 03 năm 2026", "1 ngày làm việc",
                      "04/03/2026 09:15"):
@@ -221,7 +221,7 @@ def test_slips_that_need_an_event_refuse_politely_without_it(ctx):
 
 def test_applicant_markup_is_printed_as_text_never_interpreted(ctx):
     hostile = "<b>Lê</b> & <script>"
-    d = create_dossier(ctx, applicant={"full_name": hostile, "address": "<i>x</i>"})
+    d = create_dossier(ctx, applicant={"name": hostile, "street": "<i>x</i>"})
     slip = slips.receipt_for(d)
     html = slips.slip_html(slip)
     assert "&lt;b&gt;Lê&lt;/b&gt; &amp; &lt;script&gt;" in html
@@ -270,7 +270,7 @@ def test_ledger_is_a4_landscape_with_one_row_per_dossier(ctx):
     on_time = accepted(ctx)
     on_time.completed_at = on_time.due_at - timedelta(hours=1)
     on_time.status = S.DONE
-    late = accepted(ctx, applicant={"full_name": "Trần Văn Bình", "address": "Xã Lạc Sơn"})
+    late = accepted(ctx, applicant={"name": "Trần Văn Bình", "commune_label": "Xã Lạc Sơn"})
     late.completed_at = late.due_at + timedelta(days=2)
     late.status = S.DONE
     sheet = slips.ledger([on_time, late], office(ctx), period="Tháng 3 năm 2026")

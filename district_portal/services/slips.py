@@ -228,10 +228,11 @@ def heading_for(dossier: Dossier, office: Office | None, at: datetime | None, *,
 
 def _party(dossier: Dossier) -> Party:
     a = dossier.applicant or {}
-    return Party(name=a.get("full_name") or a.get("name") or "",
+    address = ", ".join(p for p in (a.get("street"), a.get("commune_label")) if p)
+    return Party(name=a.get("name") or "",
                  id_number=a.get("id_number") or a.get("tax_code") or "",
                  phone=display_phone(dossier.applicant_phone or a.get("phone")) or "",
-                 email=a.get("email") or "", address=a.get("address") or "")
+                 email=a.get("email") or "", address=address)
 
 
 def _common(dossier: Dossier, template: str, title: str, heading: Heading) -> dict:
@@ -398,7 +399,7 @@ def _control_row(dossier: Dossier, number: int, event: DossierEvent) -> ControlR
     giver_office = event.from_office or dossier.receiving_office
     receiver_user, receiver_office = None, event.to_office
     if event.action == "submit":
-        giver = dossier.applicant.get("full_name", "") if dossier.applicant else ""
+        giver = (dossier.applicant or {}).get("name", "")
         receiver_office = dossier.receiving_office
         return ControlRow(number=number, step=ACTION_VI["submit"], giver=giver,
                           receiver=_who(None, receiver_office),

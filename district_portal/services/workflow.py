@@ -13,6 +13,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
@@ -175,7 +176,8 @@ def perform(session: Session, dossier: Dossier, action: Action | str, actor: Use
     ctx = Context(session, dossier, actor, now or utcnow(), inputs,
                   note=inputs.get("reason") or inputs.get("note"))
     from_status = dossier.status
-    to_status = HANDLERS[action](ctx)
+    with force_locale("vi"):  # what residents are sent is Vietnamese, whoever acts
+        to_status = HANDLERS[action](ctx)
     if to_status is None:
         to_status = transition.to or from_status
     dossier.status = to_status

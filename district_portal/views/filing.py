@@ -24,7 +24,7 @@ from district_portal.extensions import limiter
 from district_portal.forms.dossier import DossierForm, display_value
 from district_portal.forms.filing import ConfirmForm, SubmitForm, TrackForm
 from district_portal.models import DossierStatus
-from district_portal.services import catalog, dossiers, storage
+from district_portal.services import catalog, dossiers, slips, storage
 from district_portal.services.dossiers import FilingError
 from district_portal.services.workflow import (
     STATUS_LABELS,
@@ -33,6 +33,7 @@ from district_portal.services.workflow import (
     WorkflowError,
     perform,
 )
+from district_portal.views import pdf_response
 
 bp = Blueprint("filing", __name__)
 UPLOAD_ENDPOINTS = {"filing.upload", "filing.supplement_upload"}
@@ -241,6 +242,16 @@ def dossier(public_id: str):
 
 def _history(d):
     return [(e, TRANSITIONS[Action(e.action)].label) for e in d.events]
+
+
+@bp.get("/my/dossiers/<public_id>/receipt.pdf")
+@login_required
+def receipt(public_id: str):
+    """The filing confirmation, or form 01 once the office has accepted the dossier."""
+    d = _own(public_id)
+    if d.status == DossierStatus.DRAFT:
+        abort(404)
+    return pdf_response(slips.render_slip(slips.receipt_for(d)), f"phieu-{d.code}.pdf")
 
 
 @bp.post("/my/dossiers/<public_id>/withdraw")
