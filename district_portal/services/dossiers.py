@@ -218,7 +218,6 @@ def prepare_submission(ctx) -> None:
     dossier.applicant_name_search = fold(applicant.get("name", ""))[:300]
     dossier.handling_office_id = office.id
     dossier.handling_office = office
-    dossier.code = allocate_code(session, office, ctx.now)
     dossier.ref = _unique_ref(session)
     dossier.submission_nonce = ctx.inputs.get("nonce")
     dossier.submitted_at = ctx.now
@@ -227,8 +226,10 @@ def prepare_submission(ctx) -> None:
     days = current_app.config["INTAKE_WORKING_DAYS"]
     if dossier.channel == "online":
         dossier.intake_due_at = calendar_for(session, office).intake_due(ctx.now, days)
-    ctx.data.update(code=dossier.code, ref=dossier.ref, channel=dossier.channel)
     _remember_profile(session, dossier)
+    # Last: the counter row stays locked until the request commits, so hold it briefly.
+    dossier.code = allocate_code(session, office, ctx.now)
+    ctx.data.update(code=dossier.code, ref=dossier.ref, channel=dossier.channel)
     notifications.notify_applicant(
         session, dossier, str(_l("Dossier filed")),
         str(_l("Dossier %(code)s was filed. Tracking code: %(ref)s.", code=dossier.code,
