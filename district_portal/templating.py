@@ -81,11 +81,18 @@ def init_app(app: Flask) -> None:
         date_input=date_input,
         is_overdue=is_overdue,
         has_endpoint=lambda name: name in app.view_functions,
+        sent_state=lambda state: str(SENT_STATES.get(state, state)),
     )
     app.jinja_env.filters["ref"] = _ref
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
+
+SENT_STATES = {
+    "pending": lazy_gettext("waiting to be sent"),
+    "sent": lazy_gettext("sent"),
+    "failed": lazy_gettext("could not be sent"),
+}
 
 FIELD_KINDS = {
     "text": lazy_gettext("text"),

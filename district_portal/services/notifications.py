@@ -61,6 +61,13 @@ class SendReport:
     failed: int = 0
 
 
+def for_dossier(session: Session, dossier: Dossier) -> list[Notification]:
+    """What was sent (or is waiting to be sent) about a dossier, oldest first."""
+    return list(session.scalars(
+        select(Notification).where(Notification.dossier_id == dossier.id)
+        .order_by(Notification.id)))
+
+
 def sms_text(text: str) -> str:
     """Fold to plain ASCII without diacritics (đ → d) and keep it within one 160-character
     SMS, cutting at a word boundary with '...'; cheap phones and gateways garble Unicode."""

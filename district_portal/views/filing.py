@@ -24,7 +24,7 @@ from district_portal.extensions import limiter
 from district_portal.forms.dossier import DossierForm, display_value
 from district_portal.forms.filing import ConfirmForm, SubmitForm, TrackForm
 from district_portal.models import DossierStatus
-from district_portal.services import catalog, dossiers, slips, storage
+from district_portal.services import catalog, dossiers, notifications, slips, storage
 from district_portal.services.dossiers import FilingError
 from district_portal.services.workflow import (
     STATUS_LABELS,
@@ -237,6 +237,7 @@ def dossier(public_id: str):
                            can_withdraw=access.can_withdraw(current_user, d),
                            can_supplement=access.can_answer_supplement(current_user, d),
                            request_event=dossiers.pending_supplement_request(d),
+                           sent=notifications.for_dossier(db.session(), d),
                            just_filed=request.args.get("filed") == "1")
 
 
