@@ -257,3 +257,57 @@ def jpeg_bytes(size=(8, 8)) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", size, (30, 30, 200)).save(out, "JPEG")
     return out.getvalue()
+
+
+def start_draft(rc: ClientRequest, code: str = BIRTH) -> tuple[Page, str]:
+    """POST apply from the procedure page; returns the edit page and the draft's public id."""
+    page = rc.post(f"/procedures/{code}/apply", form_page=f"/procedures/{code}",
+                   expected_redirect="/my/dossiers/")
+    return page, public_id_from(page)
+
+
+def save(rc: ClientRequest, public_id: str, data: dict, action: str = "next",
+         expected_status: int | None = None, expected_redirect: str | None = None) -> Page:
+    base = f"/my/dossiers/{public_id}"
+    if expected_status is None and expected_redirect is None:
+        expected_redirect = f"{base}/documents"
+    return rc.post(f"{base}/edit", {**data, "_action": action}, form_page=f"{base}/edit",
+                   expected_status=expected_status, expected_redirect=expected_redirect)
+
+
+def upload(rc: ClientRequest, public_id: str, key: str, content: bytes, name: str = "a.pdf",
+           expected_status: int | None = None, supplement: bool = False) -> Page:
+    base = f"/my/dossiers/{public_id}"
+    step = "supplement" if supplement else "documents"
+    url = f"{base}/supplement/documents/{key}" if supplement else f"{base}/documents/{key}"
+    return rc.post(url, form_page=f"{base}/{step}", files={key: (content, name)},
+                   expected_status=expected_status,
+                   expected_redirect=None if expected_status else f"{base}/{step}")
+
+
+def submit(rc: ClientRequest, public_id: str, expected_redirect: str | None = None,
+           expected_status: int | None = None) -> Page:
+    base = f"/my/dossiers/{public_id}"
+    review = rc.get(f"{base}/review")
+    nonce = review.find(".//input[@name='nonce']")
+    data = {"nonce": nonce.get("value") if nonce is not None else "n-" + public_id}
+    if expected_status is None and expected_redirect is None:
+        expected_redirect = f"{base}?filed=1"
+    return rc.post(f"{base}/submit", data, form_page=f"{base}/review",
+                   expected_redirect=expected_redirect, expected_status=expected_status)
+
+
+def file_dossier(rc: ClientRequest, code: str = BIRTH, answers: dict | None = None,
+                 documents: dict | None = None) -> str:
+    """A submitted dossier, filed through HTTP; returns its public id."""
+    _, public_id = start_draft(rc, code)
+    if answers is None:
+        answers = birth_answers() if code == BIRTH else all_types_answers()
+    if documents is None:
+        documents = {"giay_chung_sinh": pdf_bytes()} if code == BIRTH else \
+            {"ban_chinh": pdf_bytes()}
+    save(rc, public_id, answers)
+    for key, content in documents.items():
+        upload(rc, public_id, key, content)
+    submit(rc, public_id)
+    return public_id
