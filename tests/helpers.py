@@ -75,7 +75,9 @@ class Page:
         return el.get("value")
 
     def error_links(self) -> list[str]:
-        box = self.doc.find(".//*[@class='errors']")
+        box = self.by_id("errors")
+        if box is None:
+            box = self.doc.find(".//*[@class='errors']")
         return [a.get("href") for a in box.iter("a")] if box is not None else []
 
     def gzip_size(self) -> int:
@@ -311,3 +313,14 @@ def file_dossier(rc: ClientRequest, code: str = BIRTH, answers: dict | None = No
         upload(rc, public_id, key, content)
     submit(rc, public_id)
     return public_id
+
+
+def act(app, session, public_id: str, action, actor, **inputs):
+    """Apply a workflow action (as staff would) and commit; returns the dossier."""
+    from district_portal.services.workflow import perform
+
+    with app.test_request_context():
+        d = dossier_of(session, public_id)
+        perform(session, d, action, session.merge(actor), **inputs)
+        session.commit()
+    return dossier_of(session, public_id)
