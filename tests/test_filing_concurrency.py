@@ -17,7 +17,7 @@ N = 50
 MARITAL = "1.004873"  # no mandatory document: a draft is complete with its answers
 
 
-def _prepare_drafts(app) -> tuple[object, list[str]]:
+def _prepare_drafts(app, n: int = N) -> tuple[object, list[str]]:
     answers = applicant_answers(applicant_office=OFFICE, full_name="Nguyễn Văn Đồng Thời",
                                 birth_date="1990-05-01", id_number="025190000777",
                                 marital_status="chua_ket_hon", purpose="ket_hon")
@@ -25,7 +25,7 @@ def _prepare_drafts(app) -> tuple[object, list[str]]:
         user = user_by_email(session, "resident@demo.test")
         procedure = catalog.published_procedure(session, MARITAL)
         ids = []
-        for _ in range(N):
+        for _ in range(n):
             draft = dossiers.start_draft(session, user, procedure)
             form = dossiers.DossierForm(dossiers.form_specs(draft), answers)
             assert form.validate(), form.errors
@@ -75,3 +75,44 @@ def test_fifty_parallel_submissions_get_distinct_gap_free_codes(fresh_app):
         assert {d.code for d in rows} == expected
         assert len({d.ref for d in rows}) == N
         assert all(codes.is_valid_ref(d.ref) for d in rows)
+
+
+def test_the_same_submission_sent_five_times_at_once_files_one_dossier(fresh_app):
+    """A 2G browser resending the form while the first POST is still running."""
+    app = fresh_app()
+    user, (public_id, second) = _prepare_drafts(app, 2)
+    barrier = threading.Barrier(5, timeout=60)
+    statuses: list[int] = []
+    errors: list[BaseException] = []
+
+    def resend() -> None:
+        try:
+            client = app.test_client()
+            login(client, user)
+            token = ClientRequest(client).get("/track").csrf_token()
+            barrier.wait()
+            response = client.post(f"/my/dossiers/{public_id}/submit",
+                                   data={"csrf_token": token, "nonce": "one-nonce"})
+            statuses.append(response.status_code)
+            assert response.headers.get("Location", "").endswith(
+                f"/my/dossiers/{public_id}?filed=1"), response.get_data(as_text=True)[:500]
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=resend) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not errors, errors
+    assert statuses == [303] * 5
+    client = app.test_client()
+    login(client, user)
+    token = ClientRequest(client).get("/track").csrf_token()
+    client.post(f"/my/dossiers/{second}/submit", data={"csrf_token": token, "nonce": "two"})
+    with get_db(app).transaction() as session:
+        rows = session.scalars(select(Dossier).where(Dossier.public_id.in_(
+            [public_id, second]))).all()
+        assert sorted(d.code[-4:] for d in rows) == ["0001", "0002"]  # no gap
+        first = next(d for d in rows if d.public_id == public_id)
+        assert [e.action for e in first.events] == ["submit"]

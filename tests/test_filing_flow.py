@@ -122,3 +122,21 @@ def test_a_draft_is_resumed_after_logging_out_and_in_again(app, resident_client,
     page = rc.get(f"{base}/edit")
     assert page.value("child_name") == "Bé Na"
     assert page.value("residence_commune") == "4795"
+
+
+def test_a_nonce_already_used_by_another_dossier_is_refused_not_a_500(resident_client,
+                                                                       session):
+    from helpers import file_dossier, save, upload
+
+    first = file_dossier(resident_client)
+    used = dossier_of(session, first).submission_nonce
+    _, second = start(resident_client)
+    save(resident_client, second, birth_answers())
+    upload(resident_client, second, "giay_chung_sinh", pdf_bytes())
+    page = resident_client.post(f"/my/dossiers/{second}/submit", {"nonce": used},
+                                form_page=f"/my/dossiers/{second}/review",
+                                expected_redirect=f"/my/dossiers/{second}/review")
+    assert "Biểu mẫu này đã được dùng cho một hồ sơ khác." in page.html
+    assert page.find(".//input[@name='nonce']").get("value") != used
+    d = dossier_of(session, second)
+    assert d.status == DossierStatus.DRAFT and d.code is None
