@@ -305,3 +305,14 @@ def test_a_draft_page_of_a_filed_dossier_is_gone(resident_client, filed):
     resident_client.post(f"{base}/documents/giay_chung_sinh",
                          files={"giay_chung_sinh": (pdf_bytes(), "a.pdf")},
                          expected_status=404)
+
+
+def test_a_dossier_waiting_for_a_supplement_can_still_be_withdrawn(app, resident_client,
+                                                                  session, filed, clerk):
+    act(app, session, filed.public_id, Action.REQUEST_SUPPLEMENT, clerk, reason="Thiếu giấy.")
+    resident_client.post(f"/my/dossiers/{filed.public_id}/withdraw",
+                         form_page=f"/my/dossiers/{filed.public_id}",
+                         expected_redirect=f"/my/dossiers/{filed.public_id}")
+    d = dossier_of(session, filed.public_id)
+    assert d.status == DossierStatus.WITHDRAWN
+    resident_client.get(f"/my/dossiers/{filed.public_id}/supplement", expected_status=404)

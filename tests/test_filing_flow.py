@@ -140,3 +140,24 @@ def test_a_nonce_already_used_by_another_dossier_is_refused_not_a_500(resident_c
     assert page.find(".//input[@name='nonce']").get("value") != used
     d = dossier_of(session, second)
     assert d.status == DossierStatus.DRAFT and d.code is None
+
+
+def test_invalid_answers_block_submission_and_the_draft_is_kept(resident_client, session):
+    from helpers import save, upload
+
+    _, public_id = start(resident_client)
+    save(resident_client, public_id, birth_answers())
+    upload(resident_client, public_id, "giay_chung_sinh", pdf_bytes())
+    base = f"/my/dossiers/{public_id}"
+    save(resident_client, public_id, birth_answers(mother_id_number="123"), action="later",
+         expected_redirect="/my/dossiers")
+    review = resident_client.get(f"{base}/review")
+    assert "Số định danh cá nhân gồm đúng 12 chữ số." in review.html
+    assert review.find(".//input[@name='nonce']") is None
+    page = resident_client.post(f"{base}/submit", {"nonce": "n-invalid"},
+                                form_page=f"{base}/documents",
+                                expected_redirect=f"{base}/review")
+    assert "Một số thông tin cần sửa trước khi nộp." in page.html
+    d = dossier_of(session, public_id)
+    assert d.status == DossierStatus.DRAFT and d.code is None
+    assert d.answers["mother_id_number"] == "123" and len(d.attachments) == 1
