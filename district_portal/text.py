@@ -18,8 +18,10 @@ def clean(value: str | None) -> str:
     """Trim, drop invisible direction/format characters, collapse runs of spaces, NFC."""
     if value is None:
         return ""
-    value = unicodedata.normalize("NFC", value)
+    # Drop the format characters first: one between a letter and its accent would otherwise
+    # block composition and leave the text decomposed.
     value = _FORMAT_CHARS.sub("", value)
+    value = unicodedata.normalize("NFC", value)
     return value.strip()
 
 

@@ -158,3 +158,58 @@ def db_session(app):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+# --- filing: accounts, a logged-in resident and the every-field-type procedure ---------------
+
+
+@pytest.fixture
+def session(app):
+    """A session on the test's rolled-back connection, with no app context pushed: an app
+    context held open by the test would be reused by every test-client request, sharing `g`
+    (and Flask-Login's cached user) between them."""
+    s = get_db(app).writer()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def resident(session):
+    from helpers import user_by_email
+
+    return user_by_email(session, "resident@demo.test")
+
+
+@pytest.fixture
+def other_resident(session):
+    from district_portal.services.users import create_user
+
+    user = create_user(session, email="hang.xom@demo.test", password="x" * 12,
+                       roles=["citizen"], full_name="Trần Văn Hàng Xóm")
+    session.commit()
+    return user
+
+
+@pytest.fixture
+def clerk(session):
+    from helpers import user_by_email
+
+    return user_by_email(session, "clerk@demo.test")
+
+
+@pytest.fixture
+def resident_client(app, resident):
+    """A ClientRequest logged in as the demo resident."""
+    from helpers import ClientRequest, login
+
+    client = app.test_client()
+    login(client, resident)
+    return ClientRequest(client)
+
+
+@pytest.fixture
+def all_types_procedure(session):
+    from helpers import TEST_PROC, all_types_entry, import_procedure
+
+    import_procedure(session, all_types_entry())
+    return TEST_PROC

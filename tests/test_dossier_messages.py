@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from factories import create_dossier
 from sqlalchemy import select
 
 from district_portal.models import User
 from district_portal.services.notifications import send_pending
 from district_portal.services.workflow import Action, perform
-from factories import create_dossier
 
 
 def test_the_dossier_page_lists_messages_and_their_delivery_state(app, db_session):

@@ -234,7 +234,8 @@ def _clean_value(spec: FieldSpec, raw: str, all_raw: dict):
                                      label=spec.label, n=spec.min_length))
         if kind == "text" and "\n" in raw:
             raise ValueError(gettext("%(label)s must be on one line.", label=spec.label))
-        if spec.pattern and not re.fullmatch(spec.pattern, raw):
+        # re.ASCII: \d must not accept full-width or other non-ASCII digits.
+        if spec.pattern and not re.fullmatch(spec.pattern, raw, re.ASCII):
             raise ValueError(gettext("%(label)s is not in the expected format.",
                                      label=spec.label))
         return raw
@@ -277,7 +278,7 @@ def _clean_value(spec: FieldSpec, raw: str, all_raw: dict):
             raise ValueError(gettext("Enter a Vietnamese phone number like 0912 345 678.")) \
                 from None
     if kind == "id_number":
-        if not re.fullmatch(r"\d{12}", raw):
+        if not re.fullmatch(r"[0-9]{12}", raw):  # \d would accept full-width digits
             raise ValueError(gettext("A personal ID number has exactly 12 digits."))
         return raw
     if kind == "commune":

@@ -190,8 +190,16 @@ def submit(session: Session, dossier: Dossier, actor: User, nonce: str) -> Dossi
     dossier and changes nothing."""
     if not nonce or len(nonce) > 64:
         raise FilingError(_l("The form is incomplete. Reload the page and try again."), 400)
+    # Lock the row first: a 2G browser may resend the form while the first POST still runs;
+    # the resend waits here and then sees the first one's result instead of failing on the
+    # version check. (A no-op on SQLite, where writing requests are already serialised.)
+    session.refresh(dossier, with_for_update=True)
     if dossier.submission_nonce == nonce and dossier.status != DossierStatus.DRAFT:
         return dossier
+    if session.scalar(select(Dossier.id).where(Dossier.submission_nonce == nonce,
+                                               Dossier.id != dossier.id)):
+        raise WorkflowError(_l("This form was already used for another dossier. Check your "
+                               "answers and submit again."), 400)
     perform(session, dossier, Action.SUBMIT, actor, nonce=nonce)
     return dossier
 

@@ -101,7 +101,10 @@ def documents(public_id: str):
 def _render_documents(dossier, error=None, error_key=None, status=200):
     return render_template("filing/documents.html", dossier=dossier,
                            docs=dossiers.documents(dossier), error=error, error_key=error_key,
-                           confirm=ConfirmForm(), supplement=dossier.status != DossierStatus.DRAFT,
+                           # formdata=None: this page is also the 413 page, where reading
+                           # the request body would raise RequestEntityTooLarge again.
+                           confirm=ConfirmForm(formdata=None),
+                           supplement=dossier.status != DossierStatus.DRAFT,
                            max_mb=current_app.config["MAX_UPLOAD_BYTES"] // 1048576), status
 
 
@@ -288,7 +291,8 @@ def _render_supplement(d, form, upload_error=None, error_key=None, send_error=No
     return render_template(
         "filing/supplement.html", dossier=d, form=form or dossiers.load_form(d),
         version=d.procedure_version.data, docs=dossiers.documents(d),
-        request_event=dossiers.pending_supplement_request(d), confirm=ConfirmForm(),
+        request_event=dossiers.pending_supplement_request(d),
+        confirm=ConfirmForm(formdata=None),  # also the 413 page: do not read the body
         upload_error=upload_error, error_key=error_key, send_error=send_error,
         max_mb=current_app.config["MAX_UPLOAD_BYTES"] // 1048576)
 

@@ -1,0 +1,326 @@
+"""Test helpers: parsed pages, a `client_request` that posts with the CSRF token and follows
+the expected redirect, logging a user in, and small factories for the filing tests."""
+
+from __future__ import annotations
+
+import copy
+import gzip
+import io
+import json
+from urllib.parse import urlsplit
+
+import tinyhtml5
+from sqlalchemy import select
+
+from district_portal.models import Dossier, User
+from district_portal.services.catalog import demo_catalog_path, import_catalog
+
+XHTML = "{http://www.w3.org/1999/xhtml}"
+
+# Phú Thọ (province 25) and one of its wards; Hà Nội (province 1) and one of its wards.
+PROVINCE = "25"
+COMMUNE = "4795"  # Phường Hòa Bình
+OTHER_PROVINCE = "1"
+OTHER_COMMUNE = "70"  # Phường Hoàn Kiếm, Hà Nội
+OFFICE = "000.00.04.T25"
+BIRTH = "1.001193"  # Đăng ký khai sinh: three receiving offices
+TEST_PROC = "9.999001"  # every field type, one office (imported by `all_types_procedure`)
+
+
+class Page:
+    """A response with its HTML parsed (tag names without the XHTML namespace)."""
+
+    def __init__(self, response):
+        self.response = response
+        self.status = response.status_code
+        self.html = response.get_data(as_text=True)
+        self.doc = tinyhtml5.parse(self.html)
+        for el in self.doc.iter():
+            if isinstance(el.tag, str) and el.tag.startswith(XHTML):
+                el.tag = el.tag[len(XHTML):]
+
+    def find(self, path: str):
+        return self.doc.find(path)
+
+    def findall(self, path: str):
+        return self.doc.findall(path)
+
+    def by_id(self, ident: str):
+        return self.doc.find(f".//*[@id='{ident}']")
+
+    def text(self, el=None) -> str:
+        el = self.doc if el is None else el
+        return " ".join("".join(el.itertext()).split())
+
+    def value(self, name: str) -> str | None:
+        """What the form shows for input/textarea/select `name` (None: no such control)."""
+        for el in self.doc.iter():
+            if el.get("name") != name:
+                continue
+            if el.tag == "textarea":
+                return el.text or ""
+            if el.tag == "select":
+                chosen = [o for o in el.iter("option") if o.get("selected") is not None]
+                return chosen[0].get("value") if chosen else ""
+            if el.get("type") in ("radio", "checkbox"):
+                if el.get("checked") is not None:
+                    return el.get("value")
+                continue
+            return el.get("value") or ""
+        return "" if self.doc.find(f".//*[@name='{name}']") is not None else None
+
+    def csrf_token(self) -> str:
+        el = self.doc.find(".//input[@name='csrf_token']")
+        assert el is not None, "no csrf_token on the page"
+        return el.get("value")
+
+    def error_links(self) -> list[str]:
+        box = self.by_id("errors")
+        if box is None:
+            box = self.doc.find(".//*[@class='errors']")
+        return [a.get("href") for a in box.iter("a")] if box is not None else []
+
+    def gzip_size(self) -> int:
+        return len(gzip.compress(self.html.encode("utf-8")))
+
+
+class ClientRequest:
+    """GET a page, take its CSRF token, POST, check the status and follow the redirect."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def get(self, url: str, expected_status: int = 200) -> Page:
+        page = Page(self.client.get(url))
+        assert page.status == expected_status, (url, page.status, page.html[:2000])
+        return page
+
+    def post(self, url: str, data: dict | None = None, *, form_page: str = "/track",
+             expected_status: int | None = None, expected_redirect: str | None = None,
+             files: dict | None = None) -> Page:
+        """POST `data` (plus the CSRF token from `form_page`). With `expected_redirect`
+        (a path, matched as a prefix without the fragment) the redirect is followed and the
+        page it leads to is returned; otherwise the response must have `expected_status`."""
+        token = self.get(form_page).csrf_token()
+        payload = {"csrf_token": token, **(data or {})}
+        for key, (content, name) in (files or {}).items():
+            payload[key] = (io.BytesIO(content), name)
+        response = self.client.post(url, data=payload, follow_redirects=False,
+                                    content_type="multipart/form-data" if files else None)
+        if expected_redirect is not None:
+            assert response.status_code in (302, 303), (response.status_code,
+                                                         response.get_data(as_text=True)[:3000])
+            location = response.headers["Location"]
+            path = urlsplit(location)
+            target = path.path + (f"?{path.query}" if path.query else "")
+            assert target.startswith(expected_redirect), (target, expected_redirect)
+            return self.get(target)
+        page = Page(response)
+        if expected_status is not None:
+            assert page.status == expected_status, (url, page.status, page.html[:3000])
+        return page
+
+
+def login(client, user: User) -> None:
+    with client.session_transaction() as s:
+        s["_user_id"] = user.get_id()
+        s["_fresh"] = True
+
+
+def user_by_email(session, email: str) -> User:
+    return session.scalar(select(User).where(User.email == email))
+
+
+def dossier_of(session, public_id: str) -> Dossier:
+    session.expire_all()
+    return session.scalar(select(Dossier).where(Dossier.public_id == public_id))
+
+
+def public_id_from(page: Page) -> str:
+    """The dossier's public id from a page under /my/dossiers/<id>/…"""
+    form = page.find(".//form[@id='form']")
+    action = form.get("action") if form is not None else page.response.request.path
+    return action.split("/my/dossiers/")[1].split("/")[0]
+
+
+def demo_procedure(code: str) -> dict:
+    doc = json.loads(demo_catalog_path().read_text("utf-8"))
+    return copy.deepcopy(next(p for p in doc["procedures"] if p["code"] == code))
+
+
+def import_procedure(session, entry: dict) -> None:
+    import_catalog(session, {"format": "district-portal-catalog/1", "procedures": [entry]},
+                   reason="test")
+    session.commit()
+
+
+def all_types_entry() -> dict:
+    """A test procedure with every field type, one receiving office, two documents."""
+    entry = demo_procedure(BIRTH)
+    entry.update(code=TEST_PROC, name="Thủ tục thử mọi loại ô", offices=[OFFICE])
+    entry["documents"] = [
+        {"key": "ban_chinh", "name": "Bản chụp giấy tờ chính", "originals": 0, "copies": 1,
+         "mandatory": True},
+        {"key": "phu_luc", "name": "Phụ lục (nếu có)", "originals": 0, "copies": 1,
+         "mandatory": False},
+    ]
+    entry["fields"] = [
+        {"key": "t_text", "label": "Họ và tên người liên quan", "type": "text",
+         "required": True, "max_length": 20},
+        {"key": "t_area", "label": "Nội dung đề nghị", "type": "textarea", "required": True,
+         "max_length": 50},
+        {"key": "t_number", "label": "Số bản", "type": "number", "required": True, "min": 1,
+         "max": 10},
+        {"key": "t_date", "label": "Ngày cấp", "type": "date", "required": True},
+        {"key": "t_select", "label": "Loại giấy", "type": "select", "required": True,
+         "options": [{"value": "a", "label": "Loại A"}, {"value": "b", "label": "Loại B"}]},
+        {"key": "t_radio", "label": "Hình thức nhận", "type": "radio", "required": True,
+         "options": [{"value": "buu_dien", "label": "Qua bưu điện"},
+                     {"value": "truc_tiep", "label": "Tại bộ phận một cửa"}]},
+        {"key": "t_check", "label": "Có người ủy quyền", "type": "checkbox"},
+        {"key": "t_proxy", "label": "Họ tên người được ủy quyền", "type": "text",
+         "required": True, "max_length": 100,
+         "visible_if": {"field": "t_check", "equals": True}},
+        {"key": "t_email", "label": "Thư điện tử liên hệ", "type": "email", "required": True},
+        {"key": "t_phone", "label": "Điện thoại liên hệ", "type": "phone", "required": True},
+        {"key": "t_id", "label": "Số định danh người liên quan", "type": "id_number",
+         "required": True},
+        {"key": "t_commune", "label": "Xã nơi cư trú", "type": "commune", "required": True},
+    ]
+    return entry
+
+
+def applicant_answers(**overrides) -> dict:
+    data = {
+        "applicant_type": "person",
+        "applicant_name": "Hoàng Thị Dân",
+        "applicant_id_number": "025190000123",
+        "applicant_phone": "0912 345 678",
+        "applicant_email": "dan@example.com",
+        "applicant_commune.province": PROVINCE,
+        "applicant_commune": COMMUNE,
+        "applicant_street": "Số 5, tổ 3",
+    }
+    data.update(overrides)
+    return data
+
+
+def all_types_answers(**overrides) -> dict:
+    data = applicant_answers()
+    data.update({
+        "t_text": "Nguyễn Văn A",
+        "t_area": "Cấp bản sao",
+        "t_number": "2",
+        "t_date": "2026-03-15",
+        "t_select": "a",
+        "t_radio": "buu_dien",
+        "t_email": "a@example.com",
+        "t_phone": "0987 654 321",
+        "t_id": "025190000999",
+        "t_commune.province": PROVINCE,
+        "t_commune": COMMUNE,
+    })
+    data.update(overrides)
+    return data
+
+
+def birth_answers(**overrides) -> dict:
+    data = applicant_answers(applicant_office=OFFICE)
+    data.update({
+        "child_name": "Nguyễn Văn Bé",
+        "child_birth_date": "2026-11-20",
+        "child_sex": "nam",
+        "child_birth_place": "Bệnh viện đa khoa tỉnh Phú Thọ",
+        "child_ethnicity": "Kinh",
+        "mother_name": "Hoàng Thị Dân",
+        "mother_id_number": "025190000123",
+        "residence_commune.province": PROVINCE,
+        "residence_commune": COMMUNE,
+    })
+    data.update(overrides)
+    return data
+
+
+def pdf_bytes(extra: bytes = b"") -> bytes:
+    return (b"%PDF-1.4\n1 0 obj <<>> endobj\n" + extra + b"\ntrailer <<>>\n%%EOF\n")
+
+
+def png_bytes(size=(8, 8)) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(out, "PNG")
+    return out.getvalue()
+
+
+def jpeg_bytes(size=(8, 8)) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, (30, 30, 200)).save(out, "JPEG")
+    return out.getvalue()
+
+
+def start_draft(rc: ClientRequest, code: str = BIRTH) -> tuple[Page, str]:
+    """POST apply from the procedure page; returns the edit page and the draft's public id."""
+    page = rc.post(f"/procedures/{code}/apply", form_page=f"/procedures/{code}",
+                   expected_redirect="/my/dossiers/")
+    return page, public_id_from(page)
+
+
+def save(rc: ClientRequest, public_id: str, data: dict, action: str = "next",
+         expected_status: int | None = None, expected_redirect: str | None = None) -> Page:
+    base = f"/my/dossiers/{public_id}"
+    if expected_status is None and expected_redirect is None:
+        expected_redirect = f"{base}/documents"
+    return rc.post(f"{base}/edit", {**data, "_action": action}, form_page=f"{base}/edit",
+                   expected_status=expected_status, expected_redirect=expected_redirect)
+
+
+def upload(rc: ClientRequest, public_id: str, key: str, content: bytes, name: str = "a.pdf",
+           expected_status: int | None = None, supplement: bool = False) -> Page:
+    base = f"/my/dossiers/{public_id}"
+    step = "supplement" if supplement else "documents"
+    url = f"{base}/supplement/documents/{key}" if supplement else f"{base}/documents/{key}"
+    return rc.post(url, form_page=f"{base}/{step}", files={key: (content, name)},
+                   expected_status=expected_status,
+                   expected_redirect=None if expected_status else f"{base}/{step}")
+
+
+def submit(rc: ClientRequest, public_id: str, expected_redirect: str | None = None,
+           expected_status: int | None = None) -> Page:
+    base = f"/my/dossiers/{public_id}"
+    review = rc.get(f"{base}/review")
+    nonce = review.find(".//input[@name='nonce']")
+    data = {"nonce": nonce.get("value") if nonce is not None else "n-" + public_id}
+    if expected_status is None and expected_redirect is None:
+        expected_redirect = f"{base}?filed=1"
+    return rc.post(f"{base}/submit", data, form_page=f"{base}/review",
+                   expected_redirect=expected_redirect, expected_status=expected_status)
+
+
+def file_dossier(rc: ClientRequest, code: str = BIRTH, answers: dict | None = None,
+                 documents: dict | None = None) -> str:
+    """A submitted dossier, filed through HTTP; returns its public id."""
+    _, public_id = start_draft(rc, code)
+    if answers is None:
+        answers = birth_answers() if code == BIRTH else all_types_answers()
+    if documents is None:
+        documents = {"giay_chung_sinh": pdf_bytes()} if code == BIRTH else \
+            {"ban_chinh": pdf_bytes()}
+    save(rc, public_id, answers)
+    for key, content in documents.items():
+        upload(rc, public_id, key, content)
+    submit(rc, public_id)
+    return public_id
+
+
+def act(app, session, public_id: str, action, actor, **inputs):
+    """Apply a workflow action (as staff would) and commit; returns the dossier."""
+    from district_portal.services.workflow import perform
+
+    with app.test_request_context():
+        d = dossier_of(session, public_id)
+        perform(session, d, action, session.merge(actor), **inputs)
+        session.commit()
+    return dossier_of(session, public_id)
