@@ -30,6 +30,7 @@ def create_app(config: Config | str | None = None) -> Flask:
     db.init_app(app)
     csrf.init_app(app)
     compress.init_app(app)
+    app.config["RATELIMIT_ENABLED"] = True
     limiter.init_app(app)
     babel.init_app(app, locale_selector=_select_locale,
                    timezone_selector=lambda: "Asia/Ho_Chi_Minh")

@@ -47,7 +47,9 @@ class Config:
     FULL_ONLINE_TARGET = float(_env("PORTAL_FULL_ONLINE_TARGET", "0.30"))
     INTAKE_WORKING_DAYS = int(_env("PORTAL_INTAKE_WORKING_DAYS", "1"))
     RATELIMIT_STORAGE_URI = _env("PORTAL_RATELIMIT_STORAGE", "memory://")
-    RATELIMIT_ENABLED = True
+    # Our switch, read per request: Flask-Limiter's own RATELIMIT_ENABLED is one global flag
+    # on the shared Limiter, so it stays on and a request filter consults this instead.
+    RATE_LIMITS_ON = True
     SMS_BACKEND = _env("PORTAL_SMS_BACKEND", "log")  # "log" or "http"
     SMS_LOG_FILE = _env("PORTAL_SMS_LOG_FILE", str(INSTANCE / "sms.log"))
     SMS_HTTP_URL = _env("PORTAL_SMS_HTTP_URL")  # template with {phone} and {text}
@@ -95,7 +97,7 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret-not-for-production"
     DATABASE_URL = _env("PORTAL_TEST_DATABASE_URL", "sqlite://")
     PAYMENT_SANDBOX = True
-    RATELIMIT_ENABLED = False
+    RATE_LIMITS_ON = False
     SERVER_NAME = None
 
 

@@ -12,3 +12,11 @@ compress = Compress()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+@limiter.request_filter
+def _limits_off() -> bool:
+    """Exempt every request of an app configured without rate limits (tests)."""
+    from flask import current_app
+
+    return not current_app.config.get("RATE_LIMITS_ON", True)

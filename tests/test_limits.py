@@ -4,9 +4,22 @@ from __future__ import annotations
 
 import re
 
+import pytest
 
-def test_tracking_is_rate_limited_per_address(fresh_app):
-    app = fresh_app(RATELIMIT_ENABLED=True)
+
+@pytest.fixture
+def limited_app(fresh_app):
+    """An app with rate limits on. The memory storage is shared by every app of the process,
+    so it is emptied afterwards."""
+    from district_portal.extensions import limiter
+
+    app = fresh_app(RATE_LIMITS_ON=True)
+    yield app
+    limiter.reset()
+
+
+def test_tracking_is_rate_limited_per_address(limited_app):
+    app = limited_app
     client = app.test_client()
     page = client.get("/track").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
@@ -17,6 +30,18 @@ def test_tracking_is_rate_limited_per_address(fresh_app):
     assert statuses[30] == 429
     limited = client.post("/track", data={"csrf_token": token, "lookup": "x", "phone": "y"})
     assert "Thử quá nhiều lần" in limited.get_data(as_text=True)
+
+
+def test_an_app_without_limits_is_not_limited_even_beside_one_with_limits(limited_app,
+                                                                           fresh_app):
+    quiet = fresh_app()
+    page = quiet.test_client().get("/track").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    client = quiet.test_client()
+    statuses = {client.post("/track", data={"csrf_token": token, "lookup": "AB12-CD3E",
+                                            "phone": "0912345678"}).status_code
+                for _ in range(40)}
+    assert 429 not in statuses
 
 
 def test_behind_one_proxy_the_forwarded_scheme_and_client_address_are_trusted(fresh_app):
