@@ -219,6 +219,8 @@ def test_every_staff_url_is_hidden_from_other_offices_residents_and_anonymous(ap
         token = csrf_token(client, "/verify")
         assert client.post(f"/staff/dossiers/{d.code}/result/issue",
                            data={"csrf_token": token, "version": d.version}).status_code == 404
+        assert client.post(f"/staff/dossiers/{d.code}/result",
+                           data={"csrf_token": token, "way": "rendered"}).status_code == 404
     anonymous = app.test_client()
     for url in [*_staff_urls(d), "/staff/ledger", "/staff/ledger.pdf"]:
         response = anonymous.get(url)

@@ -151,3 +151,17 @@ def test_residents_cannot_print_the_ledger(app, db_session):
     login(client, staff(db_session, "resident@demo.test"))
     assert client.get("/staff/ledger").status_code == 404
     assert client.get("/staff/ledger.pdf?from=2026-03-01&to=2026-03-31").status_code == 404
+
+
+def test_province_staff_read_the_slips_but_do_not_prepare_results(app, db_session):
+    from district_portal.services.users import create_user
+
+    d = _dossier_with_every_slip(db_session)
+    reader = create_user(db_session, email="province@demo.test", password="x" * 14,
+                         roles=["officer"], full_name="Cán Bộ Tỉnh", office_code="000.00.00.T25")
+    db_session.commit()
+    client = app.test_client()
+    login(client, reader)
+    response = client.get(f"/staff/dossiers/{d.code}/slips/control.pdf")
+    assert response.status_code == 200 and TITLES["control"] in pdf_text(response.data)
+    assert client.get(f"/staff/dossiers/{d.code}/result").status_code == 403
