@@ -99,3 +99,43 @@ def actor_kinds(user, dossier: Dossier) -> set[str]:
             if user.office_id == dossier.handling_office_id:
                 kinds.add(f"{role}@handling")
     return kinds
+
+
+# --- results, slips and the ledger -------------------------------------------------------------
+
+RESULT_PREPARERS = frozenset({"officer@handling", "leader@handling"})
+SLIP_KINDS = ("receipt", "supplement", "refusal", "apology", "control")
+# The control slip is the office's internal record; the applicant gets the others.
+APPLICANT_SLIP_KINDS = frozenset({"receipt", "supplement", "refusal", "apology"})
+RESULT_STATUSES = frozenset({DossierStatus.DONE, DossierStatus.RETURNED})
+
+
+def can_prepare_result(user, dossier: Dossier) -> bool:
+    """An officer or a leader of the handling office (whatever the status; the service checks
+    that the dossier is still being processed)."""
+    return bool(actor_kinds(user, dossier) & RESULT_PREPARERS)
+
+
+def can_issue_result(user, dossier: Dossier) -> bool:
+    """A leader of the handling office signs the result (the `complete` row of the table)."""
+    return "leader@handling" in actor_kinds(user, dossier)
+
+
+def can_download_result(user, dossier: Dossier) -> bool:
+    """The issued result: the owner and staff of its offices, once it is done or returned."""
+    return dossier.status in RESULT_STATUSES and bool((dossier.result or {}).get("sha256")) \
+        and (is_owner(user, dossier) or is_staff_of(user, dossier))
+
+
+def can_download_slip(user, dossier: Dossier, kind: str) -> bool:
+    """Staff of the dossier's offices get every slip; the owner every one but the control
+    slip. Whether the slip applies yet is the slip builder's question."""
+    if kind not in SLIP_KINDS:
+        return False
+    return is_staff_of(user, dossier) or (kind in APPLICANT_SLIP_KINDS and
+                                          is_owner(user, dossier))
+
+
+def can_print_ledger(user) -> bool:
+    """Staff with an office print that office's ledger (form 06)."""
+    return _is_user(user) and user.is_staff and user.office_id is not None

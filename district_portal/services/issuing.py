@@ -1,0 +1,148 @@
+"""Results: prepared by an officer or leader (rendered from the template, or a signed scan),
+issued by the leader through the workflow's `complete`. Verbs that flush, never commit.
+
+The verification token exists before the result is rendered, so the QR code printed on it
+points to /verify/<token>. A prepared result is an Attachment of kind "result" stored under
+its SHA-256; the latest one is what the leader issues.
+"""
+
+from __future__ import annotations
+
+import io
+import secrets
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from district_portal.models import Attachment, Dossier, DossierEvent, DossierStatus, User
+from district_portal.models.types import utcnow
+from district_portal.services import results, storage
+from district_portal.services.workflow import Action, perform
+
+PREPARABLE = frozenset({DossierStatus.ACCEPTED, DossierStatus.IN_PROGRESS})
+RENDERED, SCAN = "rendered", "scan"
+RESULT_KIND = "result"
+# Attachment.document_key of a prepared result: catalogue keys never hold a hyphen, so these
+# never collide with an applicant's document.
+KEY_PREFIX = "result-"
+
+
+class IssuingError(Exception):
+    """A result that cannot be prepared; `message` is shown as it is, with `status`."""
+
+    def __init__(self, message, status: int = 400):
+        super().__init__(str(message))
+        self.message = message
+        self.status = status
+
+
+def get_by_code(session: Session, code: str) -> Dossier | None:
+    """A submitted dossier by its legal code (drafts have none)."""
+    return session.scalar(
+        select(Dossier).where(Dossier.code == code)
+        .options(selectinload(Dossier.attachments), selectinload(Dossier.events)))
+
+
+def has_template(dossier: Dossier) -> bool:
+    return bool(((dossier.procedure_version.data or {}).get("result") or {}).get("template"))
+
+
+def way_of(attachment: Attachment) -> str:
+    """'rendered' or 'scan': how a prepared result was made."""
+    return attachment.document_key.removeprefix(KEY_PREFIX)
+
+
+def prepared_result(dossier: Dossier) -> Attachment | None:
+    """The latest prepared result (the one the leader issues), or None."""
+    prepared = [a for a in dossier.attachments if a.kind == RESULT_KIND]
+    return prepared[-1] if prepared else None
+
+
+def issued_attachment(dossier: Dossier) -> Attachment | None:
+    """The attachment the dossier's issued result names, if its content still matches."""
+    result = dossier.result or {}
+    return next((a for a in dossier.attachments if a.kind == RESULT_KIND
+                 and a.public_id == result.get("attachment")
+                 and a.stored_name == result.get("sha256")), None)
+
+
+def _check_preparable(dossier: Dossier) -> None:
+    if dossier.status not in PREPARABLE:
+        raise IssuingError(_l("A result can be prepared only while the dossier is being "
+                              "processed."), 409)
+
+
+def preview(dossier: Dossier) -> bytes:
+    """The rendered result as it would be issued, without storing anything (GET-safe).
+
+    Before a token exists the QR code carries a throwaway one, which /verify does not know."""
+    return results.render_result(dossier, token=dossier.verification_token
+                                 or secrets.token_urlsafe(16))
+
+
+def prepare_rendered(session: Session, dossier: Dossier, actor: User) -> Attachment:
+    """Render the procedure's result template to PDF and store it as the prepared result.
+
+    The token is created first so the QR code points to /verify/<token>; if the template fails
+    (ResultTemplateError) nothing is stored and the dossier is unchanged."""
+    _check_preparable(dossier)
+    if not has_template(dossier):
+        raise IssuingError(_l("This procedure has no result template: upload the signed "
+                              "scan instead."))
+    token = dossier.verification_token or secrets.token_urlsafe(16)
+    pdf = results.render_result(dossier, token=token)
+    dossier.verification_token = token
+    return _store(session, dossier, actor, io.BytesIO(pdf), RENDERED)
+
+
+def prepare_scan(session: Session, dossier: Dossier, actor: User, upload) -> Attachment:
+    """Store an uploaded signed scan (PDF only, checked by its content) as the prepared result."""
+    _check_preparable(dossier)
+    if upload is None or not getattr(upload, "filename", None):
+        raise IssuingError(_l("Choose the signed scan (a PDF file)."))
+    stream = upload.stream
+    head = stream.read(16)
+    stream.seek(0)
+    if head and storage.sniff(head) != "application/pdf":
+        raise IssuingError(_l("The signed scan must be a PDF file. This file is something "
+                              "else, whatever its name says."))
+    attachment = _store(session, dossier, actor, stream, SCAN)
+    dossier.verification_token = dossier.verification_token or secrets.token_urlsafe(16)
+    return attachment
+
+
+def _store(session, dossier, actor, stream, way: str) -> Attachment:
+    try:
+        stored = storage.store(current_app.config["UPLOAD_DIR"], stream,
+                               current_app.config["MAX_UPLOAD_BYTES"])
+    except storage.UploadError as exc:
+        raise IssuingError(exc.message, exc.status) from None
+    if stored.content_type != "application/pdf":
+        raise IssuingError(_l("The signed scan must be a PDF file. This file is something "
+                              "else, whatever its name says."))
+    attachment = Attachment(
+        dossier=dossier, document_key=KEY_PREFIX + way, kind=RESULT_KIND,
+        original_name=f"ket-qua-{dossier.code}.pdf", stored_name=stored.sha256,
+        content_type=stored.content_type, size=stored.size,
+        uploader_id=actor.id if actor else None)
+    session.add(attachment)
+    dossier.updated_at = utcnow()
+    session.flush()
+    return attachment
+
+
+def issue(session: Session, dossier: Dossier, leader: User,
+          expected_version: int | None = None) -> DossierEvent:
+    """Issue the prepared result: `complete` through the workflow (leader of the handling
+    office only; WorkflowError otherwise, and nothing changes)."""
+    attachment = prepared_result(dossier)
+    result = None
+    if attachment is not None:
+        way = way_of(attachment)
+        result = {"kind": way, "sha256": attachment.stored_name,
+                  "attachment": attachment.public_id, "signed": way == SCAN,
+                  "issued_by": leader.public_id if leader else None}
+    return perform(session, dossier, Action.COMPLETE, leader,
+                   expected_version=expected_version, result=result)

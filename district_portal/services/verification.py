@@ -1,0 +1,116 @@
+"""Anyone may check an issued result: by the token in its QR code, or by uploading the PDF.
+
+What is shown is what the holder of the document already has, and no more: the office, the
+time of issue, the procedure and result name, the SHA-256, the signature status, the dossier
+code and the applicant's name masked. Never an ID number, a phone or an address.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from district_portal.models import Attachment, Dossier, DossierStatus
+from district_portal.services import storage
+from district_portal.text import format_datetime
+
+ISSUED = (DossierStatus.DONE, DossierStatus.RETURNED)
+TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+TAIL = 2048  # bytes at the end of a PDF where %%EOF must be
+
+
+class VerifyError(ValueError):
+    """An upload that cannot be checked; `message` is shown, `status` is the HTTP status."""
+
+    def __init__(self, message, status: int = 400):
+        super().__init__(str(message))
+        self.message = message
+        self.status = status
+
+
+@dataclass(frozen=True, kw_only=True)
+class IssuedDocument:
+    office: str
+    issued_at: str
+    procedure: str
+    result_name: str
+    sha256: str
+    signed: bool
+    code: str
+    applicant: str  # masked
+
+
+def mask_name(name: str | None) -> str:
+    """'Nguyễn Thị Hằng' → 'Nguyễn T. H***': the family name, initials for the middle names,
+    the first letter of the given name."""
+    words = (name or "").split()
+    if not words:
+        return ""
+    given = words[-1][:1] + "***"
+    if len(words) == 1:
+        return given
+    middles = [w[:1] + "." for w in words[1:-1]]
+    return " ".join([words[0], *middles, given])
+
+
+def _issued(dossier: Dossier | None) -> IssuedDocument | None:
+    if dossier is None or dossier.status not in ISSUED:
+        return None
+    result = dossier.result or {}
+    if not result.get("sha256"):
+        return None
+    data = dossier.procedure_version.data
+    office = dossier.handling_office or dossier.receiving_office
+    return IssuedDocument(
+        office=office.name if office else "", issued_at=format_datetime(dossier.completed_at),
+        procedure=data["name"], result_name=(data.get("result") or {}).get("name") or "",
+        sha256=result["sha256"], signed=bool(result.get("signed")), code=dossier.code or "",
+        applicant=mask_name((dossier.applicant or {}).get("name")))
+
+
+def by_token(session: Session, token: str) -> IssuedDocument | None:
+    """The issued result whose QR code carries `token`, or None (also before it is issued)."""
+    if not TOKEN_PATTERN.fullmatch(token or ""):
+        return None
+    return _issued(session.scalar(select(Dossier).where(Dossier.verification_token == token)))
+
+
+def by_sha256(session: Session, sha256: str) -> IssuedDocument | None:
+    """The issued result whose file has this SHA-256, or None."""
+    dossiers = session.scalars(
+        select(Dossier).join(Attachment, Attachment.dossier_id == Dossier.id)
+        .where(Attachment.kind == "result", Attachment.stored_name == sha256,
+               Dossier.status.in_(ISSUED)))
+    for dossier in dossiers:
+        if (dossier.result or {}).get("sha256") == sha256:
+            return _issued(dossier)
+    return None
+
+
+def hash_pdf(stream, max_bytes: int) -> str:
+    """The SHA-256 of an uploaded PDF, read in chunks and never stored; refuses empty,
+    oversized and non-PDF content."""
+    digest = hashlib.sha256()
+    size = 0
+    head = b""
+    tail = b""
+    while chunk := stream.read(storage.CHUNK):
+        size += len(chunk)
+        if size > max_bytes:
+            raise VerifyError(_l("The file is larger than %(mb)d MB; an issued result is "
+                                 "smaller than that.", mb=max_bytes // 1048576), 413)
+        if len(head) < 16:
+            head = (head + chunk)[:16]
+        tail = (tail + chunk)[-TAIL:]
+        digest.update(chunk)
+    if size == 0:
+        raise VerifyError(_l("The file is empty. Choose the PDF file again."))
+    if storage.sniff(head) != "application/pdf" or b"%%EOF" not in tail:
+        raise VerifyError(_l("Only PDF files can be checked. This file is something else, "
+                             "whatever its name says."))
+    return digest.hexdigest()
