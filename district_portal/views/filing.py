@@ -16,6 +16,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -241,7 +242,21 @@ def dossier(public_id: str):
                            can_supplement=access.can_answer_supplement(current_user, d),
                            request_event=dossiers.pending_supplement_request(d),
                            sent=notifications.for_dossier(db.session(), d),
+                           slip_kinds=_slip_kinds(d),
                            just_filed=request.args.get("filed") == "1")
+
+
+RESIDENT_SLIPS = (
+    ("supplement", "request_supplement", _l("Supplement request slip (PDF)")),
+    ("refusal", "refuse", _l("Refusal slip (PDF)")),
+    ("apology", "extend", _l("Apology and new date slip (PDF)")),
+)
+
+
+def _slip_kinds(d):
+    """The slips the office has issued to the resident so far."""
+    actions = {e.action for e in d.events}
+    return [(kind, label) for kind, action, label in RESIDENT_SLIPS if action in actions]
 
 
 def _history(d):
