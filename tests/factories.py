@@ -8,8 +8,6 @@ import re
 import secrets
 from datetime import datetime
 
-import pytest
-from flask import g, request_started
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage, MultiDict
 
@@ -175,20 +173,3 @@ def post_action(client, dossier: Dossier, action: str, version: int | None = Non
             f"{action}-version": str(dossier.version if version is None else version)}
     data.update({f"{action}-{k}": v for k, v in fields.items()})
     return client.post(f"{url}/{action}", data=data)
-
-
-def _forget_user(sender, **extra):
-    # The test keeps an app context pushed, which every client request then shares: drop
-    # Flask-Login's per-context user so each request loads the user from its own cookie.
-    g.pop("_login_user", None)
-
-
-@pytest.fixture
-def sess(app, db_session):
-    """The test's session inside a request context (services format Vietnamese text)."""
-    request_started.connect(_forget_user, app)
-    try:
-        with app.test_request_context():
-            yield db_session
-    finally:
-        request_started.disconnect(_forget_user, app)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from district_portal.services import dossiers
-from tests.factories import OFFICE, create_dossier, login, procedure, sess, staff, user  # noqa: F401
+from tests.factories import OFFICE, create_dossier, login, procedure, staff, user
 
 
 @pytest.fixture
