@@ -17,7 +17,8 @@ KINDS = ("off", "work")
 
 class CalendarDayError(ValueError):
     def __init__(self, message):
-        super().__init__(str(message))
+        # Kept lazy: the CLI has no request to pick a language from.
+        super().__init__(message)
         self.message = message
 
 

@@ -163,13 +163,22 @@ def due_soon_cutoff(session: Session, office: Office | None, now: datetime) -> d
     return calendar_for(session, office).add_working_days(now, 1)
 
 
+def _received_elsewhere(ids: list[int]):
+    """receiving_office_id NOT IN ids, written as ranges so that the index
+    ix_dossier_handling_status_receiving can skip the office's own dossiers."""
+    col = Dossier.receiving_office_id
+    parts = [col < ids[0], col > ids[-1]]
+    parts += [and_(col > a, col < b) for a, b in zip(ids, ids[1:], strict=False) if b > a + 1]
+    return or_(*parts)
+
+
 def _branches(office_ids: set[int]):
-    """Dossiers received by one of the offices, and those only handled by one of them: two
-    disjoint sets, each an ordered range of its own index."""
+    """Dossiers received by one of the offices, and those only handled by one of them
+    (transferred in): two disjoint sets, each read from its own index."""
     ids = sorted(office_ids)
     return (
         Dossier.receiving_office_id.in_(ids),
-        and_(Dossier.handling_office_id.in_(ids), Dossier.receiving_office_id.not_in(ids)),
+        and_(Dossier.handling_office_id.in_(ids), _received_elsewhere(ids)),
     )
 
 
@@ -188,23 +197,33 @@ def inbox_page(session: Session, office_ids: set[int], office: Office | None,
     after = decode_cursor(query.cursor)
     limit = per_page + 1
     parts = []
+    received, transferred_in = _branches(office_ids)
     for status in tab.statuses:
-        for branch in _branches(office_ids):
+        for branch in (received, transferred_in):
             base = [branch, Dossier.status == status, *extra]
+            # Dossiers received here: each (status, segment) is an ordered index range read
+            # up to `limit`. Dossiers transferred in from elsewhere are few: read them all
+            # (no ORDER BY, so the planner takes the index that skips our own) and let the
+            # outer query order them.
+            ordered = branch is received
             if after is None or after[0] is not None:
                 cond = [Dossier.due_at.is_not(None)]
                 if after is not None:
                     cond.append(tuple_(Dossier.due_at, Dossier.id) >
                                 tuple_(literal(after[0], UTCDateTime()), literal(after[1])))
-                parts.append(select(Dossier.id, Dossier.due_at).where(*base, *cond)
-                             .order_by(Dossier.due_at, Dossier.id).limit(limit).subquery())
+                stmt = select(Dossier.id, Dossier.due_at).where(*base, *cond)
+                if ordered:
+                    stmt = stmt.order_by(Dossier.due_at, Dossier.id).limit(limit)
+                parts.append(stmt.subquery())
             if tab.key in ("due_soon", "overdue"):
                 continue  # these need a due time
             cond = [Dossier.due_at.is_(None)]
             if after is not None and after[0] is None:
                 cond.append(Dossier.id > after[1])
-            parts.append(select(Dossier.id, Dossier.due_at).where(*base, *cond)
-                         .order_by(Dossier.id).limit(limit).subquery())
+            stmt = select(Dossier.id, Dossier.due_at).where(*base, *cond)
+            if ordered:
+                stmt = stmt.order_by(Dossier.id).limit(limit)
+            parts.append(stmt.subquery())
     if not parts:
         return Page([], None)
     union = union_all(*[select(p.c.id, p.c.due_at) for p in parts]).subquery()
@@ -233,26 +252,25 @@ def tab_counts(session: Session, office_ids: set[int], office: Office | None,
     if not office_ids:
         return counts
     cutoff = due_soon_cutoff(session, office, now)
-    ids = sorted(office_ids)
-    visible = or_(Dossier.receiving_office_id.in_(ids), Dossier.handling_office_id.in_(ids))
-    working = Dossier.status.in_(WORKING)
-    rows = session.execute(
-        select(Dossier.status, func.count(),
-               func.sum(case((and_(working, Dossier.due_at <= cutoff), 1), else_=0)),
-               func.sum(case((and_(working, Dossier.due_at < now), 1), else_=0)))
-        .where(visible, Dossier.status != S.DRAFT).group_by(Dossier.status)
-    ).all()
-    by_status = {}
-    for status, n, soon, late in rows:
-        by_status[DossierStatus(status)] = n
-        counts["due_soon"] += int(soon or 0)
-        counts["overdue"] += int(late or 0)
+    by_status: dict = {}
+    for branch in _branches(office_ids):
+        # Each count is one range of a covering (office, status, due_at) index.
+        for status, n in session.execute(
+                select(Dossier.status, func.count())
+                .where(branch, Dossier.status != S.DRAFT).group_by(Dossier.status)):
+            key = DossierStatus(status)
+            by_status[key] = by_status.get(key, 0) + n
+        for key, cond in (("due_soon", Dossier.due_at <= cutoff),
+                          ("overdue", Dossier.due_at < now)):
+            counts[key] += session.scalar(
+                select(func.count()).select_from(Dossier)
+                .where(branch, Dossier.status.in_(WORKING), cond)) or 0
+        counts["intake_overdue"] += session.scalar(
+            select(func.count()).select_from(Dossier)
+            .where(branch, Dossier.status == S.SUBMITTED, Dossier.intake_due_at < now)) or 0
     for tab in TABS:
         if tab.key not in ("due_soon", "overdue", "intake_overdue"):
             counts[tab.key] = sum(by_status.get(s, 0) for s in tab.statuses)
-    counts["intake_overdue"] = session.scalar(
-        select(func.count()).select_from(Dossier)
-        .where(visible, Dossier.status == S.SUBMITTED, Dossier.intake_due_at < now)) or 0
     return counts
 
 
