@@ -56,7 +56,20 @@ def can_view_dossier(user, dossier: Dossier) -> bool:
 
 
 def can_edit_draft(user, dossier: Dossier) -> bool:
-    return is_owner(user, dossier) and dossier.status == DossierStatus.DRAFT
+    """The owner of an online draft; for a counter draft (no owner), the clerks of the
+    receiving office that opened it."""
+    if dossier.status != DossierStatus.DRAFT:
+        return False
+    if dossier.channel == "counter":
+        return is_counter_clerk_of(user, dossier)
+    return is_owner(user, dossier)
+
+
+def is_counter_clerk_of(user, dossier: Dossier) -> bool:
+    """A clerk of the office that receives a counter (walk-in) dossier."""
+    return _is_user(user) and user.active and user.has_role(Role.CLERK) and \
+        dossier.channel == "counter" and user.office_id is not None and \
+        user.office_id == dossier.receiving_office_id
 
 
 def can_answer_supplement(user, dossier: Dossier) -> bool:
@@ -139,3 +152,28 @@ def can_download_slip(user, dossier: Dossier, kind: str) -> bool:
 def can_print_ledger(user) -> bool:
     """Staff with an office print that office's ledger (form 06)."""
     return _is_user(user) and user.is_staff and user.office_id is not None
+# --- staff pages ---------------------------------------------------------------------------
+
+
+def can_work_inbox(user) -> bool:
+    """Active staff attached to an office may open the staff pages."""
+    return _is_user(user) and user.active and user.is_staff and user.office_id is not None
+
+
+def can_open_staff_dossier(user, dossier: Dossier) -> bool:
+    """The staff dossier page, its downloads and its actions: staff of its receiving or
+    handling office (or above it); a counter draft only to its receiving office's staff."""
+    if not can_work_inbox(user):
+        return False
+    if dossier.status == DossierStatus.DRAFT:
+        return dossier.channel == "counter" and user.office_id == dossier.receiving_office_id
+    return is_staff_of(user, dossier)
+
+
+def can_take_counter_dossiers(user) -> bool:
+    """Counter intake (walk-in residents) is the one-stop desk's job."""
+    return can_work_inbox(user) and user.has_role(Role.CLERK)
+
+
+def can_manage_calendar(user) -> bool:
+    return can_work_inbox(user) and user.has_role(Role.ADMIN)

@@ -183,3 +183,68 @@ def send_notifications(limit: int) -> None:
     with get_db().transaction() as session:
         report = send_pending(session, current_app.config, limit=limit)
     click.echo(f"sent: {report.sent}, to retry: {report.retried}, failed: {report.failed}")
+# --- calendar days -------------------------------------------------------------------------
+
+calendar_day_cli = AppGroup("calendar-day", help="Extra days off and make-up working days.")
+portal_cli.add_command(calendar_day_cli)
+
+
+def _day(value: str):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter("use YYYY-MM-DD") from None
+
+
+@calendar_day_cli.command("add")
+@click.option("--date", "day", required=True, help="YYYY-MM-DD")
+@click.option("--kind", required=True, type=click.Choice(["off", "work"]))
+@click.option("--office", "office_code", default=None,
+              help="Agency code; without it the day applies to every office.")
+@click.option("--note", default="")
+def calendar_day_add(day: str, kind: str, office_code: str | None, note: str) -> None:
+    """Add (or change) an extra day off or a make-up working day."""
+    from district_portal.services.calendar_days import CalendarDayError, add_day
+
+    try:
+        with _tx() as session:
+            add_day(session, _day(day), kind, office_code, note)
+    except CalendarDayError:
+        click.echo(f"error: no office with agency code {office_code}", err=True)
+        sys.exit(1)
+    click.echo(f"{day}: {kind} for {office_code or 'every office'}")
+
+
+@calendar_day_cli.command("list")
+def calendar_day_list() -> None:
+    """Every admin-entered day, by date."""
+    from district_portal.services.calendar_days import list_days
+
+    with get_db().transaction(write=False) as session:
+        rows = [(d.day.isoformat(), d.kind, o.agency_code if o else "*", d.note)
+                for d, o in list_days(session)]
+    for day, kind, office, note in rows:
+        click.echo(f"{day}  {kind:<4}  {office:<16}  {note}")
+    if not rows:
+        click.echo("no calendar days")
+
+
+@calendar_day_cli.command("remove")
+@click.option("--date", "day", required=True, help="YYYY-MM-DD")
+@click.option("--office", "office_code", default=None)
+def calendar_day_remove(day: str, office_code: str | None) -> None:
+    """Remove the entry for that date (and office)."""
+    from district_portal.services.calendar_days import CalendarDayError, remove_day
+
+    try:
+        with _tx() as session:
+            removed = remove_day(session, _day(day), office_code)
+    except CalendarDayError:
+        click.echo(f"error: no office with agency code {office_code}", err=True)
+        sys.exit(1)
+    if not removed:
+        click.echo(f"error: no entry for {day} ({office_code or 'every office'})", err=True)
+        sys.exit(1)
+    click.echo(f"removed {day} ({office_code or 'every office'})")

@@ -9,6 +9,7 @@ import os
 import uuid
 
 import pytest
+from flask import g, request_started
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import sessionmaker
@@ -213,3 +214,29 @@ def all_types_procedure(session):
 
     import_procedure(session, all_types_entry())
     return TEST_PROC
+def require_chromium():
+    path = "/usr/bin/chromium"
+    if not os.path.exists(path):
+        if IN_CI:
+            pytest.fail("Chromium is required under CI but /usr/bin/chromium is missing")
+        pytest.skip("BROWSER TESTS SKIPPED: /usr/bin/chromium is not installed "
+                    "(apt-get install chromium)")
+    return path
+
+
+def _forget_user(sender, **extra):
+    # The test keeps an app context pushed, which every client request then shares: drop
+    # Flask-Login's user and Flask-WTF's token cached on it, so each request uses its own cookie.
+    g.pop("_login_user", None)
+    g.pop("csrf_token", None)  # Flask-WTF caches the signed token there too
+
+
+@pytest.fixture
+def sess(app, db_session):
+    """The test's session inside a request context (services format Vietnamese text)."""
+    request_started.connect(_forget_user, app)
+    try:
+        with app.test_request_context():
+            yield db_session
+    finally:
+        request_started.disconnect(_forget_user, app)

@@ -82,6 +82,35 @@ def start_draft(session: Session, user: User, procedure: Procedure) -> Dossier:
     return dossier
 
 
+def start_counter_draft(session: Session, clerk: User, procedure: Procedure) -> Dossier:
+    """A new counter (walk-in) draft taken by `clerk` at the desk of the clerk's office: no
+    applicant account, channel "counter", received by the clerk's office. Refuses procedures
+    that are unpublished or not received by that office (any online level may be taken at
+    the desk)."""
+    if procedure is None or not procedure.published:
+        raise FilingError(_l("This procedure is not offered."), 404)
+    office = clerk.office
+    if office is None or office not in procedure.offices or not office.active:
+        raise FilingError(_l("Your office does not receive this procedure."), 400)
+    version = procedure.current_version
+    dossier = Dossier(
+        procedure=procedure, procedure_version=version, applicant_user_id=None,
+        applicant={"applicant_type": "person"}, answers={}, status=DossierStatus.DRAFT,
+        channel="counter", receiving_office_id=office.id, receiving_office=office,
+        fee=version.data.get("fee", 0),
+    )
+    session.add(dossier)
+    session.flush()
+    return dossier
+
+
+def save_counter_answers(session: Session, dossier: Dossier, form: DossierForm) -> None:
+    """As save_answers, but the receiving office stays the desk's office whatever is posted."""
+    if "applicant_office" in form.by_key and dossier.receiving_office is not None:
+        form.raw["applicant_office"] = dossier.receiving_office.agency_code
+    save_answers(session, dossier, form)
+
+
 def _national(e164: str) -> str:
     from district_portal.services.phones import display_phone
 

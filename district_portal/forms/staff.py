@@ -1,0 +1,239 @@
+"""Forms of the staff pages: inbox filters, one small form per workflow action, counter
+intake, calendar days. Each action form turns its fields into the inputs of workflow.perform."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from wtforms import (
+    DateField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from district_portal.forms import PortalForm, StripForm
+from district_portal.services.calendar import from_local
+from district_portal.services.workflow import Action
+
+# --- inbox ---------------------------------------------------------------------------------
+
+
+class InboxFilterForm(StripForm):
+    """GET filters of the inbox (no CSRF: it changes nothing)."""
+
+    tab = HiddenField()
+    q = StringField(_l("Code, tracking code, applicant name or phone"),
+                    validators=[Optional(), Length(max=100)])
+    procedure = SelectField(_l("Procedure"), choices=[], validate_choice=False,
+                            validators=[Optional()])
+    date_from = DateField(_l("Submitted from"), validators=[Optional()])
+    date_to = DateField(_l("Submitted until"), validators=[Optional()])
+    after = HiddenField()
+
+    def set_procedures(self, procedures) -> None:
+        self.procedure.choices = [("", _l("All procedures"))] + [
+            (p.code, p.name) for p in procedures]
+
+
+# --- workflow actions --------------------------------------------------------------------
+
+
+class ActionForm(PortalForm):
+    """Every action form carries the dossier's version (optimistic lock)."""
+
+    version = HiddenField(validators=[InputRequired()])
+
+    def __init__(self, *args, dossier=None, officers=(), offices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.dossier = dossier
+        if dossier is not None and not self.version.data:
+            self.version.data = str(dossier.version)
+
+    def expected_version(self) -> int:
+        try:
+            return int(self.version.data)
+        except (TypeError, ValueError):
+            return -1
+
+    def inputs(self) -> dict:
+        return {}
+
+
+class ConfirmActionForm(ActionForm):
+    """accept, pay at the desk, complete (its result inputs come from the results feature)."""
+
+    def inputs(self) -> dict:
+        return {"payment": "desk"} if getattr(self, "action", None) == Action.PAY else {}
+
+
+class ReasonForm(ActionForm):
+    """refuse, request_supplement, stop."""
+
+    reason = TextAreaField(_l("Reason"), validators=[
+        DataRequired(_l("Write the reason.")), Length(max=2000)])
+
+    def inputs(self) -> dict:
+        return {"reason": self.reason.data}
+
+
+class DeskSupplementForm(ActionForm):
+    """The applicant brought what was missing to the desk."""
+
+    note = TextAreaField(_l("What the applicant brought or corrected"), validators=[
+        DataRequired(_l("Write what the applicant brought.")), Length(max=2000)])
+
+    def inputs(self) -> dict:
+        return {"changes": [f"desk: {self.note.data}"], "note": self.note.data}
+
+
+class AssignForm(ActionForm):
+    officer = SelectField(_l("Officer"), choices=[],
+                          validators=[DataRequired(_l("Choose an officer."))])
+
+    def __init__(self, *args, officers=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self._officers = {u.public_id: u for u in officers}
+        self.officer.choices = [("", _l("– choose –"))] + [
+            (u.public_id, u.full_name) for u in officers]
+
+    def inputs(self) -> dict:
+        return {"officer": self._officers.get(self.officer.data)}
+
+
+class TransferForm(ActionForm):
+    office = SelectField(_l("Office"), choices=[],
+                         validators=[DataRequired(_l("Choose the office."))])
+    reason = TextAreaField(_l("Reason"), validators=[
+        DataRequired(_l("Write the reason.")), Length(max=2000)])
+
+    def __init__(self, *args, offices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self._offices = {o.agency_code: o for o in offices}
+        self.office.choices = [("", _l("– choose –"))] + [
+            (o.agency_code, o.name) for o in offices]
+
+    def inputs(self) -> dict:
+        return {"office": self._offices.get(self.office.data), "reason": self.reason.data}
+
+
+class PaymentForm(ActionForm):
+    amount = IntegerField(_l("Amount (đồng)"), validators=[
+        InputRequired(_l("Enter the amount.")),
+        NumberRange(min=1, max=10_000_000_000,
+                    message=_l("Enter an amount in đồng greater than zero."))])
+
+    def inputs(self) -> dict:
+        return {"amount": self.amount.data}
+
+
+class ExtendForm(ActionForm):
+    due_date = DateField(_l("New due date"), validators=[
+        InputRequired(_l("Enter the new due date."))])
+    due_time = TimeField(_l("Time"), validators=[InputRequired(_l("Enter the time."))])
+    reason = TextAreaField(_l("Reason (shown on the apology slip)"), validators=[
+        DataRequired(_l("Write the reason.")), Length(max=2000)])
+
+    def inputs(self) -> dict:
+        # The clerk types local time (Asia/Ho_Chi_Minh); the database keeps UTC.
+        due = from_local(datetime.combine(self.due_date.data, self.due_time.data))
+        return {"due_at": due, "reason": self.reason.data}
+
+
+class ReturnForm(ActionForm):
+    way = RadioField(_l("How the result was delivered"), choices=[
+        ("online", _l("Online")), ("pickup", _l("Picked up at the desk")),
+        ("post", _l("By post"))], validators=[InputRequired(_l("Choose how the result was "
+                                                               "delivered."))])
+    address = StringField(_l("Postal address"), validators=[Optional(), Length(max=300)])
+    waybill = StringField(_l("Waybill number"), validators=[Optional(), Length(max=60)])
+
+    def inputs(self) -> dict:
+        delivery = {"way": self.way.data}
+        if self.way.data == "post":
+            delivery.update(address=self.address.data or "", waybill=self.waybill.data or "")
+        return {"delivery": delivery}
+
+
+# The staff page offers these actions; submit, withdraw and rate are not the office's.
+ACTION_FORMS: dict[Action, type[ActionForm]] = {
+    Action.ACCEPT: ConfirmActionForm,
+    Action.REFUSE: ReasonForm,
+    Action.REQUEST_SUPPLEMENT: ReasonForm,
+    Action.SUPPLEMENT: DeskSupplementForm,
+    Action.ASSIGN: AssignForm,
+    Action.TRANSFER: TransferForm,
+    Action.REQUEST_PAYMENT: PaymentForm,
+    Action.PAY: ConfirmActionForm,
+    Action.RETURN_RESULT: ReturnForm,
+    Action.STOP: ReasonForm,
+    Action.EXTEND: ExtendForm,
+    Action.COMPLETE: ConfirmActionForm,
+}
+# Shown as buttons; `complete` is reached from the results page (built separately).
+UI_ACTIONS = tuple(a for a in ACTION_FORMS if a != Action.COMPLETE)
+
+ACTION_BUTTONS = {
+    Action.ACCEPT: _l("Receive the dossier"),
+    Action.REFUSE: _l("Refuse to receive"),
+    Action.REQUEST_SUPPLEMENT: _l("Ask for a supplement"),
+    Action.SUPPLEMENT: _l("Record a supplement brought to the desk"),
+    Action.ASSIGN: _l("Assign to an officer"),
+    Action.TRANSFER: _l("Transfer to another office"),
+    Action.REQUEST_PAYMENT: _l("Ask for payment"),
+    Action.PAY: _l("Record payment at the desk"),
+    Action.RETURN_RESULT: _l("Record the result as returned"),
+    Action.STOP: _l("Stop processing"),
+    Action.EXTEND: _l("Extend the due date"),
+    Action.COMPLETE: _l("Issue the result"),
+}
+
+
+def action_form(action: Action, dossier, officers=(), offices=(), formdata=None) -> ActionForm:
+    """The form of one action, bound to the posted data when `formdata` is given."""
+    cls = ACTION_FORMS[action]
+    kwargs = {"dossier": dossier, "prefix": str(action)}
+    if cls is AssignForm:
+        kwargs["officers"] = officers
+    if cls is TransferForm:
+        kwargs["offices"] = offices
+    if formdata is not None:
+        kwargs["formdata"] = formdata
+    form = cls(**kwargs)
+    form.action = action
+    return form
+
+
+# --- counter intake and calendar ---------------------------------------------------------
+
+
+class CounterStartForm(PortalForm):
+    procedure = SelectField(_l("Procedure"), choices=[],
+                            validators=[DataRequired(_l("Choose a procedure."))])
+
+    def set_procedures(self, procedures) -> None:
+        self.procedure.choices = [("", _l("– choose –"))] + [
+            (p.code, p.name) for p in procedures]
+
+
+class CalendarDayForm(PortalForm):
+    day = DateField(_l("Date"), validators=[InputRequired(_l("Enter the date."))])
+    kind = SelectField(_l("Kind of day"), choices=[
+        ("off", _l("Extra day off")), ("work", _l("Make-up working day"))])
+    office = SelectField(_l("Office"), choices=[], validate_choice=True)
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=300)])
+
+    def set_offices(self, offices) -> None:
+        self.office.choices = [("", _l("Every office"))] + [
+            (o.agency_code, o.name) for o in offices]
+
+
+class CalendarRemoveForm(PortalForm):
+    day = DateField(validators=[InputRequired()])
+    office = HiddenField()

@@ -1,0 +1,84 @@
+"""Admin-entered calendar days: extra days off and make-up working days, for every office or
+for one. Verbs that flush, never commit; used by the CLI and the admin page."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from district_portal.models import CalendarDay, Office
+from district_portal.text import clean
+
+KINDS = ("off", "work")
+
+
+class CalendarDayError(ValueError):
+    def __init__(self, message):
+        # Kept lazy: the CLI has no request to pick a language from.
+        super().__init__(message)
+        self.message = message
+
+
+def _office(session: Session, agency_code: str | None) -> Office | None:
+    if not agency_code:
+        return None
+    office = session.scalar(select(Office).where(Office.agency_code == agency_code))
+    if office is None:
+        raise CalendarDayError(_l("No office has the agency code %(code)s.", code=agency_code))
+    return office
+
+
+def add_day(session: Session, day: date, kind: str, office_code: str | None = None,
+            note: str = "") -> CalendarDay:
+    """Add (or change) the day for one office or, without an office, for every office."""
+    if kind not in KINDS:
+        raise CalendarDayError(_l("The kind of day must be “off” or “work”."))
+    office = _office(session, office_code)
+    office_id = office.id if office else None
+    row = session.scalar(select(CalendarDay).where(
+        CalendarDay.day == day,
+        CalendarDay.office_id.is_(None) if office_id is None else
+        CalendarDay.office_id == office_id))
+    if row is None:
+        row = CalendarDay(day=day, office_id=office_id)
+        session.add(row)
+    row.kind = kind
+    row.note = clean(note)[:300]
+    session.flush()
+    return row
+
+
+def remove_day(session: Session, day: date, office_code: str | None = None) -> bool:
+    """Remove the entry for that day and office (or the all-offices entry); False if none."""
+    office = _office(session, office_code)
+    row = session.scalar(select(CalendarDay).where(
+        CalendarDay.day == day,
+        CalendarDay.office_id.is_(None) if office is None else
+        CalendarDay.office_id == office.id))
+    if row is None:
+        return False
+    session.delete(row)
+    session.flush()
+    return True
+
+
+def list_days(session: Session, since: date | None = None) -> list[tuple[CalendarDay, Office]]:
+    """Every entry (from `since` if given), by date, each with its office (None: all)."""
+    stmt = select(CalendarDay).order_by(CalendarDay.day, CalendarDay.office_id)
+    if since is not None:
+        stmt = stmt.where(CalendarDay.day >= since)
+    rows = list(session.scalars(stmt))
+    ids = {r.office_id for r in rows if r.office_id}
+    offices = {o.id: o for o in session.scalars(
+        select(Office).where(Office.id.in_(ids)).options(selectinload(Office.parent)))} \
+        if ids else {}
+    return [(r, offices.get(r.office_id)) for r in rows]
+
+
+def offices(session: Session) -> list[Office]:
+    """Active offices, by name (the admin page's choices)."""
+    return list(session.scalars(select(Office).where(Office.active.is_(True))
+                                .order_by(Office.name)))

@@ -1,0 +1,367 @@
+"""The staff inbox: tabs with live counts, search, and keyset pagination by due time.
+
+Read-only query builders shared by the staff views. The page order is (due_at, id) with
+dossiers that have no due time yet (waiting to be received) after the others, by id. A page is
+read without OFFSET: the cursor is the (due_at, id) of the last row shown, signed so that it is
+an opaque token in the URL. Each (status, office branch) pair is read as its own small ordered
+range of the (office, status, due_at, id) indexes, so a page costs the same on page 1 and on
+page 2,000 and with 100,000 dossiers in one office.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from itsdangerous import BadData, URLSafeSerializer
+from sqlalchemy import and_, case, func, literal, or_, select, tuple_, union_all
+from sqlalchemy.orm import Session, selectinload
+
+from district_portal.models import (
+    Dossier,
+    DossierEvent,
+    DossierStatus,
+    Office,
+    Procedure,
+    Role,
+    User,
+)
+from district_portal.models.types import UTCDateTime, utcnow
+from district_portal.services import codes
+from district_portal.services.clock import calendar_for
+from district_portal.services.phones import PhoneError, parse_phone
+from district_portal.text import LOCAL_TZ, fold
+
+S = DossierStatus
+PER_PAGE = 50
+NON_DRAFT = tuple(s for s in DossierStatus if s != S.DRAFT)
+WORKING = (S.ACCEPTED, S.IN_PROGRESS)
+
+
+@dataclass(frozen=True)
+class Tab:
+    key: str
+    label: object
+    statuses: tuple[DossierStatus, ...]
+
+
+TABS = (
+    Tab("new", _l("New"), (S.SUBMITTED,)),
+    Tab("intake_overdue", _l("Intake overdue"), (S.SUBMITTED,)),
+    Tab("in_progress", _l("In progress"), WORKING),
+    Tab("supplement", _l("Waiting for supplement"), (S.SUPPLEMENT_REQUESTED,)),
+    Tab("payment", _l("Waiting for payment"), (S.PAYMENT_REQUESTED,)),
+    Tab("due_soon", _l("Due within a working day"), WORKING),
+    Tab("overdue", _l("Overdue"), WORKING),
+    Tab("done", _l("To return"), (S.DONE,)),
+    Tab("all", _l("All"), NON_DRAFT),
+)
+TABS_BY_KEY = {t.key: t for t in TABS}
+
+
+@dataclass
+class InboxQuery:
+    """What the inbox shows: a tab plus optional search and filters (all from the URL)."""
+
+    tab: str = "new"
+    q: str = ""
+    procedure: str = ""  # procedure code
+    date_from: date | None = None  # submitted, local dates, inclusive
+    date_to: date | None = None
+    cursor: str = ""
+
+
+@dataclass
+class Page:
+    rows: list[Dossier]
+    next_cursor: str | None
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+# --- the cursor --------------------------------------------------------------------------
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="inbox-cursor")
+
+
+def encode_cursor(due_at: datetime | None, dossier_id: int) -> str:
+    return _serializer().dumps([due_at.isoformat() if due_at else None, dossier_id])
+
+
+def decode_cursor(token: str) -> tuple[datetime | None, int] | None:
+    """(due_at, id) of the last row of the previous page; None for a missing or forged one."""
+    if not token:
+        return None
+    try:
+        due, dossier_id = _serializer().loads(token)
+        return (datetime.fromisoformat(due) if due else None), int(dossier_id)
+    except (BadData, TypeError, ValueError):
+        return None
+
+
+# --- filters -------------------------------------------------------------------------------
+
+
+def _like_escape(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def search_condition(q: str):
+    """A dossier code or ref (exact), a phone number (E.164), or words of the applicant's name
+    (diacritics and case ignored)."""
+    q = (q or "").strip()[:100]
+    if not q:
+        return None
+    parsed = codes.parse_lookup(q)
+    if parsed is not None:
+        kind, value = parsed
+        return Dossier.code == value if kind == "code" else Dossier.ref == value
+    digits = q.replace(" ", "").replace(".", "").replace("-", "")
+    if digits.lstrip("+").isdigit():
+        try:
+            return Dossier.applicant_phone == parse_phone(q)
+        except PhoneError:
+            return literal(False)
+    words = fold(q).split()[:6]
+    if not words:
+        return None
+    return and_(*[Dossier.applicant_name_search.like(f"%{_like_escape(w)}%", escape="\\")
+                  for w in words])
+
+
+def _local_midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, LOCAL_TZ)
+
+
+def _filters(session: Session, query: InboxQuery, tab: Tab, office: Office | None,
+             now: datetime) -> list:
+    conds = []
+    cond = search_condition(query.q)
+    if cond is not None:
+        conds.append(cond)
+    if query.procedure:
+        conds.append(Dossier.procedure_id == select(Procedure.id).where(
+            Procedure.code == query.procedure).scalar_subquery())
+    if query.date_from:
+        conds.append(Dossier.submitted_at >= _local_midnight(query.date_from))
+    if query.date_to:
+        conds.append(Dossier.submitted_at < _local_midnight(query.date_to + timedelta(days=1)))
+    if tab.key == "intake_overdue":
+        conds.append(Dossier.intake_due_at < now)
+    elif tab.key == "due_soon":
+        conds.append(Dossier.due_at <= due_soon_cutoff(session, office, now))
+    elif tab.key == "overdue":
+        conds.append(Dossier.due_at < now)
+    return conds
+
+
+def due_soon_cutoff(session: Session, office: Office | None, now: datetime) -> datetime:
+    """One working day from now on the office's calendar."""
+    return calendar_for(session, office).add_working_days(now, 1)
+
+
+def _received_elsewhere(ids: list[int]):
+    """receiving_office_id NOT IN ids, written as ranges so that the index
+    ix_dossier_handling_status_receiving can skip the office's own dossiers."""
+    col = Dossier.receiving_office_id
+    parts = [col < ids[0], col > ids[-1]]
+    parts += [and_(col > a, col < b) for a, b in zip(ids, ids[1:], strict=False) if b > a + 1]
+    return or_(*parts)
+
+
+def _branches(office_ids: set[int]):
+    """Dossiers received by one of the offices, and those only handled by one of them
+    (transferred in): two disjoint sets, each read from its own index."""
+    ids = sorted(office_ids)
+    return (
+        Dossier.receiving_office_id.in_(ids),
+        and_(Dossier.handling_office_id.in_(ids), _received_elsewhere(ids)),
+    )
+
+
+# --- the page ------------------------------------------------------------------------------
+
+
+def inbox_page(session: Session, office_ids: set[int], office: Office | None,
+               query: InboxQuery, per_page: int = PER_PAGE,
+               now: datetime | None = None) -> Page:
+    """One page of the tab, ordered by due time then id, after the query's cursor."""
+    now = now or utcnow()
+    tab = TABS_BY_KEY.get(query.tab, TABS[0])
+    if not office_ids:
+        return Page([], None)
+    extra = _filters(session, query, tab, office, now)
+    after = decode_cursor(query.cursor)
+    limit = per_page + 1
+    parts = []
+    received, transferred_in = _branches(office_ids)
+    for status in tab.statuses:
+        for branch in (received, transferred_in):
+            base = [branch, Dossier.status == status, *extra]
+            # Dossiers received here: each (status, segment) is an ordered index range read
+            # up to `limit`. Dossiers transferred in from elsewhere are few: read them all
+            # (no ORDER BY, so the planner takes the index that skips our own) and let the
+            # outer query order them.
+            ordered = branch is received
+            if after is None or after[0] is not None:
+                cond = [Dossier.due_at.is_not(None)]
+                if after is not None:
+                    cond.append(tuple_(Dossier.due_at, Dossier.id) >
+                                tuple_(literal(after[0], UTCDateTime()), literal(after[1])))
+                stmt = select(Dossier.id, Dossier.due_at).where(*base, *cond)
+                if ordered:
+                    stmt = stmt.order_by(Dossier.due_at, Dossier.id).limit(limit)
+                parts.append(stmt.subquery())
+            if tab.key in ("due_soon", "overdue"):
+                continue  # these need a due time
+            cond = [Dossier.due_at.is_(None)]
+            if after is not None and after[0] is None:
+                cond.append(Dossier.id > after[1])
+            stmt = select(Dossier.id, Dossier.due_at).where(*base, *cond)
+            if ordered:
+                stmt = stmt.order_by(Dossier.id).limit(limit)
+            parts.append(stmt.subquery())
+    if not parts:
+        return Page([], None)
+    union = union_all(*[select(p.c.id, p.c.due_at) for p in parts]).subquery()
+    keys = session.execute(
+        select(union.c.id, union.c.due_at)
+        .order_by(case((union.c.due_at.is_(None), 1), else_=0), union.c.due_at, union.c.id)
+        .limit(limit)
+    ).all()
+    ids = [k.id for k in keys[:per_page]]
+    loaded = {d.id: d for d in session.scalars(
+        select(Dossier).where(Dossier.id.in_(ids))
+        .options(selectinload(Dossier.procedure)))} if ids else {}
+    rows = [loaded[i] for i in ids]
+    next_cursor = None
+    if len(keys) > per_page:
+        last = rows[-1]
+        next_cursor = encode_cursor(last.due_at, last.id)
+    return Page(rows, next_cursor)
+
+
+def tab_counts(session: Session, office_ids: set[int], office: Office | None,
+               now: datetime | None = None) -> dict[str, int]:
+    """Live count of every tab (without the search filters)."""
+    now = now or utcnow()
+    counts = {t.key: 0 for t in TABS}
+    if not office_ids:
+        return counts
+    cutoff = due_soon_cutoff(session, office, now)
+    by_status: dict = {}
+    for branch in _branches(office_ids):
+        # Each count is one range of a covering (office, status, due_at) index.
+        for status, n in session.execute(
+                select(Dossier.status, func.count())
+                .where(branch, Dossier.status != S.DRAFT).group_by(Dossier.status)):
+            key = DossierStatus(status)
+            by_status[key] = by_status.get(key, 0) + n
+        for key, cond in (("due_soon", Dossier.due_at <= cutoff),
+                          ("overdue", Dossier.due_at < now)):
+            counts[key] += session.scalar(
+                select(func.count()).select_from(Dossier)
+                .where(branch, Dossier.status.in_(WORKING), cond)) or 0
+        counts["intake_overdue"] += session.scalar(
+            select(func.count()).select_from(Dossier)
+            .where(branch, Dossier.status == S.SUBMITTED, Dossier.intake_due_at < now)) or 0
+    for tab in TABS:
+        if tab.key not in ("due_soon", "overdue", "intake_overdue"):
+            counts[tab.key] = sum(by_status.get(s, 0) for s in tab.statuses)
+    return counts
+
+
+# --- the daily worklist ------------------------------------------------------------------
+
+
+def worklist(session: Session, office_ids: set[int], office: Office | None,
+             now: datetime | None = None, limit: int = 200) -> dict[str, Page]:
+    """What the office must do today: due today, overdue, waiting for supplement, to return."""
+    now = now or utcnow()
+    end_of_day = _local_midnight(now.astimezone(LOCAL_TZ).date() + timedelta(days=1))
+    sections = {}
+    for key, tab in (("overdue", "overdue"), ("due_today", "in_progress"),
+                     ("supplement", "supplement"), ("to_return", "done")):
+        q = InboxQuery(tab=tab)
+        if key == "due_today":
+            page = _due_between(session, office_ids, now, end_of_day, limit)
+        else:
+            page = inbox_page(session, office_ids, office, q, per_page=limit, now=now)
+        sections[key] = page
+    return sections
+
+
+def _due_between(session, office_ids, start, end, limit) -> Page:
+    ids = sorted(office_ids)
+    rows = list(session.scalars(
+        select(Dossier).where(
+            or_(Dossier.receiving_office_id.in_(ids), Dossier.handling_office_id.in_(ids)),
+            Dossier.status.in_(WORKING), Dossier.due_at >= start, Dossier.due_at < end)
+        .options(selectinload(Dossier.procedure))
+        .order_by(Dossier.due_at, Dossier.id).limit(limit + 1)))
+    return Page(rows[:limit], "more" if len(rows) > limit else None)
+
+
+# --- the dossier page --------------------------------------------------------------------
+
+
+def dossier_by_code(session: Session, code: str) -> Dossier | None:
+    """A dossier by its public code, with what the staff page shows."""
+    if not code or len(code) > 64:
+        return None
+    return session.scalar(
+        select(Dossier).where(Dossier.code == code)
+        .options(selectinload(Dossier.attachments),
+                 selectinload(Dossier.events).selectinload(DossierEvent.actor),
+                 selectinload(Dossier.events).selectinload(DossierEvent.to_office),
+                 selectinload(Dossier.procedure_version))
+    )
+
+
+def counter_draft(session: Session, public_id: str) -> Dossier | None:
+    if not public_id or len(public_id) > 32:
+        return None
+    return session.scalar(
+        select(Dossier).where(Dossier.public_id == public_id, Dossier.channel == "counter")
+        .options(selectinload(Dossier.attachments))
+    )
+
+
+def officers_of(session: Session, office_id: int | None) -> list[User]:
+    """Active officers of an office, by name (roles is a JSON list: filtered here)."""
+    if office_id is None:
+        return []
+    users = session.scalars(select(User).where(User.office_id == office_id,
+                                               User.active.is_(True))
+                            .order_by(User.full_name, User.id))
+    return [u for u in users if u.has_role(Role.OFFICER)]
+
+
+def transfer_targets(session: Session, dossier: Dossier) -> list[Office]:
+    """Active offices with a real agency code, other than the handling office."""
+    return [o for o in session.scalars(select(Office).where(Office.active.is_(True))
+                                       .order_by(Office.name))
+            if o.id != dossier.handling_office_id and not o.is_provisional]
+
+
+def procedures_for(session: Session, office_ids: set[int]) -> list[Procedure]:
+    """Published procedures received by one of the offices (the inbox filter's choices)."""
+    if not office_ids:
+        return []
+    return list(session.scalars(
+        select(Procedure).where(Procedure.offices.any(Office.id.in_(sorted(office_ids))))
+        .order_by(Procedure.name)))
+
+
+def counter_procedures(session: Session, office: Office | None) -> list[Procedure]:
+    """Published procedures the office receives: what a clerk may take at the desk."""
+    if office is None:
+        return []
+    return list(session.scalars(
+        select(Procedure).where(Procedure.published.is_(True),
+                                Procedure.offices.any(Office.id == office.id))
+        .options(selectinload(Procedure.current_version))
+        .order_by(Procedure.name)))

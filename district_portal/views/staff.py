@@ -1,0 +1,377 @@
+"""The office side: inbox, dossier page and its actions, counter intake, worklist, calendar.
+
+Every URL here answers 404 to anyone who is not staff (anonymous users are sent to log in),
+and a dossier's URLs answer 404 to staff of offices that neither receive nor handle it.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from urllib.parse import urlencode
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
+from flask_babel import gettext
+from flask_login import current_user, logout_user
+
+from district_portal import access, db
+from district_portal.forms.dossier import DossierForm, display_value
+from district_portal.forms.filing import ConfirmForm, SubmitForm
+from district_portal.forms.staff import (
+    ACTION_BUTTONS,
+    ACTION_FORMS,
+    UI_ACTIONS,
+    CalendarDayForm,
+    CalendarRemoveForm,
+    CounterStartForm,
+    InboxFilterForm,
+    action_form,
+)
+from district_portal.models.types import utcnow
+from district_portal.services import calendar_days, catalog, dossiers, inbox, storage
+from district_portal.services.calendar_days import CalendarDayError
+from district_portal.services.dossiers import FilingError
+from district_portal.services.workflow import (
+    STATUS_LABELS,
+    TRANSITIONS,
+    Action,
+    WorkflowError,
+    allowed_actions,
+    perform,
+)
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+IDLE_KEY = "staff_seen"
+
+
+# --- who may come in -----------------------------------------------------------------------
+
+
+def login_url(next_path: str | None = None) -> str:
+    """The login page (built by the accounts feature), with where to come back to."""
+    base = url_for("account.login") if "account.login" in current_app.view_functions \
+        else "/account/login"
+    return base + ("?" + urlencode({"next": next_path}) if next_path else "")
+
+
+@bp.before_app_request
+def staff_idle_timeout():
+    """Staff sessions end after STAFF_IDLE_SECONDS without a request (shared desk PCs)."""
+    if request.endpoint == "static" or not current_user.is_authenticated or \
+            not getattr(current_user, "is_staff", False):
+        return None
+    now = int(time.time())
+    last = session.get(IDLE_KEY)
+    limit = current_app.config["STAFF_IDLE_SECONDS"]
+    if isinstance(last, int) and now - last > limit:
+        logout_user()
+        session.pop(IDLE_KEY, None)
+        flash(gettext("You were logged out after %(minutes)d minutes without activity. Log in "
+                      "again to continue.", minutes=limit // 60), "info")
+        return redirect(login_url(request.full_path.rstrip("?")
+                                  if request.method == "GET" else None))
+    session[IDLE_KEY] = now
+    return None
+
+
+@bp.before_request
+def staff_only():
+    if not current_user.is_authenticated:
+        return redirect(login_url(request.full_path.rstrip("?")))
+    if not access.can_work_inbox(current_user):
+        abort(404)
+    return None
+
+
+def _office_ids() -> set[int]:
+    return access.office_ids_visible_to(current_user)
+
+
+def _dossier(code: str):
+    d = inbox.dossier_by_code(db.session(), code)
+    if d is None or not access.can_open_staff_dossier(current_user, d):
+        abort(404)
+    return d
+
+
+# --- inbox and worklist --------------------------------------------------------------------
+
+
+@bp.get("/")
+def index():
+    return redirect(url_for("staff.inbox"))
+
+
+@bp.get("/inbox", endpoint="inbox")
+def inbox_view():
+    sess = db.session()
+    ids = _office_ids()
+    form = InboxFilterForm(request.args)
+    form.set_procedures(inbox.procedures_for(sess, ids))
+    valid = form.validate()
+    query = inbox.InboxQuery(
+        tab=form.tab.data if form.tab.data in inbox.TABS_BY_KEY else "new",
+        q=(form.q.data or "") if valid else "",
+        procedure=(form.procedure.data or "") if valid else "",
+        date_from=form.date_from.data if valid else None,
+        date_to=form.date_to.data if valid else None,
+        cursor=form.after.data or "",
+    )
+    page = inbox.inbox_page(sess, ids, current_user.office, query)
+    counts = inbox.tab_counts(sess, ids, current_user.office)
+    filters = {k: v for k, v in (("q", query.q), ("procedure", query.procedure),
+                                 ("date_from", request.args.get("date_from", "")),
+                                 ("date_to", request.args.get("date_to", ""))) if v}
+    return render_template("staff/inbox.html", form=form, query=query, page=page,
+                           counts=counts, tabs=inbox.TABS, filters=filters,
+                           labels=STATUS_LABELS, now=utcnow())
+
+
+@bp.get("/worklist")
+def worklist():
+    sections = inbox.worklist(db.session(), _office_ids(), current_user.office)
+    return render_template("staff/worklist.html", sections=sections, labels=STATUS_LABELS,
+                           office=current_user.office, now=utcnow())
+
+
+# --- the dossier page and its actions ----------------------------------------------------
+
+
+@bp.get("/dossiers/<code>")
+def dossier(code: str):
+    return _render_dossier(_dossier(code))
+
+
+def _action_forms(d, failed=None):
+    sess = db.session()
+    forms = []
+    for action in allowed_actions(current_user, d):
+        if action not in UI_ACTIONS or (action == Action.PAY and (
+                not d.fee or d.payment_state == "paid")):
+            continue
+        if failed is not None and failed.action == action:
+            forms.append((action, failed, ACTION_BUTTONS[action]))
+            continue
+        officers = inbox.officers_of(sess, d.handling_office_id) \
+            if action == Action.ASSIGN else ()
+        offices = inbox.transfer_targets(sess, d) if action == Action.TRANSFER else ()
+        forms.append((action, action_form(action, d, officers, offices),
+                      ACTION_BUTTONS[action]))
+    return forms
+
+
+def _render_dossier(d, failed=None, status=200):
+    form = dossiers.load_form(d)
+    rows = [(spec, display_value(spec, form.raw.get(spec.key, "")))
+            for spec in form.visible_specs()]
+    return render_template(
+        "staff/dossier.html", dossier=d, labels=STATUS_LABELS,
+        applicant_rows=[r for r in rows if r[0].key.startswith("applicant_")],
+        answer_rows=[r for r in rows if not r[0].key.startswith("applicant_")],
+        docs=dossiers.documents(d), events=[(e, TRANSITIONS[Action(e.action)].label)
+                                            for e in d.events],
+        actions=_action_forms(d, failed), now=utcnow()), status
+
+
+@bp.get("/dossiers/<code>/files/<file_id>")
+def download(code: str, file_id: str):
+    d = _dossier(code)
+    attachment = dossiers.find_attachment(d, file_id)
+    if attachment is None:
+        abort(404)
+    path = storage.path_of(current_app.config["UPLOAD_DIR"], attachment.stored_name)
+    if not path.exists():
+        abort(404)
+    response = send_file(path, mimetype=attachment.content_type, as_attachment=True,
+                         download_name=attachment.original_name, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.post("/dossiers/<code>/<action>")
+def act(code: str, action: str):
+    try:
+        action = Action(action)
+    except ValueError:
+        abort(404)
+    d = _dossier(code)
+    sess = db.session()
+    form_action = action if action in ACTION_FORMS else Action.ACCEPT
+    officers = inbox.officers_of(sess, d.handling_office_id) if action == Action.ASSIGN else ()
+    offices = inbox.transfer_targets(sess, d) if action == Action.TRANSFER else ()
+    form = action_form(form_action, d, officers, offices, formdata=request.form)
+    form.action = action
+    valid = form.validate_on_submit()
+    if not valid and action in allowed_actions(current_user, d) and \
+            form.expected_version() == d.version:
+        return _render_dossier(d, failed=form, status=400)
+    # Otherwise the workflow says why not: stale version, wrong status, not this office's.
+    perform(sess, d, action, current_user, expected_version=form.expected_version(),
+            **(form.inputs() if valid else {}))
+    flash(gettext("Done: %(action)s.", action=TRANSITIONS[action].label), "success")
+    if not access.can_open_staff_dossier(current_user, d):
+        return redirect(url_for("staff.inbox"), 303)
+    return redirect(url_for("staff.dossier", code=d.code), 303)
+
+
+# --- counter intake ------------------------------------------------------------------------
+
+
+def _counter(public_id: str):
+    d = inbox.counter_draft(db.session(), public_id)
+    if d is None or not access.can_edit_draft(current_user, d):
+        abort(404)
+    return d
+
+
+@bp.route("/counter", methods=["GET", "POST"])
+def counter():
+    if not access.can_take_counter_dossiers(current_user):
+        abort(404)
+    sess = db.session()
+    form = CounterStartForm()
+    form.set_procedures(inbox.counter_procedures(sess, current_user.office))
+    if form.validate_on_submit():
+        procedure = catalog.published_procedure(sess, form.procedure.data)
+        try:
+            draft = dossiers.start_counter_draft(sess, current_user, procedure)
+        except FilingError as exc:
+            flash(str(exc.message), "error")
+            return redirect(url_for("staff.counter"), 303)
+        return redirect(url_for("staff.counter_edit", public_id=draft.public_id), 303)
+    return render_template("staff/counter.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/counter/<public_id>/edit", methods=["GET", "POST"])
+def counter_edit(public_id: str):
+    d = _counter(public_id)
+    if request.method == "GET":
+        return _render_counter_edit(d, dossiers.load_form(d))
+    form = DossierForm.from_formdata(dossiers.form_specs(d), request.form)
+    dossiers.save_counter_answers(db.session(), d, form)
+    if request.form.get("_action") == "refresh":
+        return redirect(url_for("staff.counter_edit", public_id=public_id) + "#form", 303)
+    if not form.validate():
+        return _render_counter_edit(d, form), 400
+    return redirect(url_for("staff.counter_documents", public_id=public_id), 303)
+
+
+def _render_counter_edit(d, form):
+    return render_template("staff/counter_edit.html", dossier=d, form=form,
+                           version=d.procedure_version.data)
+
+
+@bp.get("/counter/<public_id>/documents")
+def counter_documents(public_id: str):
+    return _render_counter_documents(_counter(public_id))
+
+
+def _render_counter_documents(d, error=None, error_key=None, status=200):
+    return render_template("staff/counter_documents.html", dossier=d,
+                           docs=dossiers.documents(d), error=error, error_key=error_key,
+                           confirm=ConfirmForm(),
+                           max_mb=current_app.config["MAX_UPLOAD_BYTES"] // 1048576), status
+
+
+@bp.post("/counter/<public_id>/documents/<key>")
+def counter_upload(public_id: str, key: str):
+    d = _counter(public_id)
+    try:
+        dossiers.add_attachment(db.session(), d, key, request.files.get(key), current_user)
+    except FilingError as exc:
+        return _render_counter_documents(d, exc.message, key, exc.status)
+    flash(gettext("File uploaded."), "success")
+    return redirect(url_for("staff.counter_documents", public_id=public_id) + f"#doc-{key}",
+                    303)
+
+
+@bp.post("/counter/<public_id>/files/<file_id>/delete")
+def counter_delete_file(public_id: str, file_id: str):
+    d = _counter(public_id)
+    attachment = dossiers.find_attachment(d, file_id)
+    if attachment is None or not ConfirmForm().validate_on_submit():
+        abort(404)
+    dossiers.remove_attachment(db.session(), d, attachment)
+    flash(gettext("File removed."), "success")
+    return redirect(url_for("staff.counter_documents", public_id=public_id), 303)
+
+
+@bp.get("/counter/<public_id>/review")
+def counter_review(public_id: str):
+    d = _counter(public_id)
+    form = dossiers.load_form(d)
+    valid = form.validate()
+    rows = [(spec, display_value(spec, form.raw.get(spec.key, "")))
+            for spec in form.visible_specs()]
+    return render_template("staff/counter_review.html", dossier=d, form=form, valid=valid,
+                           rows=rows, docs=dossiers.documents(d),
+                           missing=dossiers.missing_documents(d),
+                           submit_form=SubmitForm(nonce=secrets.token_urlsafe(16)))
+
+
+@bp.post("/counter/<public_id>/submit")
+def counter_submit(public_id: str):
+    d = _counter(public_id)
+    form = SubmitForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        dossiers.submit(db.session(), d, current_user, form.nonce.data)
+    except WorkflowError as exc:
+        flash(str(exc.message), "error")
+        return redirect(url_for("staff.counter_review", public_id=public_id), 303)
+    flash(gettext("Dossier %(code)s has been filed.", code=d.code), "success")
+    return redirect(url_for("staff.dossier", code=d.code), 303)
+
+
+# --- calendar (admin) ----------------------------------------------------------------------
+
+
+@bp.route("/calendar", methods=["GET", "POST"])
+def calendar():
+    if not access.can_manage_calendar(current_user):
+        abort(404)
+    sess = db.session()
+    offices = calendar_days.offices(sess)
+    form = CalendarDayForm()
+    form.set_offices(offices)
+    error = None
+    if form.validate_on_submit():
+        try:
+            calendar_days.add_day(sess, form.day.data, form.kind.data, form.office.data or None,
+                                  form.note.data or "")
+        except CalendarDayError as exc:
+            error = exc.message
+        else:
+            flash(gettext("Day saved."), "success")
+            return redirect(url_for("staff.calendar"), 303)
+    status = 400 if (form.errors or error) else 200
+    return render_template("staff/calendar.html", form=form, error=error,
+                           days=calendar_days.list_days(sess), remove=CalendarRemoveForm()), status
+
+
+@bp.post("/calendar/remove")
+def calendar_remove():
+    if not access.can_manage_calendar(current_user):
+        abort(404)
+    form = CalendarRemoveForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        calendar_days.remove_day(db.session(), form.day.data, form.office.data or None)
+    except CalendarDayError:
+        abort(404)
+    flash(gettext("Day removed."), "success")
+    return redirect(url_for("staff.calendar"), 303)
