@@ -91,8 +91,9 @@ def build_app(config):
 
 def seed(app) -> None:
     with get_db(app).transaction() as session:
-        import_catalog(session, json.loads(demo_catalog_path().read_text("utf-8")),
-                       reason="test seed")
+        import_catalog(
+            session, json.loads(demo_catalog_path().read_text("utf-8")), reason="test seed"
+        )
         ensure_demo_users(session)
 
 
@@ -137,8 +138,9 @@ def app(_session_app):
     connection = database.engine.connect()
     outer = connection.begin()
     saved = database.reader, database.writer
-    bound = sessionmaker(bind=connection, expire_on_commit=False,
-                         join_transaction_mode="create_savepoint")
+    bound = sessionmaker(
+        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+    )
     database.reader = database.writer = bound
     try:
         yield _session_app
@@ -185,8 +187,13 @@ def resident(session):
 def other_resident(session):
     from district_portal.services.users import create_user
 
-    user = create_user(session, email="hang.xom@demo.test", password="x" * 12,
-                       roles=["citizen"], full_name="Trần Văn Hàng Xóm")
+    user = create_user(
+        session,
+        email="hang.xom@demo.test",
+        password="x" * 12,
+        roles=["citizen"],
+        full_name="Trần Văn Hàng Xóm",
+    )
     session.commit()
     return user
 
@@ -214,14 +221,6 @@ def all_types_procedure(session):
 
     import_procedure(session, all_types_entry())
     return TEST_PROC
-def require_chromium():
-    path = "/usr/bin/chromium"
-    if not os.path.exists(path):
-        if IN_CI:
-            pytest.fail("Chromium is required under CI but /usr/bin/chromium is missing")
-        pytest.skip("BROWSER TESTS SKIPPED: /usr/bin/chromium is not installed "
-                    "(apt-get install chromium)")
-    return path
 
 
 def _forget_user(sender, **extra):
