@@ -85,6 +85,7 @@ class Config:
 
 class DevelopmentConfig(Config):
     ENV_NAME = "development"
+    EMAIL_ALLOW_TEST_DOMAINS = True  # demo accounts are @demo.test
     PAYMENT_SANDBOX = _flag("PORTAL_PAYMENT_SANDBOX", True)
 
     def __init__(self) -> None:
@@ -93,6 +94,7 @@ class DevelopmentConfig(Config):
 
 class TestConfig(Config):
     ENV_NAME = "test"
+    EMAIL_ALLOW_TEST_DOMAINS = True
     TESTING = True
     SECRET_KEY = "test-secret-not-for-production"
     DATABASE_URL = _env("PORTAL_TEST_DATABASE_URL", "sqlite://")

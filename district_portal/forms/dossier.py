@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from vietnam_provinces import Province, ProvinceCode, Ward, WardCode
@@ -267,7 +268,10 @@ def _clean_value(spec: FieldSpec, raw: str, all_raw: dict):
         return raw
     if kind == "email":
         try:
-            result = validate_email(raw, check_deliverability=False)
+            result = validate_email(
+                raw, check_deliverability=False,
+                # The demo accounts use the reserved .test domain outside production.
+                test_environment=current_app.config.get("EMAIL_ALLOW_TEST_DOMAINS", False))
         except EmailNotValidError:
             raise ValueError(gettext("Enter an email address like name@example.com.")) from None
         return result.normalized

@@ -23,6 +23,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 
 from district_portal import access, db
@@ -171,12 +172,28 @@ def _action_forms(d, failed=None):
     return forms
 
 
+SLIPS = (
+    ("receipt", None, _l("Receipt and appointment slip (form 01)")),
+    ("supplement", "request_supplement", _l("Supplement request slip (form 02)")),
+    ("refusal", "refuse", _l("Refusal slip (form 03)")),
+    ("apology", "extend", _l("Apology and new date slip (form 04)")),
+    ("control", None, _l("Control slip (form 05)")),
+)
+
+
+def _slip_links(d):
+    """The slips that apply to the dossier so far."""
+    actions = {e.action for e in d.events}
+    return [(kind, label) for kind, action, label in SLIPS if action is None or action in actions]
+
+
 def _render_dossier(d, failed=None, status=200):
     form = dossiers.load_form(d)
     rows = [(spec, display_value(spec, form.raw.get(spec.key, "")))
             for spec in form.visible_specs()]
     return render_template(
         "staff/dossier.html", dossier=d, labels=STATUS_LABELS,
+        slip_links=_slip_links(d), can_prepare=access.can_prepare_result(current_user, d),
         applicant_rows=[r for r in rows if r[0].key.startswith("applicant_")],
         answer_rows=[r for r in rows if not r[0].key.startswith("applicant_")],
         docs=dossiers.documents(d), events=[(e, TRANSITIONS[Action(e.action)].label)
