@@ -28,9 +28,10 @@ def _sms_code(app) -> str:
 def _choose_commune(page, key: str, province: str, commune: str) -> None:
     page.select_option(f"select[name='{key}.province']", province)
     if page.js_enabled:
-        # The script fetches the province's communes at once.
-        page.wait_for_function(
-            f"document.querySelector(\"select[name='{key}']\").options.length > 1")
+        # The script fetches the province's communes at once. (A selector wait, not
+        # wait_for_function: the page's CSP rightly forbids the eval that would need.)
+        page.wait_for_selector(f"select[name='{key}'] option[value='{commune}']",
+                               state="attached")
     else:
         # Without a script the server lists them after a save.
         page.click(f"#f-{key} button[value=refresh]")
