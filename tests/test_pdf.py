@@ -349,3 +349,12 @@ def test_render_pdf_uses_the_a5_page_by_default(app):
     with app.app_context(), app.test_request_context():
         pdf = render_pdf("_base.html", slip={"title": "Thử"})
     assert_size(pdf, A5)
+
+
+def test_a_counter_filing_not_yet_accepted_is_not_called_an_online_filing(app, db_session):
+    from district_portal.services.slips import receipt_for
+
+    d = create_dossier(db_session, channel="counter")
+    slip = receipt_for(d)
+    assert slip.title == "XÁC NHẬN ĐÃ NHẬN HỒ SƠ"
+    assert receipt_for(create_dossier(db_session)).title == "XÁC NHẬN NỘP HỒ SƠ TRỰC TUYẾN"

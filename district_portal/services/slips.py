@@ -303,7 +303,9 @@ def online_receipt(dossier: Dossier) -> ReceiptSlip:
     if dossier.submitted_at is None or not dossier.code:
         raise SlipError("Hồ sơ chưa được nộp.")
     return ReceiptSlip(
-        **_common(dossier, "receipt_online.html", "XÁC NHẬN NỘP HỒ SƠ TRỰC TUYẾN",
+        **_common(dossier, "receipt_online.html",
+                  "XÁC NHẬN NỘP HỒ SƠ TRỰC TUYẾN" if dossier.channel == "online"
+                  else "XÁC NHẬN ĐÃ NHẬN HỒ SƠ",
                   heading_for(dossier, dossier.receiving_office, dossier.submitted_at)),
         accepted=False, channel=dossier.channel,
         submitted_at=format_datetime(dossier.submitted_at), documents=_documents(dossier),
