@@ -14,9 +14,10 @@ def _clean_filter(value):
 
 class _CleanMeta:
     def bind_field(self, form, unbound_field, options):
-        filters = unbound_field.kwargs.get("filters", ())
-        unbound_field.kwargs["filters"] = (_clean_filter, *filters)
-        return unbound_field.bind(form=form, **options)
+        # Pass the filters at bind time: editing the class-level unbound field instead would
+        # add one more filter on every form instantiation.
+        filters = (_clean_filter, *unbound_field.kwargs.get("filters", ()))
+        return unbound_field.bind(form=form, **{**options, "filters": filters})
 
 
 class StripForm(Form):
