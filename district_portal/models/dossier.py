@@ -47,8 +47,8 @@ def _enum(cls, name):
 class Dossier(Base):
     __tablename__ = "dossier"
     __table_args__ = (
-        Index("ix_dossier_office_status_due", "receiving_office_id", "status", "due_at"),
-        Index("ix_dossier_handling_status_due", "handling_office_id", "status", "due_at"),
+        Index("ix_dossier_office_status_due", "receiving_office_id", "status", "due_at", "id"),
+        Index("ix_dossier_handling_status_due", "handling_office_id", "status", "due_at", "id"),
         # The inbox's "handled here, received elsewhere" branch (transferred dossiers).
         Index("ix_dossier_handling_status_receiving", "handling_office_id", "status",
               "receiving_office_id", "due_at"),

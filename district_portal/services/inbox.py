@@ -222,7 +222,10 @@ def inbox_page(session: Session, office_ids: set[int], office: Office | None,
                 cond.append(Dossier.id > after[1])
             stmt = select(Dossier.id, Dossier.due_at).where(*base, *cond)
             if ordered:
-                stmt = stmt.order_by(Dossier.id).limit(limit)
+                # due_at is NULL throughout: ordering by it too matches the whole
+                # (office, status, due_at, id) index, which PostgreSQL then walks in order
+                # instead of scanning the primary key and filtering.
+                stmt = stmt.order_by(Dossier.due_at, Dossier.id).limit(limit)
             parts.append(stmt.subquery())
     if not parts:
         return Page([], None)
