@@ -13,6 +13,7 @@ from district_portal.models import (
     Attachment,
     Dossier,
     DossierCounter,
+    DossierEvent,
     DossierStatus,
     Office,
     OnlineLevel,
@@ -22,21 +23,31 @@ from district_portal.models import (
 from district_portal.models.types import utcnow
 from district_portal.services import codes, notifications, storage
 from district_portal.services.clock import calendar_for
+from district_portal.services.errors import ServiceError
 from district_portal.services.workflow import Action, WorkflowError, perform
 from district_portal.text import LOCAL_TZ, fold
 
 
-class FilingError(Exception):
-    def __init__(self, message, status: int = 400):
-        super().__init__(str(message))
-        self.message = message
-        self.status = status
+class FilingError(ServiceError):
+    """A filing step refused: bad upload, procedure not offered, document not needed."""
 
 
 def get_by_public_id(session: Session, public_id: str) -> Dossier | None:
     return session.scalar(
         select(Dossier).where(Dossier.public_id == public_id)
         .options(selectinload(Dossier.attachments), selectinload(Dossier.events))
+    )
+
+
+def get_by_code(session: Session, code: str) -> Dossier | None:
+    """A submitted dossier by its legal code (drafts have none), with what its pages show."""
+    if not code or len(code) > 64:
+        return None
+    return session.scalar(
+        select(Dossier).where(Dossier.code == code)
+        .options(selectinload(Dossier.attachments), selectinload(Dossier.procedure_version),
+                 selectinload(Dossier.events).selectinload(DossierEvent.actor),
+                 selectinload(Dossier.events).selectinload(DossierEvent.to_office))
     )
 
 

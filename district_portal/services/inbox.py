@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session, selectinload
 
 from district_portal.models import (
     Dossier,
-    DossierEvent,
     DossierStatus,
     Office,
     Procedure,
@@ -309,19 +308,6 @@ def _due_between(session, office_ids, start, end, limit) -> Page:
 
 
 # --- the dossier page --------------------------------------------------------------------
-
-
-def dossier_by_code(session: Session, code: str) -> Dossier | None:
-    """A dossier by its public code, with what the staff page shows."""
-    if not code or len(code) > 64:
-        return None
-    return session.scalar(
-        select(Dossier).where(Dossier.code == code)
-        .options(selectinload(Dossier.attachments),
-                 selectinload(Dossier.events).selectinload(DossierEvent.actor),
-                 selectinload(Dossier.events).selectinload(DossierEvent.to_office),
-                 selectinload(Dossier.procedure_version))
-    )
 
 
 def counter_draft(session: Session, public_id: str) -> Dossier | None:

@@ -13,12 +13,12 @@ import secrets
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from district_portal.models import Attachment, Dossier, DossierEvent, DossierStatus, User
 from district_portal.models.types import utcnow
 from district_portal.services import results, storage
+from district_portal.services.errors import ServiceError
 from district_portal.services.workflow import Action, perform
 
 PREPARABLE = frozenset({DossierStatus.ACCEPTED, DossierStatus.IN_PROGRESS})
@@ -29,20 +29,8 @@ RESULT_KIND = "result"
 KEY_PREFIX = "result-"
 
 
-class IssuingError(Exception):
+class IssuingError(ServiceError):
     """A result that cannot be prepared; `message` is shown as it is, with `status`."""
-
-    def __init__(self, message, status: int = 400):
-        super().__init__(str(message))
-        self.message = message
-        self.status = status
-
-
-def get_by_code(session: Session, code: str) -> Dossier | None:
-    """A submitted dossier by its legal code (drafts have none)."""
-    return session.scalar(
-        select(Dossier).where(Dossier.code == code)
-        .options(selectinload(Dossier.attachments), selectinload(Dossier.events)))
 
 
 def has_template(dossier: Dossier) -> bool:

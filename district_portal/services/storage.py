@@ -16,6 +16,8 @@ from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 
+from district_portal.services.errors import ServiceError
+
 CHUNK = 64 * 1024
 SIGNATURES = (
     (b"%PDF-", "application/pdf"),
@@ -25,13 +27,8 @@ SIGNATURES = (
 EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
 
 
-class UploadError(ValueError):
+class UploadError(ServiceError):
     """A refused upload; `message` is shown to the user, `status` is the HTTP status."""
-
-    def __init__(self, message, status: int = 400):
-        super().__init__(str(message))
-        self.message = message
-        self.status = status
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from district_portal.models import Dossier, DossierEvent, DossierStatus, Office,
 from district_portal.models.types import utcnow
 from district_portal.services import notifications
 from district_portal.services.clock import calendar_for
+from district_portal.services.errors import ServiceError
 
 S = DossierStatus
 OPEN_STATUSES = frozenset({S.SUBMITTED, S.ACCEPTED, S.IN_PROGRESS, S.SUPPLEMENT_REQUESTED,
@@ -47,13 +48,11 @@ class Action(enum.StrEnum):
     RATE = "rate"
 
 
-class WorkflowError(Exception):
+class WorkflowError(ServiceError):
     """An action that is not allowed now; `message` is shown to the user as it is."""
 
     def __init__(self, message, status: int = 409):
-        super().__init__(str(message))
-        self.message = message
-        self.status = status
+        super().__init__(message, status)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext
@@ -20,9 +19,9 @@ from district_portal import access, db
 from district_portal.extensions import limiter
 from district_portal.forms.documents import IssueForm, LedgerForm, PrepareResultForm, VerifyForm
 from district_portal.models import Attachment, DossierStatus
-from district_portal.services import dossiers, issuing, ledgers, slips, storage, verification
+from district_portal.services import dossiers, issuing, ledgers, slips, verification
 from district_portal.services.results import ResultTemplateError
-from district_portal.views import pdf_response
+from district_portal.views import attachment_response, pdf_response
 
 bp = Blueprint("documents", __name__)
 
@@ -40,7 +39,7 @@ SLIP_FILE_NAMES = {"receipt": "phieu-tiep-nhan", "supplement": "phieu-bo-sung",
 
 def _staff_dossier(code: str, check=access.is_staff_of):
     """The dossier by code, if the current staff member may see it; 404 for everyone else."""
-    dossier = issuing.get_by_code(db.session(), code)
+    dossier = dossiers.get_by_code(db.session(), code)
     if dossier is None or not access.is_staff_of(current_user, dossier):
         abort(404)
     if check is not access.is_staff_of and not check(current_user, dossier):
@@ -91,7 +90,7 @@ def prepare_result(code: str):
     except (issuing.IssuingError, ResultTemplateError) as exc:
         db.session().rollback()  # nothing of a refused result is kept
         status = getattr(exc, "status", 400)
-        return _render_result_page(issuing.get_by_code(db.session(), code), form,
+        return _render_result_page(dossiers.get_by_code(db.session(), code), form,
                                    error=exc.message, status=status)
     flash(gettext("The result is prepared. A leader can now issue it."), "success")
     return redirect(url_for("documents.prepare_result", code=code), 303)
@@ -143,14 +142,7 @@ def resident_result(public_id: str):
 
 
 def _send_result(dossier, attachment: Attachment):
-    path = storage.path_of(current_app.config["UPLOAD_DIR"], attachment.stored_name)
-    if not path.exists():
-        abort(404)
-    response = send_file(path, mimetype="application/pdf", as_attachment=True,
-                         download_name=f"ket-qua-{dossier.code}.pdf", max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return attachment_response(attachment, f"ket-qua-{dossier.code}.pdf")
 
 
 # --- slips ----------------------------------------------------------------------------------

@@ -12,7 +12,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext
@@ -25,7 +24,7 @@ from district_portal.extensions import limiter
 from district_portal.forms.dossier import DossierForm, display_value
 from district_portal.forms.filing import ConfirmForm, SubmitForm, TrackForm
 from district_portal.models import DossierStatus
-from district_portal.services import catalog, dossiers, notifications, slips, storage
+from district_portal.services import catalog, dossiers, notifications, slips
 from district_portal.services.dossiers import FilingError
 from district_portal.services.workflow import (
     STATUS_LABELS,
@@ -34,7 +33,7 @@ from district_portal.services.workflow import (
     WorkflowError,
     perform,
 )
-from district_portal.views import pdf_response
+from district_portal.views import attachment_response, pdf_response
 
 bp = Blueprint("filing", __name__)
 UPLOAD_ENDPOINTS = {"filing.upload", "filing.supplement_upload"}
@@ -180,18 +179,7 @@ def download(public_id: str, file_id: str):
     attachment = dossiers.find_attachment(dossier, file_id)
     if attachment is None:
         abort(404)
-    return _send_attachment(attachment)
-
-
-def _send_attachment(attachment):
-    path = storage.path_of(current_app.config["UPLOAD_DIR"], attachment.stored_name)
-    if not path.exists():
-        abort(404)
-    response = send_file(path, mimetype=attachment.content_type, as_attachment=True,
-                         download_name=attachment.original_name, max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return attachment_response(attachment)
 
 
 @bp.get("/my/dossiers/<public_id>/review")

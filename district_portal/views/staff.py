@@ -18,7 +18,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     session,
     url_for,
 )
@@ -40,7 +39,7 @@ from district_portal.forms.staff import (
     action_form,
 )
 from district_portal.models.types import utcnow
-from district_portal.services import calendar_days, catalog, dossiers, inbox, storage
+from district_portal.services import calendar_days, catalog, dossiers, inbox
 from district_portal.services.calendar_days import CalendarDayError
 from district_portal.services.dossiers import FilingError
 from district_portal.services.workflow import (
@@ -51,6 +50,7 @@ from district_portal.services.workflow import (
     allowed_actions,
     perform,
 )
+from district_portal.views import attachment_response
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 IDLE_KEY = "staff_seen"
@@ -100,7 +100,7 @@ def _office_ids() -> set[int]:
 
 
 def _dossier(code: str):
-    d = inbox.dossier_by_code(db.session(), code)
+    d = dossiers.get_by_code(db.session(), code)
     if d is None or not access.can_open_staff_dossier(current_user, d):
         abort(404)
     return d
@@ -207,14 +207,7 @@ def download(code: str, file_id: str):
     attachment = dossiers.find_attachment(d, file_id)
     if attachment is None:
         abort(404)
-    path = storage.path_of(current_app.config["UPLOAD_DIR"], attachment.stored_name)
-    if not path.exists():
-        abort(404)
-    response = send_file(path, mimetype=attachment.content_type, as_attachment=True,
-                         download_name=attachment.original_name, max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return attachment_response(attachment)
 
 
 @bp.post("/dossiers/<code>/<action>")
