@@ -41,7 +41,8 @@ def make_engine(url: str, echo: bool = False) -> Engine:
 
             kwargs["poolclass"] = StaticPool
     else:
-        kwargs["pool_pre_ping"] = True
+        # Enough connections for waitress's threads plus a few CLI/background users.
+        kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20)
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
