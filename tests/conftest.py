@@ -9,7 +9,6 @@ import os
 import uuid
 
 import pytest
-from flask import g, request_started
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import sessionmaker
@@ -168,9 +167,7 @@ def client(app):
 
 @pytest.fixture
 def session(app):
-    """A session on the test's rolled-back connection, with no app context pushed: an app
-    context held open by the test would be reused by every test-client request, sharing `g`
-    (and Flask-Login's cached user) between them."""
+    """A session on the test's rolled-back connection, with no app context pushed."""
     s = get_db(app).writer()
     yield s
     s.close()
@@ -223,19 +220,8 @@ def all_types_procedure(session):
     return TEST_PROC
 
 
-def _forget_user(sender, **extra):
-    # The test keeps an app context pushed, which every client request then shares: drop
-    # Flask-Login's user and Flask-WTF's token cached on it, so each request uses its own cookie.
-    g.pop("_login_user", None)
-    g.pop("csrf_token", None)  # Flask-WTF caches the signed token there too
-
-
 @pytest.fixture
 def sess(app, db_session):
     """The test's session inside a request context (services format Vietnamese text)."""
-    request_started.connect(_forget_user, app)
-    try:
-        with app.test_request_context():
-            yield db_session
-    finally:
-        request_started.disconnect(_forget_user, app)
+    with app.test_request_context():
+        yield db_session
