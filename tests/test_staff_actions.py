@@ -108,6 +108,18 @@ def test_leader_extends_in_local_time_and_stops(client, sess):
            S.STOPPED, "stop")
 
 
+def test_an_extension_to_year_one_is_refused_with_the_form_not_a_server_error(client, sess):
+    d = create_dossier(sess, status=S.IN_PROGRESS)
+    sess.commit()
+    due = d.due_at
+    _as(client, sess, "leader@demo.test")
+    response = post_action(client, d, "extend", due_date="0001-01-01", due_time="00:00",
+                           reason="Cần xác minh thêm")
+    assert response.status_code == 400
+    sess.expire_all()
+    assert d.due_at == due and d.events[-1].action != "extend"
+
+
 def test_clerk_returns_a_result_by_post_with_its_waybill(client, sess):
     d = create_dossier(sess, status=S.DONE)
     sess.commit()
