@@ -387,11 +387,18 @@ def _return_result(ctx: Context):
     return None
 
 
-def _stop(ctx: Context):
+def _stop_clock(ctx: Context) -> None:
+    """A final status: the clock stops, and a pause in progress ends with it."""
     d = ctx.dossier
     d.completed_at = ctx.now
     d.paused_at = None
     d.remaining_seconds = None
+    d.resume_status = None
+
+
+def _stop(ctx: Context):
+    d = ctx.dossier
+    _stop_clock(ctx)
     notifications.notify_applicant(
         ctx.session, d, str(_l("Processing stopped")),
         str(_l("Processing of dossier %(code)s was stopped: %(reason)s", code=d.code,
@@ -415,7 +422,7 @@ def _extend(ctx: Context):
 
 
 def _withdraw(ctx: Context):
-    ctx.dossier.completed_at = ctx.now
+    _stop_clock(ctx)
     return None
 
 
