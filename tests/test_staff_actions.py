@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from district_portal.models import DossierEvent
+from sqlalchemy import select
+
+from district_portal.models import DossierEvent, Notification
 from district_portal.models import DossierStatus as S
 from district_portal.models.types import utcnow
 from district_portal.services import dossiers
@@ -130,6 +132,11 @@ def test_clerk_returns_a_result_by_post_with_its_waybill(client, sess):
            S.RETURNED, "return_result")
     assert d.delivery == {"way": "post", "address": "Số 1, tổ 2, phường Hòa Bình",
                           "waybill": "EV123456789VN"}
+    # The table's notification column: the applicant is told the result was returned.
+    sms = sess.scalars(select(Notification).where(Notification.dossier_id == d.id,
+                                                  Notification.channel == "sms")
+                       .order_by(Notification.id.desc())).first()
+    assert "EV123456789VN" in sms.text and d.code in sms.text
 
 
 def test_an_action_not_allowed_now_is_refused_with_409_and_changes_nothing(client, sess):

@@ -384,6 +384,16 @@ def _return_result(ctx: Context):
     d.delivery = delivery
     d.returned_at = ctx.now
     ctx.data["delivery"] = delivery
+    texts = {
+        "online": _l("The result of dossier %(code)s has been returned to you online.",
+                     code=d.code),
+        "pickup": _l("The result of dossier %(code)s has been handed to you at the desk.",
+                     code=d.code),
+        "post": _l("The result of dossier %(code)s has been sent by post, waybill "
+                   "%(waybill)s.", code=d.code, waybill=delivery.get("waybill", "")),
+    }
+    notifications.notify_applicant(ctx.session, d, str(_l("Result returned")),
+                                   str(texts[delivery["way"]]))
     return None
 
 
