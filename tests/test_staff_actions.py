@@ -122,6 +122,18 @@ def test_an_extension_to_year_one_is_refused_with_the_form_not_a_server_error(cl
     assert d.due_at == due and d.events[-1].action != "extend"
 
 
+def test_a_fee_paid_at_the_desk_cannot_be_recorded_twice(client, sess):
+    d = create_dossier(sess, status=S.ACCEPTED, code=MARITAL)
+    sess.commit()
+    _as(client, sess, "clerk@demo.test")
+    assert d.status == S.PAYMENT_REQUESTED
+    _check(sess, d, post_action(client, d, "pay"), S.ACCEPTED, "pay")
+    events = len(d.events)
+    assert post_action(client, d, "pay").status_code == 409
+    sess.expire_all()
+    assert len(d.events) == events and d.status == S.ACCEPTED
+
+
 def test_clerk_returns_a_result_by_post_with_its_waybill(client, sess):
     d = create_dossier(sess, status=S.DONE)
     sess.commit()

@@ -351,6 +351,9 @@ def _request_payment(ctx: Context):
 def _pay(ctx: Context):
     d = ctx.dossier
     payment = ctx.inputs.get("payment")
+    if d.payment_state == "paid":
+        # A repeated confirmation (or a forged desk form) must not record a second payment.
+        raise WorkflowError(_l("The fee of this dossier is already paid."))
     d.payment_state = "paid"
     ctx.data["amount"] = d.fee
     ctx.data["payment"] = payment
