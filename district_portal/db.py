@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import Flask, current_app, g, request
-from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy import MetaData, create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -108,6 +108,11 @@ def session() -> Session:
             pass
         g.db_session = (db.writer if write else db.reader)()
     return g.db_session
+
+
+def ping() -> None:
+    """A round trip to the database (the health check); raises if it is unreachable."""
+    session().execute(text("SELECT 1"))
 
 
 def init_app(app: Flask) -> None:

@@ -316,3 +316,6 @@ def test_a_dossier_waiting_for_a_supplement_can_still_be_withdrawn(app, resident
     d = dossier_of(session, filed.public_id)
     assert d.status == DossierStatus.WITHDRAWN
     resident_client.get(f"/my/dossiers/{filed.public_id}/supplement", expected_status=404)
+    # Withdrawal stops the clock: the supplement pause ends with it (DESIGN.md §4).
+    assert d.completed_at is not None
+    assert d.paused_at is None and d.remaining_seconds is None and d.resume_status is None

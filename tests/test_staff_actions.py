@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from district_portal.models import DossierEvent
+from sqlalchemy import select
+
+from district_portal.models import DossierEvent, Notification
 from district_portal.models import DossierStatus as S
 from district_portal.models.types import utcnow
 from district_portal.services import dossiers
@@ -108,6 +110,30 @@ def test_leader_extends_in_local_time_and_stops(client, sess):
            S.STOPPED, "stop")
 
 
+def test_an_extension_to_year_one_is_refused_with_the_form_not_a_server_error(client, sess):
+    d = create_dossier(sess, status=S.IN_PROGRESS)
+    sess.commit()
+    due = d.due_at
+    _as(client, sess, "leader@demo.test")
+    response = post_action(client, d, "extend", due_date="0001-01-01", due_time="00:00",
+                           reason="Cần xác minh thêm")
+    assert response.status_code == 400
+    sess.expire_all()
+    assert d.due_at == due and d.events[-1].action != "extend"
+
+
+def test_a_fee_paid_at_the_desk_cannot_be_recorded_twice(client, sess):
+    d = create_dossier(sess, status=S.ACCEPTED, code=MARITAL)
+    sess.commit()
+    _as(client, sess, "clerk@demo.test")
+    assert d.status == S.PAYMENT_REQUESTED
+    _check(sess, d, post_action(client, d, "pay"), S.ACCEPTED, "pay")
+    events = len(d.events)
+    assert post_action(client, d, "pay").status_code == 409
+    sess.expire_all()
+    assert len(d.events) == events and d.status == S.ACCEPTED
+
+
 def test_clerk_returns_a_result_by_post_with_its_waybill(client, sess):
     d = create_dossier(sess, status=S.DONE)
     sess.commit()
@@ -118,6 +144,11 @@ def test_clerk_returns_a_result_by_post_with_its_waybill(client, sess):
            S.RETURNED, "return_result")
     assert d.delivery == {"way": "post", "address": "Số 1, tổ 2, phường Hòa Bình",
                           "waybill": "EV123456789VN"}
+    # The table's notification column: the applicant is told the result was returned.
+    sms = sess.scalars(select(Notification).where(Notification.dossier_id == d.id,
+                                                  Notification.channel == "sms")
+                       .order_by(Notification.id.desc())).first()
+    assert "EV123456789VN" in sms.text and d.code in sms.text
 
 
 def test_an_action_not_allowed_now_is_refused_with_409_and_changes_nothing(client, sess):

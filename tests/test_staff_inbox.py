@@ -128,6 +128,16 @@ def test_a_forged_cursor_starts_from_the_first_page(client, sess):
     assert client.get("/staff/inbox?tab=all&after=WzEsMl0").status_code == 200
 
 
+def test_dates_out_of_any_real_range_are_refused_not_a_server_error(client, sess):
+    create_dossier(sess)
+    sess.commit()
+    _clerk(client, sess)
+    for day in ("0001-01-01", "9999-12-31"):
+        response = client.get(f"/staff/inbox?tab=all&date_from={day}&date_to={day}")
+        assert response.status_code == 200, day
+        assert 'class="error-msg"' in response.get_data(as_text=True), day
+
+
 def test_drafts_never_appear_in_the_inbox(client, sess):
     from district_portal.services import dossiers
     from tests.staff_factories import procedure

@@ -16,11 +16,31 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from district_portal.forms import PortalForm, StripForm
 from district_portal.services.calendar import from_local
 from district_portal.services.workflow import Action
+
+# Dates typed by staff: outside these years the local ↔ UTC arithmetic overflows (year 1, year
+# 9999) and no real dossier date lies there anyway.
+FIRST_YEAR, LAST_YEAR = 1900, 2100
+
+
+class PlausibleDate:
+    """A date between FIRST_YEAR and LAST_YEAR (an empty field is the other validators' job)."""
+
+    def __call__(self, form, field):
+        if field.data is not None and not FIRST_YEAR <= field.data.year <= LAST_YEAR:
+            raise ValidationError(_l("Enter a date between the years %(first)d and %(last)d.",
+                                     first=FIRST_YEAR, last=LAST_YEAR))
 
 # --- inbox ---------------------------------------------------------------------------------
 
@@ -33,8 +53,8 @@ class InboxFilterForm(StripForm):
                     validators=[Optional(), Length(max=100)])
     procedure = SelectField(_l("Procedure"), choices=[], validate_choice=False,
                             validators=[Optional()])
-    date_from = DateField(_l("Submitted from"), validators=[Optional()])
-    date_to = DateField(_l("Submitted until"), validators=[Optional()])
+    date_from = DateField(_l("Submitted from"), validators=[Optional(), PlausibleDate()])
+    date_to = DateField(_l("Submitted until"), validators=[Optional(), PlausibleDate()])
     after = HiddenField()
 
     def set_procedures(self, procedures) -> None:
@@ -135,7 +155,7 @@ class PaymentForm(ActionForm):
 
 class ExtendForm(ActionForm):
     due_date = DateField(_l("New due date"), validators=[
-        InputRequired(_l("Enter the new due date."))])
+        InputRequired(_l("Enter the new due date.")), PlausibleDate()])
     due_time = TimeField(_l("Time"), validators=[InputRequired(_l("Enter the time."))])
     reason = TextAreaField(_l("Reason (shown on the apology slip)"), validators=[
         DataRequired(_l("Write the reason.")), Length(max=2000)])

@@ -351,6 +351,9 @@ def _request_payment(ctx: Context):
 def _pay(ctx: Context):
     d = ctx.dossier
     payment = ctx.inputs.get("payment")
+    if d.payment_state == "paid":
+        # A repeated confirmation (or a forged desk form) must not record a second payment.
+        raise WorkflowError(_l("The fee of this dossier is already paid."))
     d.payment_state = "paid"
     ctx.data["amount"] = d.fee
     ctx.data["payment"] = payment
@@ -384,14 +387,31 @@ def _return_result(ctx: Context):
     d.delivery = delivery
     d.returned_at = ctx.now
     ctx.data["delivery"] = delivery
+    texts = {
+        "online": _l("The result of dossier %(code)s has been returned to you online.",
+                     code=d.code),
+        "pickup": _l("The result of dossier %(code)s has been handed to you at the desk.",
+                     code=d.code),
+        "post": _l("The result of dossier %(code)s has been sent by post, waybill "
+                   "%(waybill)s.", code=d.code, waybill=delivery.get("waybill", "")),
+    }
+    notifications.notify_applicant(ctx.session, d, str(_l("Result returned")),
+                                   str(texts[delivery["way"]]))
     return None
 
 
-def _stop(ctx: Context):
+def _stop_clock(ctx: Context) -> None:
+    """A final status: the clock stops, and a pause in progress ends with it."""
     d = ctx.dossier
     d.completed_at = ctx.now
     d.paused_at = None
     d.remaining_seconds = None
+    d.resume_status = None
+
+
+def _stop(ctx: Context):
+    d = ctx.dossier
+    _stop_clock(ctx)
     notifications.notify_applicant(
         ctx.session, d, str(_l("Processing stopped")),
         str(_l("Processing of dossier %(code)s was stopped: %(reason)s", code=d.code,
@@ -415,7 +435,7 @@ def _extend(ctx: Context):
 
 
 def _withdraw(ctx: Context):
-    ctx.dossier.completed_at = ctx.now
+    _stop_clock(ctx)
     return None
 
 
