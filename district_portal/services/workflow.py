@@ -225,11 +225,12 @@ def _pause(ctx: Context, resume_to: DossierStatus) -> None:
     d.resume_status = str(resume_to)
     d.paused_at = ctx.now
     cal = _calendar(ctx)
-    if d.due_at is not None:
-        d.remaining_seconds = int(cal.working_time_between(ctx.now, d.due_at).total_seconds())
-    elif d.intake_due_at is not None:
-        d.remaining_seconds = int(cal.working_time_between(ctx.now, d.intake_due_at)
-                                  .total_seconds())
+    deadline = d.due_at if d.due_at is not None else d.intake_due_at
+    # Already past the deadline: keep it as it is, so the pause cannot erase the lateness
+    # (remaining_seconds stays empty and _resume leaves the due time alone).
+    d.remaining_seconds = None
+    if deadline is not None and ctx.now < deadline:
+        d.remaining_seconds = int(cal.working_time_between(ctx.now, deadline).total_seconds())
 
 
 def _resume(ctx: Context) -> DossierStatus:
@@ -270,7 +271,6 @@ def _accept(ctx: Context):
                due=_fmt(d.due_at))))
     if d.fee and d.payment_state != "paid":
         # Unpaid fee: the processing clock waits for the payment.
-        d.accepted_at = ctx.now
         _pause(ctx, S.ACCEPTED)
         return S.PAYMENT_REQUESTED
     return None
