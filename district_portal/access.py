@@ -72,6 +72,11 @@ def is_counter_clerk_of(user, dossier: Dossier) -> bool:
         user.office_id == dossier.receiving_office_id
 
 
+def can_download_receipt(user, dossier: Dossier) -> bool:
+    """The owner, or staff of its offices, once the dossier is filed (a draft has none)."""
+    return dossier.status != DossierStatus.DRAFT and can_view_dossier(user, dossier)
+
+
 def can_answer_supplement(user, dossier: Dossier) -> bool:
     return is_owner(user, dossier) and dossier.status == DossierStatus.SUPPLEMENT_REQUESTED
 

@@ -47,3 +47,56 @@ def test_the_dossier_page_offers_the_slips_the_office_issued(app, db_session):
     assert "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ (PDF)" in page
     slip = client.get(f"/my/dossiers/{d.public_id}/slips/supplement.pdf")
     assert slip.status_code == 200 and slip.mimetype == "application/pdf"
+
+
+def _emails_to(session, dossier):
+    from district_portal.models import Notification
+
+    return {n.recipient for n in session.scalars(
+        select(Notification).where(Notification.dossier_id == dossier.id,
+                                   Notification.channel == "email"))}
+
+
+def test_staff_are_told_of_a_supplement_a_withdrawal_and_a_transfer(app, db_session):
+    from district_portal.models import Office
+    from district_portal.services.users import create_user
+
+    clerk = db_session.scalar(select(User).where(User.email == "clerk@demo.test"))
+    leader = db_session.scalar(select(User).where(User.email == "leader@demo.test"))
+    resident = db_session.scalar(select(User).where(User.email == "resident@demo.test"))
+    other = db_session.scalar(select(Office).where(Office.agency_code == "000.00.05.T25"))
+    far_clerk = create_user(db_session, email="clerk5@demo.test", password="x" * 12,
+                            roles=["clerk"], office_code="000.00.05.T25", full_name="Văn thư")
+
+    supplied = create_dossier(db_session, applicant_user_id=resident.id)
+    perform(db_session, supplied, Action.REQUEST_SUPPLEMENT, clerk, reason="Thiếu giấy tờ")
+    perform(db_session, supplied, Action.SUPPLEMENT, resident, changes=["document:x"])
+    assert "clerk@demo.test" in _emails_to(db_session, supplied)
+
+    withdrawn = create_dossier(db_session, applicant_user_id=resident.id)
+    perform(db_session, withdrawn, Action.WITHDRAW, resident)
+    assert "clerk@demo.test" in _emails_to(db_session, withdrawn)
+
+    moved = create_dossier(db_session, status="in_progress")
+    perform(db_session, moved, Action.TRANSFER, leader, office=other, reason="Đúng thẩm quyền")
+    assert far_clerk.email in _emails_to(db_session, moved)
+
+
+def test_the_resident_sees_only_the_messages_sent_to_them(app, db_session):
+    resident = db_session.scalar(select(User).where(User.email == "resident@demo.test"))
+    clerk = db_session.scalar(select(User).where(User.email == "clerk@demo.test"))
+    d = create_dossier(db_session, applicant_user_id=resident.id)
+    perform(db_session, d, Action.REQUEST_SUPPLEMENT, clerk, reason="Thiếu giấy tờ")
+    perform(db_session, d, Action.SUPPLEMENT, resident, changes=["document:x"])
+    db_session.commit()
+    client = app.test_client()
+    with client.session_transaction() as s:
+        s["_user_id"] = resident.get_id()
+        s["_fresh"] = True
+    page = client.get(f"/my/dossiers/{d.public_id}").get_data(as_text=True)
+    assert "cần bổ sung" in page
+    from district_portal.models import Notification
+
+    staff_text = db_session.scalar(select(Notification.text).where(
+        Notification.dossier_id == d.id, Notification.recipient == "clerk@demo.test"))
+    assert staff_text and staff_text not in page

@@ -61,11 +61,34 @@ class SendReport:
     failed: int = 0
 
 
-def for_dossier(session: Session, dossier: Dossier) -> list[Notification]:
-    """What was sent (or is waiting to be sent) about a dossier, oldest first."""
+def for_applicant(session: Session, dossier: Dossier) -> list[Notification]:
+    """What was sent (or is waiting) to the applicant about a dossier, oldest first; messages
+    to staff about the same dossier are not theirs to read."""
+    recipients = {dossier.applicant_phone, (dossier.applicant or {}).get("email")} - {None, ""}
+    if not recipients:
+        return []
     return list(session.scalars(
-        select(Notification).where(Notification.dossier_id == dossier.id)
+        select(Notification).where(Notification.dossier_id == dossier.id,
+                                   Notification.recipient.in_(recipients))
         .order_by(Notification.id)))
+
+
+def notify_staff(session: Session, dossier: Dossier, office, subject: str, text: str,
+                 roles=("clerk", "leader"), extra=()) -> None:
+    """Email the active staff of `office` holding one of `roles` (plus `extra` users), once
+    each; staff without an email address are reached through the inbox alone."""
+    from district_portal.models import User
+
+    if office is None:
+        return
+    people = list(session.scalars(select(User).where(User.office_id == office.id,
+                                                     User.active.is_(True))))
+    chosen = {u.id: u for u in people if any(r in u.roles for r in roles)}
+    chosen.update({u.id: u for u in extra if u is not None})
+    for user in chosen.values():
+        if user.email:
+            queue(session, channel="email", recipient=user.email, subject=subject, text=text,
+                  dossier=dossier)
 
 
 def sms_text(text: str) -> str:

@@ -300,6 +300,11 @@ def _supplement(ctx: Context):
         raise WorkflowError(_l("Change an answer or add a document before sending the "
                                "supplement."), 400)
     ctx.data["changes"] = list(changes)
+    d = ctx.dossier
+    notifications.notify_staff(
+        ctx.session, d, d.handling_office, str(_l("Supplement received")),
+        str(_l("Dossier %(code)s: the applicant sent the supplement.", code=d.code)),
+        roles=("clerk",), extra=(d.assignee,))
     return _resume(ctx)
 
 
@@ -329,6 +334,10 @@ def _transfer(ctx: Context):
     d.handling_office_id = target.id
     d.handling_office = target
     d.assignee_id = None
+    notifications.notify_staff(
+        ctx.session, d, target, str(_l("Dossier transferred to your office")),
+        str(_l("Dossier %(code)s was transferred to your office: %(reason)s", code=d.code,
+               reason=ctx.note)))
     return None
 
 
@@ -436,6 +445,11 @@ def _extend(ctx: Context):
 
 def _withdraw(ctx: Context):
     _stop_clock(ctx)
+    d = ctx.dossier
+    notifications.notify_staff(
+        ctx.session, d, d.receiving_office, str(_l("Dossier withdrawn")),
+        str(_l("Dossier %(code)s was withdrawn by the applicant.", code=d.code)),
+        roles=("clerk",), extra=(d.assignee,))
     return None
 
 

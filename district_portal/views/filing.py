@@ -202,9 +202,10 @@ def _answer_rows(form: DossierForm):
 @bp.post("/my/dossiers/<public_id>/submit")
 @login_required
 def submit(public_id: str):
-    dossier = _own(public_id)
+    # The owner submits a draft; a repeated POST finds it submitted and is answered below.
+    dossier = _own(public_id, access.is_owner)
     form = SubmitForm()
-    if not form.validate_on_submit() or not access.is_owner(current_user, dossier):
+    if not form.validate_on_submit():
         abort(400)
     try:
         dossiers.submit(db.session(), dossier, current_user, form.nonce.data)
@@ -229,7 +230,7 @@ def dossier(public_id: str):
                            can_withdraw=access.can_withdraw(current_user, d),
                            can_supplement=access.can_answer_supplement(current_user, d),
                            request_event=dossiers.pending_supplement_request(d),
-                           sent=notifications.for_dossier(db.session(), d),
+                           sent=notifications.for_applicant(db.session(), d),
                            slip_kinds=_slip_kinds(d),
                            just_filed=request.args.get("filed") == "1")
 
@@ -255,9 +256,7 @@ def _history(d):
 @login_required
 def receipt(public_id: str):
     """The filing confirmation, or form 01 once the office has accepted the dossier."""
-    d = _own(public_id)
-    if d.status == DossierStatus.DRAFT:
-        abort(404)
+    d = _own(public_id, access.can_download_receipt)
     return pdf_response(slips.render_slip(slips.receipt_for(d)), f"phieu-{d.code}.pdf")
 
 
