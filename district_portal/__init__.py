@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, has_request_context, request
+from flask import Flask, current_app, has_request_context, request
 
 from district_portal import db
 from district_portal.config import ROOT, Config, load_config
@@ -64,10 +64,12 @@ def _select_locale() -> str:
 
 def _security_headers(response):
     headers = response.headers
+    inline_css = current_app.extensions["inline_css_csp"]
     headers.setdefault(
         "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        f"default-src 'self'; img-src 'self' data:; style-src 'self' {inline_css}; "
+        "script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+        "frame-ancestors 'none'",
     )
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")

@@ -6,13 +6,17 @@ import gzip
 import html
 import json
 import re
+from pathlib import Path
 
 import pytest
 
 from district_portal.services.catalog import demo_catalog_path, import_catalog
 
 KB = 1024
-ASSET = re.compile(r'<link rel="stylesheet" href="(/assets/app\.([0-9a-f]{12})\.css)">')
+# The stylesheet is linked (return visits) or preloaded after being inlined (first visits).
+ASSET = re.compile(r'<link rel="(?:stylesheet|preload)" href="(/assets/app\.([0-9a-f]{12})\.css)"'
+                   r'(?: as="style")?>')
+INLINE = re.compile(r"<style>(.*?)</style>", re.S)
 DEMO = json.loads(demo_catalog_path().read_text("utf-8"))
 PROCEDURES = {p["code"]: p for p in DEMO["procedures"]}
 OFFICES = {o["agency_code"]: o for o in DEMO["offices"]}
@@ -52,7 +56,8 @@ def test_every_public_page_fits_in_14_kb_gzipped_with_no_script(client, url):
     assert gzipped(response.data) <= 14 * KB
     body = response.get_data(as_text=True)
     assert "<script" not in body.lower()
-    assert " style=" not in body and "<style" not in body  # the CSP allows no inline style
+    assert " style=" not in body  # the CSP allows no style attributes
+    assert len(INLINE.findall(body)) <= 1  # only the stylesheet itself, allowed by its hash
 
 
 @pytest.mark.parametrize("url", ["/procedures/9.999999", "/no-such-page"])
@@ -67,6 +72,33 @@ def test_a_first_visit_costs_at_most_30_kb_in_all(client):
     home = client.get("/")
     css = client.get(stylesheet_url(client))
     assert gzipped(home.data) + gzipped(css.data) <= 30 * KB
+
+
+def test_a_first_visit_gets_the_stylesheet_inline_so_2g_pays_no_extra_round_trip(client, app):
+    import base64
+    import hashlib
+
+    first = client.get("/procedures")
+    body = first.get_data(as_text=True)
+    inline = INLINE.search(body).group(1)
+    assert inline == Path(app.static_folder, "app.css").read_text("utf-8")
+    digest = base64.b64encode(hashlib.sha256(inline.encode()).digest()).decode()
+    assert f"'sha256-{digest}'" in first.headers["Content-Security-Policy"]
+    assert re.search(r'<link rel="preload" href="/assets/app\.[0-9a-f]{12}\.css" as="style">',
+                     body)
+    assert "css=" in first.headers["Set-Cookie"]
+
+
+def test_a_return_visit_links_the_cached_stylesheet_and_inlines_nothing(client):
+    client.get("/")  # first visit: the cookie says the file is now cached
+    body = client.get("/procedures").get_data(as_text=True)
+    assert "<style>" not in body
+    assert re.search(r'<link rel="stylesheet" href="/assets/app\.[0-9a-f]{12}\.css">', body)
+
+
+def test_a_stale_stylesheet_cookie_gets_the_current_stylesheet_inline(client):
+    client.set_cookie("css", "000000000000")
+    assert "<style>" in client.get("/").get_data(as_text=True)
 
 
 # --- assets -------------------------------------------------------------------------------------
