@@ -7,6 +7,7 @@ import hashlib
 from pathlib import Path
 
 from flask import Flask, abort, current_app, g, request, send_from_directory, url_for
+from flask.sessions import SecureCookieSessionInterface
 from markupsafe import Markup
 
 ONE_YEAR = 365 * 24 * 3600  # seconds
@@ -16,7 +17,21 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
 
 
+class SessionInterface(SecureCookieSessionInterface):
+    """The usual signed-cookie session, except that static assets never set or vary on it:
+    a `Vary: Cookie` on the stylesheet would make every page's new cookie a cache miss."""
+
+    def save_session(self, app, session, response):
+        if request.endpoint in ASSET_ENDPOINTS:
+            return
+        super().save_session(app, session, response)
+
+
+ASSET_ENDPOINTS = {"asset", "static"}
+
+
 def init_app(app: Flask) -> None:
+    app.session_interface = SessionInterface()
     static = Path(app.static_folder)
     hashes = {p.name: _digest(p) for p in static.iterdir() if p.is_file()}
     app.extensions["asset_hashes"] = hashes

@@ -314,3 +314,11 @@ def test_the_home_page_counts_are_live(db_session, client):
     db_session.commit()
     after = home_counts(client)
     assert after == {**before, "full": before["full"] + 1}
+
+
+def test_the_stylesheet_response_neither_sets_nor_varies_on_cookies(client):
+    """Otherwise a browser's cached stylesheet stops matching once any cookie changes."""
+    client.get("/track")  # a page that puts a CSRF token in the session
+    response = client.get(stylesheet_url(client))
+    assert "Set-Cookie" not in response.headers
+    assert "Cookie" not in response.headers.get("Vary", "")
