@@ -37,7 +37,9 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 bench: install
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.pages
+	$(BIN)/python -m bench.receipt
+	$(BIN)/python -m bench.submissions
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
