@@ -14,6 +14,7 @@ from importlib import resources
 from flask_babel import lazy_gettext
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from district_portal.models import Role, User, UserToken
@@ -128,8 +129,16 @@ def register_citizen(session: Session, *, full_name: str, password: str,
         raise AccountError(lazy_gettext("An account with this phone number already exists. "
                                         "Log in, or reset your password if you forgot it."),
                            "phone")
-    user = create_user(session, password=password, roles=[Role.CITIZEN], email=email,
-                       phone=phone_e164, full_name=full_name, consent=True)
+    try:
+        # A savepoint: if a parallel registration took the address between the check above
+        # and this insert, only the insert is undone and the form says so.
+        with session.begin_nested():
+            user = create_user(session, password=password, roles=[Role.CITIZEN], email=email,
+                               phone=phone_e164, full_name=full_name, consent=True)
+    except IntegrityError:
+        raise AccountError(lazy_gettext("An account with this email or phone number already "
+                                        "exists. Log in, or reset your password if you "
+                                        "forgot it."), "email" if email else "phone") from None
     user.consent_at = now
     if phone_e164:
         send_phone_code(session, user, now=now)
