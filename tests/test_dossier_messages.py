@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from factories import create_dossier
+from helpers import login
 from sqlalchemy import select
 
 from district_portal.models import User
@@ -17,9 +18,7 @@ def test_the_dossier_page_lists_messages_and_their_delivery_state(app, db_sessio
     perform(db_session, d, Action.ACCEPT, clerk)
     db_session.commit()
     client = app.test_client()
-    with client.session_transaction() as s:
-        s["_user_id"] = resident.get_id()
-        s["_fresh"] = True
+    login(client, resident)
     page = client.get(f"/my/dossiers/{d.public_id}").get_data(as_text=True)
     assert "Tin nhắn đã gửi cho bạn" in page
     assert f"Hồ sơ {d.code} đã được tiếp nhận" in page
@@ -36,9 +35,7 @@ def test_the_dossier_page_offers_the_slips_the_office_issued(app, db_session):
     d = create_dossier(db_session, applicant_user_id=resident.id)
     db_session.commit()
     client = app.test_client()
-    with client.session_transaction() as s:
-        s["_user_id"] = resident.get_id()
-        s["_fresh"] = True
+    login(client, resident)
     page = client.get(f"/my/dossiers/{d.public_id}").get_data(as_text=True)
     assert "slips/supplement.pdf" not in page
     perform(db_session, d, Action.REQUEST_SUPPLEMENT, clerk, reason="Thiếu bản chụp rõ nét")
@@ -90,9 +87,7 @@ def test_the_resident_sees_only_the_messages_sent_to_them(app, db_session):
     perform(db_session, d, Action.SUPPLEMENT, resident, changes=["document:x"])
     db_session.commit()
     client = app.test_client()
-    with client.session_transaction() as s:
-        s["_user_id"] = resident.get_id()
-        s["_fresh"] = True
+    login(client, resident)
     page = client.get(f"/my/dossiers/{d.public_id}").get_data(as_text=True)
     assert "cần bổ sung" in page
     from district_portal.models import Notification
