@@ -97,7 +97,7 @@ HOSTILE = [
     ("t_commune", "abc", "Chọn xã nơi cư trú"),
     ("t_commune", "99999999", "Chọn xã nơi cư trú"),
     ("t_commune", SCRIPT, "Chọn xã nơi cư trú"),
-    ("applicant_type", "robot", "Chọn bạn nộp hồ sơ với tư cách"),
+    ("applicant_type", "robot", "Chọn nộp hồ sơ với tư cách cá nhân hay tổ chức."),
     ("applicant_phone", "", "Nhập số điện thoại di động"),
 ]
 

@@ -46,6 +46,7 @@ class FieldSpec:
     pattern: str | None = None
     visible_if: dict | None = None
     autocomplete: str = ""
+    required_message: str = ""  # when "Enter/Choose <label>" would not read well
 
     @classmethod
     def from_catalog(cls, f: dict) -> FieldSpec:
@@ -66,7 +67,9 @@ def applicant_specs(offices: list | None = None) -> list[FieldSpec]:
     specs = [
         FieldSpec("applicant_type", str(_l("You are filing as")), "radio", True,
                   options=[{"value": "person", "label": str(_l("A person"))},
-                           {"value": "organisation", "label": str(_l("An organisation"))}]),
+                           {"value": "organisation", "label": str(_l("An organisation"))}],
+                  required_message=str(_l("Choose whether you file as a person or as an "
+                                          "organisation."))),
         FieldSpec("applicant_name", str(_l("Full name (or organisation name)")), "text", True,
                   max_length=200, autocomplete="name"),
         FieldSpec("applicant_id_number", str(_l("Personal ID number")), "id_number", True,
@@ -203,6 +206,8 @@ class DossierForm:
 
 
 def _required_message(spec: FieldSpec) -> str:
+    if spec.required_message:
+        return spec.required_message
     if spec.type in CHOICE_TYPES or spec.type == "commune":
         return gettext("Choose %(label)s", label=_lower_first(spec.label))
     if spec.type == "checkbox":
