@@ -79,6 +79,7 @@ def init_app(app: Flask) -> None:
         field_label=field_label,
         provinces=_provinces,
         date_input=date_input,
+        date_input_type=date_input_type,
         is_overdue=is_overdue,
         has_endpoint=lambda name: name in app.view_functions,
         sent_state=lambda state: str(SENT_STATES.get(state, state)),
@@ -147,6 +148,14 @@ def date_input(raw: str) -> str:
 
     parsed = parse_date(raw) if raw else None
     return parsed.isoformat() if parsed else raw
+
+
+def date_input_type(raw: str) -> str:
+    """'date', unless what was typed is not a real date: a date input would show it empty,
+    so a text input keeps it in front of the resident next to the error message."""
+    from district_portal.forms.dossier import parse_date
+
+    return "text" if raw and parse_date(raw) is None else "date"
 
 
 def is_overdue(dossier) -> bool:

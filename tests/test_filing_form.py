@@ -208,3 +208,11 @@ def test_a_tax_code_in_full_width_digits_is_refused(resident_client, session, dr
         applicant_representative="Lê Văn Đại Diện"), expected_status=400)
     assert page.error_links() == ["#in-applicant_tax_code"]
     assert "Mã số thuế chưa đúng định dạng." in page.text(page.by_id("errors"))
+
+
+def test_an_impossible_date_stays_visible_as_typed_next_to_its_message():
+    from district_portal.templating import date_input, date_input_type
+
+    assert date_input_type("31/02/2026") == "text" and date_input("31/02/2026") == "31/02/2026"
+    assert date_input_type("25/11/2026") == "date" and date_input("25/11/2026") == "2026-11-25"
+    assert date_input_type("") == "date"
