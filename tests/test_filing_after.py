@@ -166,7 +166,9 @@ def test_an_accepted_dossier_cannot_be_withdrawn(app, resident_client, session, 
     page = resident_client.get(f"/my/dossiers/{filed.public_id}")
     assert "Đã tiếp nhận" in page.html and "Rút hồ sơ này" not in page.html
     assert page.find(f".//form[@action='/my/dossiers/{filed.public_id}/withdraw']") is None
-    resident_client.post(f"/my/dossiers/{filed.public_id}/withdraw", expected_status=404)
+    refused = resident_client.post(f"/my/dossiers/{filed.public_id}/withdraw",
+                                   expected_status=409)
+    assert "Không thể thực hiện thao tác này khi hồ sơ đang ở trạng thái" in refused.html
     assert dossier_of(session, filed.public_id).status == DossierStatus.ACCEPTED
 
 
@@ -287,8 +289,10 @@ def test_a_refused_supplement_upload_shows_the_supplement_page(app, resident_cli
 def test_a_supplement_cannot_be_sent_unless_one_was_asked_for(resident_client, session,
                                                               filed):
     base = f"/my/dossiers/{filed.public_id}"
-    resident_client.get(f"{base}/supplement", expected_status=404)
-    resident_client.post(f"{base}/supplement", birth_answers(), expected_status=404)
+    # Sent back to the dossier page with a message, rather than a bare "not found".
+    resident_client.get(f"{base}/supplement", expected_status=303)
+    back = resident_client.post(f"{base}/supplement", birth_answers(), expected_redirect=base)
+    assert "Cơ quan không yêu cầu bổ sung hồ sơ này." in back.html
     resident_client.post(f"{base}/supplement/documents/giay_chung_sinh",
                          files={"giay_chung_sinh": (pdf_bytes(), "a.pdf")},
                          expected_status=404)
@@ -315,7 +319,7 @@ def test_a_dossier_waiting_for_a_supplement_can_still_be_withdrawn(app, resident
                          expected_redirect=f"/my/dossiers/{filed.public_id}")
     d = dossier_of(session, filed.public_id)
     assert d.status == DossierStatus.WITHDRAWN
-    resident_client.get(f"/my/dossiers/{filed.public_id}/supplement", expected_status=404)
+    resident_client.get(f"/my/dossiers/{filed.public_id}/supplement", expected_status=303)
     # Withdrawal stops the clock: the supplement pause ends with it (DESIGN.md §4).
     assert d.completed_at is not None
     assert d.paused_at is None and d.remaining_seconds is None and d.resume_status is None

@@ -263,7 +263,9 @@ def receipt(public_id: str):
 @bp.post("/my/dossiers/<public_id>/withdraw")
 @login_required
 def withdraw(public_id: str):
-    d = _own(public_id, access.can_withdraw)
+    # Any dossier the resident may see: once accepted, the workflow refuses with its own
+    # Vietnamese explanation (409) rather than a bare "not found".
+    d = _own(public_id, access.is_owner)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     perform(db.session(), d, Action.WITHDRAW, current_user)
@@ -274,7 +276,10 @@ def withdraw(public_id: str):
 @bp.route("/my/dossiers/<public_id>/supplement", methods=["GET", "POST"])
 @login_required
 def supplement(public_id: str):
-    d = _own(public_id, access.can_answer_supplement)
+    d = _own(public_id, access.is_owner)
+    if not access.can_answer_supplement(current_user, d):
+        flash(gettext("The office has not asked for a supplement to this dossier."), "info")
+        return redirect(url_for("filing.dossier", public_id=public_id), 303)
     if request.method == "GET":
         return _render_supplement(d, dossiers.load_form(d))
     form = DossierForm.from_formdata(dossiers.form_specs(d), request.form)
