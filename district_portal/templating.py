@@ -4,18 +4,8 @@ from __future__ import annotations
 
 from flask import Flask
 from flask_babel import get_locale, gettext, lazy_gettext, ngettext
-from markupsafe import Markup
 
 from district_portal.text import format_date, format_datetime, format_money
-
-# An inline SVG favicon costs no request.
-FAVICON = (
-    "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E"
-    "%3Crect width='16' height='16' rx='3' fill='%23b71c1c'/%3E"
-    "%3Cpath d='M8 3l1.2 3.3h3.5l-2.8 2.1 1 3.4L8 9.8l-2.9 2 1-3.4-2.8-2.1h3.5z' "
-    "fill='%23ffeb3b'/%3E"
-    "%3C/svg%3E"
-)
 
 LEVEL_NAMES = {
     "full": lazy_gettext("Fully online"),
@@ -72,7 +62,6 @@ def init_app(app: Flask) -> None:
         office_kind=lambda k: str(OFFICE_KIND_NAMES.get(str(k), k)),
     )
     app.jinja_env.globals.update(
-        favicon=Markup(FAVICON),
         current_locale=lambda: str(get_locale()),
         field_kind=field_kind,
         answer_text=answer_text,

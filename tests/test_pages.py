@@ -132,10 +132,15 @@ def test_an_asset_with_a_wrong_hash_or_name_is_not_found(client, url):
     assert client.get(url).status_code == 404
 
 
-def test_the_favicon_is_an_inline_data_uri(client):
+def test_the_favicon_costs_one_request_a_year(client):
+    """A content-hashed file cached for a year: no bytes on every page, as a data URI costs."""
     body = page(client, "/")
-    icons = re.findall(r'<link rel="icon" href="([^"]+)">', body)
-    assert len(icons) == 1 and icons[0].startswith("data:image/svg+xml,")
+    icons = re.findall(r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">', body)
+    assert len(icons) == 1 and re.fullmatch(r"/assets/favicon\.[0-9a-f]{12}\.svg", icons[0])
+    response = client.get(icons[0])
+    assert response.status_code == 200 and response.mimetype == "image/svg+xml"
+    assert "max-age=31536000" in response.headers["Cache-Control"]
+    assert "Set-Cookie" not in response.headers
 
 
 def test_the_print_stylesheet_sets_a4_paper(client):
