@@ -16,6 +16,7 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -58,8 +59,8 @@ class InboxFilterForm(StripForm):
     after = HiddenField()
 
     def set_procedures(self, procedures) -> None:
-        self.procedure.choices = [("", _l("All procedures"))] + [
-            (p.code, p.name) for p in procedures]
+        self.procedure.choices = [SelectChoice("", _l("All procedures"))] + [
+            SelectChoice(p.code, p.name) for p in procedures]
 
 
 # --- workflow actions --------------------------------------------------------------------
@@ -120,8 +121,8 @@ class AssignForm(ActionForm):
     def __init__(self, *args, officers=(), **kwargs):
         super().__init__(*args, **kwargs)
         self._officers = {u.public_id: u for u in officers}
-        self.officer.choices = [("", _l("– choose –"))] + [
-            (u.public_id, u.full_name) for u in officers]
+        self.officer.choices = [SelectChoice("", _l("– choose –"))] + [
+            SelectChoice(u.public_id, u.full_name) for u in officers]
 
     def inputs(self) -> dict:
         return {"officer": self._officers.get(self.officer.data)}
@@ -136,8 +137,8 @@ class TransferForm(ActionForm):
     def __init__(self, *args, offices=(), **kwargs):
         super().__init__(*args, **kwargs)
         self._offices = {o.agency_code: o for o in offices}
-        self.office.choices = [("", _l("– choose –"))] + [
-            (o.agency_code, o.name) for o in offices]
+        self.office.choices = [SelectChoice("", _l("– choose –"))] + [
+            SelectChoice(o.agency_code, o.name) for o in offices]
 
     def inputs(self) -> dict:
         return {"office": self._offices.get(self.office.data), "reason": self.reason.data}
@@ -167,10 +168,12 @@ class ExtendForm(ActionForm):
 
 
 class ReturnForm(ActionForm):
-    way = RadioField(_l("How the result was delivered"), choices=[
-        ("online", _l("Online")), ("pickup", _l("Picked up at the desk")),
-        ("post", _l("By post"))], validators=[InputRequired(_l("Choose how the result was "
-                                                               "delivered."))])
+    way = RadioField(
+        _l("How the result was delivered"),
+        choices=[SelectChoice("online", _l("Online")),
+                 SelectChoice("pickup", _l("Picked up at the desk")),
+                 SelectChoice("post", _l("By post"))],
+        validators=[InputRequired(_l("Choose how the result was delivered."))])
     address = StringField(_l("Postal address"), validators=[Optional(), Length(max=300)])
     waybill = StringField(_l("Waybill number"), validators=[Optional(), Length(max=60)])
 
@@ -238,20 +241,20 @@ class CounterStartForm(PortalForm):
                             validators=[DataRequired(_l("Choose a procedure."))])
 
     def set_procedures(self, procedures) -> None:
-        self.procedure.choices = [("", _l("– choose –"))] + [
-            (p.code, p.name) for p in procedures]
+        self.procedure.choices = [SelectChoice("", _l("– choose –"))] + [
+            SelectChoice(p.code, p.name) for p in procedures]
 
 
 class CalendarDayForm(PortalForm):
     day = DateField(_l("Date"), validators=[InputRequired(_l("Enter the date."))])
     kind = SelectField(_l("Kind of day"), choices=[
-        ("off", _l("Extra day off")), ("work", _l("Make-up working day"))])
+        SelectChoice("off", _l("Extra day off")), SelectChoice("work", _l("Make-up working day"))])
     office = SelectField(_l("Office"), choices=[], validate_choice=True)
     note = StringField(_l("Note"), validators=[Optional(), Length(max=300)])
 
     def set_offices(self, offices) -> None:
-        self.office.choices = [("", _l("Every office"))] + [
-            (o.agency_code, o.name) for o in offices]
+        self.office.choices = [SelectChoice("", _l("Every office"))] + [
+            SelectChoice(o.agency_code, o.name) for o in offices]
 
 
 class CalendarRemoveForm(PortalForm):
