@@ -72,8 +72,9 @@ def is_counter_clerk_of(user, dossier: Dossier) -> bool:
         user.office_id == dossier.receiving_office_id
 
 
-def can_download_receipt(user, dossier: Dossier) -> bool:
-    """The owner, or staff of its offices, once the dossier is filed (a draft has none)."""
+def can_view_filed_dossier(user, dossier: Dossier) -> bool:
+    """The owner, or staff of its offices, once the dossier is filed: its receipt, slips and
+    result exist only from then (a draft has none)."""
     return dossier.status != DossierStatus.DRAFT and can_view_dossier(user, dossier)
 
 

@@ -122,6 +122,7 @@ class DossierForm:
         self.by_key = {s.key: s for s in specs}
         self.raw: dict[str, str] = dict(raw or {})
         self.errors: dict[str, str] = {}
+        self.action = "next"  # the button pressed: next, later, refresh or send
 
     @classmethod
     def from_formdata(cls, specs: list[FieldSpec], formdata) -> DossierForm:
@@ -133,7 +134,9 @@ class DossierForm:
             raw[spec.key] = clean(formdata.get(spec.key, ""))
             if spec.type == "commune":
                 raw[f"{spec.key}.province"] = clean(formdata.get(f"{spec.key}.province", ""))
-        return cls(specs, raw)
+        form = cls(specs, raw)
+        form.action = clean(formdata.get("_action", "")) or "next"
+        return form
 
     # --- visibility ---------------------------------------------------------------------
 
@@ -191,6 +194,11 @@ class DossierForm:
         return out
 
     # --- rendering helpers ----------------------------------------------------------------
+
+    def display_rows(self) -> list[tuple[FieldSpec, str]]:
+        """(field, answer as it reads) for every visible field: check page, dossier pages."""
+        return [(spec, display_value(spec, self.raw.get(spec.key, "")))
+                for spec in self.visible_specs()]
 
     def province_of(self, spec: FieldSpec) -> int | None:
         return _province_of(self.raw, spec.key)

@@ -24,6 +24,7 @@ from district_portal.models.types import utcnow
 from district_portal.services import codes, notifications, storage
 from district_portal.services.clock import calendar_for
 from district_portal.services.errors import ServiceError
+from district_portal.services.phones import display_phone
 from district_portal.services.workflow import Action, WorkflowError, perform
 from district_portal.text import LOCAL_TZ, fold
 
@@ -75,7 +76,7 @@ def start_draft(session: Session, user: User, procedure: Procedure) -> Dossier:
     applicant = {
         "applicant_type": profile.get("applicant_type", "person"),
         "applicant_name": user.full_name if "@" not in user.full_name else "",
-        "applicant_phone": _national(user.phone) if user.phone else "",
+        "applicant_phone": display_phone(user.phone) if user.phone else "",
         "applicant_email": user.email or "",
     }
     for key in ("applicant_id_number", "applicant_commune", "applicant_commune.province",
@@ -120,12 +121,6 @@ def save_counter_answers(session: Session, dossier: Dossier, form: DossierForm) 
     if "applicant_office" in form.by_key and dossier.receiving_office is not None:
         form.raw["applicant_office"] = dossier.receiving_office.agency_code
     save_answers(session, dossier, form)
-
-
-def _national(e164: str) -> str:
-    from district_portal.services.phones import display_phone
-
-    return display_phone(e164)
 
 
 def form_specs(dossier: Dossier):

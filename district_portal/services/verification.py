@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from district_portal.models import Attachment, Dossier, DossierStatus
 from district_portal.services import storage
+from district_portal.services.errors import ServiceError
 from district_portal.text import format_datetime
 
 ISSUED = (DossierStatus.DONE, DossierStatus.RETURNED)
@@ -24,13 +25,8 @@ TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 TAIL = 2048  # bytes at the end of a PDF where %%EOF must be
 
 
-class VerifyError(ValueError):
+class VerifyError(ServiceError):
     """An upload that cannot be checked; `message` is shown, `status` is the HTTP status."""
-
-    def __init__(self, message, status: int = 400):
-        super().__init__(str(message))
-        self.message = message
-        self.status = status
 
 
 @dataclass(frozen=True, kw_only=True)

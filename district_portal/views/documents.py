@@ -18,7 +18,7 @@ from flask_login import current_user, login_required
 from district_portal import access, db
 from district_portal.extensions import limiter
 from district_portal.forms.documents import IssueForm, LedgerForm, PrepareResultForm, VerifyForm
-from district_portal.models import Attachment, DossierStatus
+from district_portal.models import Attachment
 from district_portal.services import dossiers, issuing, ledgers, slips, verification
 from district_portal.services.results import ResultTemplateError
 from district_portal.views import attachment_response, pdf_response
@@ -49,8 +49,7 @@ def _staff_dossier(code: str, check=access.is_staff_of):
 
 def _own_dossier(public_id: str):
     dossier = dossiers.get_by_public_id(db.session(), public_id)
-    if dossier is None or dossier.status == DossierStatus.DRAFT or \
-            not access.can_view_dossier(current_user, dossier):
+    if dossier is None or not access.can_view_filed_dossier(current_user, dossier):
         abort(404)
     return dossier
 

@@ -21,7 +21,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from district_portal import access, db
 from district_portal.extensions import limiter
-from district_portal.forms.dossier import DossierForm, display_value
+from district_portal.forms.dossier import DossierForm
 from district_portal.forms.filing import ConfirmForm, SubmitForm, TrackForm
 from district_portal.models import DossierStatus
 from district_portal.services import catalog, dossiers, notifications, slips
@@ -75,10 +75,9 @@ def edit(public_id: str):
         return _render_edit(dossier, dossiers.load_form(dossier))
     form = DossierForm.from_formdata(dossiers.form_specs(dossier), request.form)
     dossiers.save_answers(db.session(), dossier, form)
-    step = request.form.get("_action", "next")
-    if step == "refresh":
+    if form.action == "refresh":
         return redirect(url_for("filing.edit", public_id=public_id) + "#form", 303)
-    if step == "later":
+    if form.action == "later":
         flash(gettext("Your draft is saved. Continue any time from “My dossiers”."), "success")
         return redirect(url_for("filing.my_dossiers"), 303)
     if not form.validate():
@@ -189,14 +188,9 @@ def review(public_id: str):
     form = dossiers.load_form(dossier)
     valid = form.validate()
     return render_template("filing/review.html", dossier=dossier, form=form, valid=valid,
-                           rows=_answer_rows(form), docs=dossiers.documents(dossier),
+                           rows=form.display_rows(), docs=dossiers.documents(dossier),
                            missing=dossiers.missing_documents(dossier),
                            submit_form=SubmitForm(nonce=secrets.token_urlsafe(16)))
-
-
-def _answer_rows(form: DossierForm):
-    return [(spec, display_value(spec, form.raw.get(spec.key, "")))
-            for spec in form.visible_specs()]
 
 
 @bp.post("/my/dossiers/<public_id>/submit")
@@ -224,7 +218,7 @@ def dossier(public_id: str):
     if d.status == DossierStatus.DRAFT:
         return redirect(url_for("filing.edit", public_id=public_id))
     form = dossiers.load_form(d)
-    return render_template("filing/dossier.html", dossier=d, rows=_answer_rows(form),
+    return render_template("filing/dossier.html", dossier=d, rows=form.display_rows(),
                            docs=dossiers.documents(d), labels=STATUS_LABELS,
                            events=_history(d), confirm=ConfirmForm(),
                            can_withdraw=access.can_withdraw(current_user, d),
@@ -256,7 +250,7 @@ def _history(d):
 @login_required
 def receipt(public_id: str):
     """The filing confirmation, or form 01 once the office has accepted the dossier."""
-    d = _own(public_id, access.can_download_receipt)
+    d = _own(public_id, access.can_view_filed_dossier)
     return pdf_response(slips.render_slip(slips.receipt_for(d)), f"phieu-{d.code}.pdf")
 
 
@@ -283,7 +277,7 @@ def supplement(public_id: str):
     if request.method == "GET":
         return _render_supplement(d, dossiers.load_form(d))
     form = DossierForm.from_formdata(dossiers.form_specs(d), request.form)
-    if request.form.get("_action") == "refresh":
+    if form.action == "refresh":
         return _render_supplement(d, form)
     try:
         dossiers.answer_supplement(db.session(), d, current_user, form)

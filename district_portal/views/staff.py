@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import secrets
 import time
-from urllib.parse import urlencode
 
 from flask import (
     Blueprint,
@@ -26,7 +25,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 
 from district_portal import access, db
-from district_portal.forms.dossier import DossierForm, display_value
+from district_portal.forms.dossier import DossierForm
 from district_portal.forms.filing import ConfirmForm, SubmitForm
 from district_portal.forms.staff import (
     ACTION_BUTTONS,
@@ -60,10 +59,8 @@ IDLE_KEY = "staff_seen"
 
 
 def login_url(next_path: str | None = None) -> str:
-    """The login page (built by the accounts feature), with where to come back to."""
-    base = url_for("account.login") if "account.login" in current_app.view_functions \
-        else "/account/login"
-    return base + ("?" + urlencode({"next": next_path}) if next_path else "")
+    """The login page, with where to come back to."""
+    return url_for("account.login", next=next_path) if next_path else url_for("account.login")
 
 
 @bp.before_app_request
@@ -131,9 +128,10 @@ def inbox_view():
     )
     page = inbox.inbox_page(sess, ids, current_user.office, query)
     counts = inbox.tab_counts(sess, ids, current_user.office)
-    filters = {k: v for k, v in (("q", query.q), ("procedure", query.procedure),
-                                 ("date_from", request.args.get("date_from", "")),
-                                 ("date_to", request.args.get("date_to", ""))) if v}
+    filters = {k: v for k, v in (
+        ("q", query.q), ("procedure", query.procedure),
+        ("date_from", query.date_from.isoformat() if query.date_from else ""),
+        ("date_to", query.date_to.isoformat() if query.date_to else "")) if v}
     return render_template("staff/inbox.html", form=form, query=query, page=page,
                            counts=counts, tabs=inbox.TABS, filters=filters,
                            labels=STATUS_LABELS, now=utcnow())
@@ -188,9 +186,7 @@ def _slip_links(d):
 
 
 def _render_dossier(d, failed=None, status=200):
-    form = dossiers.load_form(d)
-    rows = [(spec, display_value(spec, form.raw.get(spec.key, "")))
-            for spec in form.visible_specs()]
+    rows = dossiers.load_form(d).display_rows()
     return render_template(
         "staff/dossier.html", dossier=d, labels=STATUS_LABELS,
         slip_links=_slip_links(d), can_prepare=access.can_prepare_result(current_user, d),
@@ -271,7 +267,7 @@ def counter_edit(public_id: str):
         return _render_counter_edit(d, dossiers.load_form(d))
     form = DossierForm.from_formdata(dossiers.form_specs(d), request.form)
     dossiers.save_counter_answers(db.session(), d, form)
-    if request.form.get("_action") == "refresh":
+    if form.action == "refresh":
         return redirect(url_for("staff.counter_edit", public_id=public_id) + "#form", 303)
     if not form.validate():
         return _render_counter_edit(d, form), 400
@@ -323,10 +319,8 @@ def counter_review(public_id: str):
     d = _counter(public_id)
     form = dossiers.load_form(d)
     valid = form.validate()
-    rows = [(spec, display_value(spec, form.raw.get(spec.key, "")))
-            for spec in form.visible_specs()]
     return render_template("staff/counter_review.html", dossier=d, form=form, valid=valid,
-                           rows=rows, docs=dossiers.documents(d),
+                           rows=form.display_rows(), docs=dossiers.documents(d),
                            missing=dossiers.missing_documents(d),
                            submit_form=SubmitForm(nonce=secrets.token_urlsafe(16)))
 
