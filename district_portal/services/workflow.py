@@ -317,10 +317,10 @@ def _assign(ctx: Context):
     d.assignee_id = officer.id
     ctx.data["officer"] = officer.public_id
     ctx.to_office = d.handling_office
-    notifications.queue(ctx.session, channel="email", recipient=officer.email or "",
-                        subject=str(_l("Dossier assigned to you")),
-                        text=str(_l("Dossier %(code)s was assigned to you.", code=d.code)),
-                        dossier=d) if officer.email else None
+    notifications.notify_staff(
+        ctx.session, d, d.handling_office, str(_l("Dossier assigned to you")),
+        str(_l("Dossier %(code)s was assigned to you.", code=d.code)), roles=(),
+        extra=(officer,))
     return None
 
 
