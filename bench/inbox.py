@@ -28,7 +28,7 @@ from district_portal.config import TestConfig
 from district_portal.db import get_db
 from district_portal.migrate import upgrade
 from district_portal.models import Dossier, Office, Procedure, User
-from district_portal.services.codes import format_dossier_code, new_ref
+from district_portal.services.dossiers.codes import format_dossier_code, new_ref
 from district_portal.text import fold
 
 STATUSES = [("submitted", 10), ("accepted", 10), ("in_progress", 45),
@@ -146,8 +146,8 @@ def main() -> None:
     app = create_app(config)
     import json
 
-    from district_portal.services.catalog import demo_catalog_path, import_catalog
-    from district_portal.services.users import ensure_demo_users
+    from district_portal.services.accounts.users import ensure_demo_users
+    from district_portal.services.catalog.importer import demo_catalog_path, import_catalog
 
     with get_db(app).transaction() as session:
         import_catalog(session, json.loads(demo_catalog_path().read_text("utf-8")),

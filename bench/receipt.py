@@ -25,10 +25,10 @@ from district_portal.config import TestConfig
 from district_portal.db import get_db
 from district_portal.migrate import upgrade
 from district_portal.models import Dossier, DossierEvent, DossierStatus, Office, Procedure, User
-from district_portal.services.catalog import demo_catalog_path, import_catalog
-from district_portal.services.codes import new_ref
-from district_portal.services.slips import control_slip, ledger, receipt_for, render_slip
-from district_portal.services.users import ensure_demo_users
+from district_portal.services.accounts.users import ensure_demo_users
+from district_portal.services.catalog.importer import demo_catalog_path, import_catalog
+from district_portal.services.documents.slips import control_slip, ledger, receipt_for, render_slip
+from district_portal.services.dossiers.codes import new_ref
 
 WARM_UP = 5
 BUDGET_MS = 150

@@ -41,7 +41,7 @@ def make_users(env: dict, count: int) -> list[str]:
     os.environ.update(env)
     from district_portal import create_app
     from district_portal.db import get_db
-    from district_portal.services.users import create_user
+    from district_portal.services.accounts.users import create_user
 
     app = create_app("production")
     tokens = []

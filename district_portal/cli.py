@@ -43,7 +43,7 @@ def _read_catalog(path: str):
 
 
 def _import(doc, reason: str):
-    from district_portal.services.catalog import CatalogError, import_catalog
+    from district_portal.services.catalog.importer import CatalogError, import_catalog
 
     try:
         with _tx() as session:
@@ -77,7 +77,7 @@ def catalog_import(file: str) -> None:
 @click.argument("file", type=click.Path(dir_okay=False))
 def catalog_export(file: str) -> None:
     """Write the whole catalogue to FILE in the catalogue format."""
-    from district_portal.services.catalog import export_catalog
+    from district_portal.services.catalog.importer import export_catalog
 
     with get_db().transaction(write=False) as session:
         doc = export_catalog(session)
@@ -91,7 +91,7 @@ def catalog_export(file: str) -> None:
               help="Official province code, e.g. 25 for Phú Thọ.")
 def units_import(province_code: int) -> None:
     """Create the province and its communes as offices, from vietnam-provinces."""
-    from district_portal.services.units import UnknownProvince, import_units
+    from district_portal.services.catalog.units import UnknownProvince, import_units
 
     try:
         with _tx() as session:
@@ -114,8 +114,8 @@ def units_import(province_code: int) -> None:
 @click.option("--name", default=None)
 def create_user(email, phone, password, roles, office_code, name) -> None:
     """Create an account (staff need --office)."""
-    from district_portal.services.users import UserError
-    from district_portal.services.users import create_user as make_user
+    from district_portal.services.accounts.users import UserError
+    from district_portal.services.accounts.users import create_user as make_user
 
     try:
         with _tx() as session:
@@ -132,8 +132,8 @@ def create_user(email, phone, password, roles, office_code, name) -> None:
 @portal_cli.command("demo")
 def demo() -> None:
     """Load the demonstration catalogue and accounts (safe to run again)."""
-    from district_portal.services.catalog import demo_catalog_path
-    from district_portal.services.users import ensure_demo_users
+    from district_portal.services.accounts.users import ensure_demo_users
+    from district_portal.services.catalog.importer import demo_catalog_path
 
     doc = json.loads(demo_catalog_path().read_text("utf-8"))
     _print_report(_import(doc, reason="demo catalogue"))
@@ -206,7 +206,7 @@ def _day(value: str):
 @click.option("--note", default="")
 def calendar_day_add(day: str, kind: str, office_code: str | None, note: str) -> None:
     """Add (or change) an extra day off or a make-up working day."""
-    from district_portal.services.calendar_days import CalendarDayError, add_day
+    from district_portal.services.calendar.days import CalendarDayError, add_day
 
     try:
         with _tx() as session:
@@ -220,7 +220,7 @@ def calendar_day_add(day: str, kind: str, office_code: str | None, note: str) ->
 @calendar_day_cli.command("list")
 def calendar_day_list() -> None:
     """Every admin-entered day, by date."""
-    from district_portal.services.calendar_days import list_days
+    from district_portal.services.calendar.days import list_days
 
     with get_db().transaction(write=False) as session:
         rows = [(d.day.isoformat(), d.kind, o.agency_code if o else "*", d.note)
@@ -236,7 +236,7 @@ def calendar_day_list() -> None:
 @click.option("--office", "office_code", default=None)
 def calendar_day_remove(day: str, office_code: str | None) -> None:
     """Remove the entry for that date (and office)."""
-    from district_portal.services.calendar_days import CalendarDayError, remove_day
+    from district_portal.services.calendar.days import CalendarDayError, remove_day
 
     try:
         with _tx() as session:

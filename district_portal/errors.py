@@ -8,7 +8,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from district_portal import db
-from district_portal.services.workflow import WorkflowError
+from district_portal.services.dossiers.workflow import WorkflowError
 
 
 def init_app(app: Flask) -> None:

@@ -126,7 +126,7 @@ def _provinces():
 
 
 def _ref(value: str | None) -> str:
-    from district_portal.services.codes import format_ref
+    from district_portal.services.dossiers.codes import format_ref
 
     return format_ref(value) if value else ""
 
@@ -150,7 +150,7 @@ def date_input_type(raw: str) -> str:
 def is_overdue(dossier) -> bool:
     """Open and past due: a mark, never a status (DESIGN.md §4)."""
     from district_portal.models.types import utcnow
-    from district_portal.services.workflow import OPEN_STATUSES, PAUSED_STATUSES
+    from district_portal.services.dossiers.workflow import OPEN_STATUSES, PAUSED_STATUSES
 
     if dossier.status not in OPEN_STATUSES or dossier.status in PAUSED_STATUSES:
         return False

@@ -3,7 +3,8 @@
 from alembic import context
 
 import district_portal.models  # noqa: F401  (registers every table)
-from district_portal.db import Base, make_engine
+from district_portal.db import make_engine
+from district_portal.models import Base
 
 config = context.config
 target_metadata = Base.metadata

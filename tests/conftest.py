@@ -17,8 +17,8 @@ from district_portal import create_app
 from district_portal.config import TestConfig
 from district_portal.db import get_db
 from district_portal.migrate import upgrade
-from district_portal.services.catalog import demo_catalog_path, import_catalog
-from district_portal.services.users import ensure_demo_users
+from district_portal.services.accounts.users import ensure_demo_users
+from district_portal.services.catalog.importer import demo_catalog_path, import_catalog
 
 PG_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
 
@@ -182,7 +182,7 @@ def resident(session):
 
 @pytest.fixture
 def other_resident(session):
-    from district_portal.services.users import create_user
+    from district_portal.services.accounts.users import create_user
 
     user = create_user(
         session,

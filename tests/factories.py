@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from district_portal.models import Dossier, DossierEvent, DossierStatus, Office, Procedure, User
-from district_portal.services.codes import format_dossier_code, new_ref
+from district_portal.services.dossiers.codes import format_dossier_code, new_ref
 from district_portal.text import LOCAL_TZ
 
 S = DossierStatus

@@ -13,7 +13,7 @@ import tinyhtml5
 from sqlalchemy import select
 
 from district_portal.models import Dossier, User
-from district_portal.services.catalog import demo_catalog_path, import_catalog
+from district_portal.services.catalog.importer import demo_catalog_path, import_catalog
 
 XHTML = "{http://www.w3.org/1999/xhtml}"
 
@@ -317,7 +317,7 @@ def file_dossier(rc: ClientRequest, code: str = BIRTH, answers: dict | None = No
 
 def act(app, session, public_id: str, action, actor, **inputs):
     """Apply a workflow action (as staff would) and commit; returns the dossier."""
-    from district_portal.services.workflow import perform
+    from district_portal.services.dossiers.workflow import perform
 
     with app.test_request_context():
         d = dossier_of(session, public_id)

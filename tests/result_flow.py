@@ -11,8 +11,8 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from district_portal.models import User
-from district_portal.services.users import create_user
-from district_portal.services.workflow import Action, perform
+from district_portal.services.accounts.users import create_user
+from district_portal.services.dossiers.workflow import Action, perform
 from tests.factories import create_dossier
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

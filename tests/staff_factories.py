@@ -13,8 +13,9 @@ from werkzeug.datastructures import FileStorage, MultiDict
 
 from district_portal.forms.dossier import DossierForm
 from district_portal.models import Dossier, DossierStatus, Procedure, User
-from district_portal.services import dossiers, users
-from district_portal.services.workflow import perform
+from district_portal.services.accounts import users
+from district_portal.services.dossiers import filing
+from district_portal.services.dossiers.workflow import perform
 
 TINY_PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 OFFICE = "000.00.04.T25"
@@ -66,11 +67,11 @@ def pdf_upload(name="giay-to.pdf") -> FileStorage:
 
 def fill(session, dossier: Dossier, answers: dict) -> DossierForm:
     """Save `answers` (raw text, as a browser posts them) on the draft and return the form."""
-    form = DossierForm.from_formdata(dossiers.form_specs(dossier), MultiDict(answers))
+    form = DossierForm.from_formdata(filing.form_specs(dossier), MultiDict(answers))
     if dossier.channel == "counter":
-        dossiers.save_counter_answers(session, dossier, form)
+        filing.save_counter_answers(session, dossier, form)
     else:
-        dossiers.save_answers(session, dossier, form)
+        filing.save_answers(session, dossier, form)
     return form
 
 
@@ -103,13 +104,13 @@ def create_dossier(session, *, status=DossierStatus.SUBMITTED, code: str = MARRI
     submit), then moved to `status` through the workflow by the demo staff."""
     applicant = applicant or user(session, "resident@demo.test")
     proc = procedure(session, code)
-    draft = dossiers.start_draft(session, applicant, proc)
+    draft = filing.start_draft(session, applicant, proc)
     form = fill(session, draft, {**applicant_answers(name, phone, office),
                                  **_procedure_answers(proc)})
     assert form.validate(), form.errors
     for doc in proc.current_version.data.get("documents", []):
-        dossiers.add_attachment(session, draft, doc["key"], pdf_upload(), applicant)
-    dossiers.submit(session, draft, applicant, secrets.token_hex(8))
+        filing.add_attachment(session, draft, doc["key"], pdf_upload(), applicant)
+    filing.submit(session, draft, applicant, secrets.token_hex(8))
     move_to(session, draft, status, now=now)
     return draft
 

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from district_portal.db import get_db
 from district_portal.models import Notification, User, UserToken
 from district_portal.models.types import utcnow
-from district_portal.services import accounts
-from district_portal.services.accounts import AccountError, LoginError
+from district_portal.services.accounts import auth
+from district_portal.services.accounts.auth import AccountError, LoginError
 from district_portal.views.account import safe_next
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -209,32 +209,32 @@ def test_a_wrong_code_counts_and_the_fifth_wrong_code_kills_it(client, store):
 
 
 def test_an_expired_code_is_refused(service):
-    user = accounts.register_citizen(service, full_name="Lê Hoa", password=PASSWORD,
+    user = auth.register_citizen(service, full_name="Lê Hoa", password=PASSWORD,
                                      phone="0912345678")
     code = sms_code(service)
     later = utcnow() + timedelta(minutes=11)
     with pytest.raises(AccountError, match="hết hạn"):
-        accounts.confirm_phone(service, user, code, now=later)
+        auth.confirm_phone(service, user, code, now=later)
 
 
 def test_a_new_code_replaces_the_old_one_and_is_rate_limited(service):
     now = utcnow()
-    user = accounts.register_citizen(service, full_name="Lê Hoa", password=PASSWORD,
+    user = auth.register_citizen(service, full_name="Lê Hoa", password=PASSWORD,
                                      phone="0912345678", now=now)
     first = sms_code(service)
     with pytest.raises(AccountError):
-        accounts.send_phone_code(service, user, now=now + timedelta(seconds=30))
-    accounts.send_phone_code(service, user, now=now + timedelta(seconds=61))
+        auth.send_phone_code(service, user, now=now + timedelta(seconds=30))
+    auth.send_phone_code(service, user, now=now + timedelta(seconds=61))
     second = sms_code(service)
     if first != second:
         with pytest.raises(AccountError):
-            accounts.confirm_phone(service, user, first, now=now + timedelta(seconds=62))
-    accounts.confirm_phone(service, user, second, now=now + timedelta(seconds=63))
+            auth.confirm_phone(service, user, first, now=now + timedelta(seconds=62))
+    auth.confirm_phone(service, user, second, now=now + timedelta(seconds=63))
     assert user.phone_verified_at is not None
     for i in range(3, 6):
-        accounts.send_phone_code(service, user, now=now + timedelta(minutes=i))
+        auth.send_phone_code(service, user, now=now + timedelta(minutes=i))
     with pytest.raises(AccountError, match="một giờ"):
-        accounts.send_phone_code(service, user, now=now + timedelta(minutes=7))
+        auth.send_phone_code(service, user, now=now + timedelta(minutes=7))
 
 
 def test_resend_button_sends_a_new_code_after_a_minute(client, store):
@@ -268,8 +268,8 @@ def test_ten_wrong_passwords_lock_the_account_for_fifteen_minutes(client, store)
     page = page_text(login(client, "resident@demo.test", "demo-portal-2026", expect=200))
     assert "không đúng" in page
     with pytest.raises(LoginError):
-        accounts.authenticate(store, "resident@demo.test", "demo-portal-2026")
-    accounts.authenticate(store, "resident@demo.test", "demo-portal-2026",
+        auth.authenticate(store, "resident@demo.test", "demo-portal-2026")
+    auth.authenticate(store, "resident@demo.test", "demo-portal-2026",
                           now=utcnow() + timedelta(minutes=16))
     assert user.failed_logins == 0 and user.locked_until is None
 
@@ -393,15 +393,15 @@ def test_a_reset_link_by_sms_for_a_phone_only_account_also_confirms_the_phone(cl
 
 def test_expired_and_forged_reset_links_are_refused(app, store):
     now = utcnow()
-    link = accounts.request_password_reset(store, "resident@demo.test",
+    link = auth.request_password_reset(store, "resident@demo.test",
                                            secret_key=app.config["SECRET_KEY"],
                                            base_url="http://x", now=now)
     token = link.url.rsplit("/", 1)[1]
     with app.test_request_context(), pytest.raises(AccountError, match="hết hạn"):
-        accounts.reset_token_user(store, token, secret_key=app.config["SECRET_KEY"],
+        auth.reset_token_user(store, token, secret_key=app.config["SECRET_KEY"],
                                   now=now + timedelta(minutes=61))
     with app.test_request_context(), pytest.raises(AccountError, match="không hợp lệ"):
-        accounts.reset_token_user(store, token, secret_key="another-secret")
+        auth.reset_token_user(store, token, secret_key="another-secret")
     response = app.test_client().get("/account/reset/" + token[:-2] + "xx")
     assert response.status_code == 400 and "không hợp lệ" in page_text(response)
 

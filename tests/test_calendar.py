@@ -21,8 +21,8 @@ from datetime import UTC, date, datetime, time, timedelta
 import holidays
 import pytest
 
-from district_portal.services import calendar as calendar_module
-from district_portal.services.calendar import (
+from district_portal.services.calendar import worktime as calendar_module
+from district_portal.services.calendar.worktime import (
     DEFAULT_HOURS,
     CalendarScanError,
     WorkCalendar,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from district_portal.services.catalog import demo_catalog_path
+from district_portal.services.catalog.importer import demo_catalog_path
 
 
 def test_a_catalogue_file_saved_with_a_byte_order_mark_imports(fresh_app, tmp_path):
@@ -17,7 +17,7 @@ def test_a_catalogue_file_saved_with_a_byte_order_mark_imports(fresh_app, tmp_pa
 
 
 def test_the_office_filter_lists_only_offices_with_published_procedures(app, db_session):
-    from district_portal.services.catalog import import_catalog
+    from district_portal.services.catalog.importer import import_catalog
 
     doc = json.loads(demo_catalog_path().read_text("utf-8"))
     lac_son = "000.00.06.T25"

@@ -8,9 +8,9 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from district_portal.db import Base, get_db
-from district_portal.models import Procedure, ProcedureLevelChange, ProcedureVersion
-from district_portal.services.catalog import (
+from district_portal.db import get_db
+from district_portal.models import Base, Procedure, ProcedureLevelChange, ProcedureVersion
+from district_portal.services.catalog.importer import (
     CatalogError,
     demo_catalog_path,
     import_catalog,

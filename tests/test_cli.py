@@ -7,9 +7,9 @@ from collections import Counter
 from sqlalchemy import func, select
 from vietnam_provinces import ProvinceCode, Ward
 
-from district_portal.db import Base, get_db
-from district_portal.models import Office, OfficeKind, Role, User
-from district_portal.services.users import DEMO_USERS, password_matches
+from district_portal.db import get_db
+from district_portal.models import Base, Office, OfficeKind, Role, User
+from district_portal.services.accounts.users import DEMO_USERS, password_matches
 
 PHU_THO = 25
 
@@ -209,7 +209,7 @@ def test_demo_loads_the_catalogue_and_accounts_and_is_idempotent(fresh_app):
 def test_offices_from_units_import_survive_catalogue_export_and_import(fresh_app, tmp_path):
     import json
 
-    from district_portal.services.catalog import validate_catalog
+    from district_portal.services.catalog.importer import validate_catalog
 
     app = fresh_app()
     assert run_cli(app, "units-import", "--province", str(PHU_THO)).exit_code == 0

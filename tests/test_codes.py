@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from district_portal.services import codes
-from district_portal.services.codes import (
+from district_portal.services.dossiers import codes
+from district_portal.services.dossiers.codes import (
     DOSSIER_CODE_RE,
     REF_ALPHABET,
     check_char,

@@ -7,8 +7,8 @@ from helpers import login
 from sqlalchemy import select
 
 from district_portal.models import User
+from district_portal.services.dossiers.workflow import Action, perform
 from district_portal.services.notifications import send_pending
-from district_portal.services.workflow import Action, perform
 
 
 def test_the_dossier_page_lists_messages_and_their_delivery_state(app, db_session):
@@ -56,7 +56,7 @@ def _emails_to(session, dossier):
 
 def test_staff_are_told_of_a_supplement_a_withdrawal_and_a_transfer(app, db_session):
     from district_portal.models import Office
-    from district_portal.services.users import create_user
+    from district_portal.services.accounts.users import create_user
 
     clerk = db_session.scalar(select(User).where(User.email == "clerk@demo.test"))
     leader = db_session.scalar(select(User).where(User.email == "leader@demo.test"))

@@ -20,9 +20,9 @@ from helpers import (
 from sqlalchemy import func, select
 
 from district_portal.models import Dossier, DossierEvent, DossierStatus
-from district_portal.services import codes
-from district_portal.services.dossiers import find_for_tracking
-from district_portal.services.workflow import Action
+from district_portal.services.dossiers import codes
+from district_portal.services.dossiers.filing import find_for_tracking
+from district_portal.services.dossiers.workflow import Action
 
 SCRIPT = "<script>alert(1)</script>"
 

@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from district_portal.db import get_db
 from district_portal.models import Dossier, DossierStatus
-from district_portal.services import catalog, codes, dossiers
+from district_portal.services.catalog import queries
+from district_portal.services.dossiers import codes, filing
 from district_portal.text import LOCAL_TZ
 
 N = 50
@@ -23,13 +24,13 @@ def _prepare_drafts(app, n: int = N) -> tuple[object, list[str]]:
                                 marital_status="chua_ket_hon", purpose="ket_hon")
     with app.test_request_context(), get_db(app).transaction() as session:
         user = user_by_email(session, "resident@demo.test")
-        procedure = catalog.published_procedure(session, MARITAL)
+        procedure = queries.published_procedure(session, MARITAL)
         ids = []
         for _ in range(n):
-            draft = dossiers.start_draft(session, user, procedure)
-            form = dossiers.DossierForm(dossiers.form_specs(draft), answers)
+            draft = filing.start_draft(session, user, procedure)
+            form = filing.DossierForm(filing.form_specs(draft), answers)
             assert form.validate(), form.errors
-            dossiers.save_answers(session, draft, form)
+            filing.save_answers(session, draft, form)
             ids.append(draft.public_id)
     return user, ids
 

@@ -17,7 +17,7 @@ from helpers import (
 from sqlalchemy import select
 
 from district_portal.models import Dossier, DossierEvent, DossierStatus, Notification
-from district_portal.services import codes
+from district_portal.services.dossiers import codes
 from district_portal.text import LOCAL_TZ
 
 

@@ -15,7 +15,7 @@ from helpers import (
     upload,
 )
 
-from district_portal.services.workflow import Action
+from district_portal.services.dossiers.workflow import Action
 
 BUDGET = 14 * 1024  # bytes of HTML after gzip: the first TCP round trip
 

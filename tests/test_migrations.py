@@ -10,8 +10,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
 import district_portal.models  # noqa: F401  (registers every table)
-from district_portal.db import Base, make_engine
+from district_portal.db import make_engine
 from district_portal.migrate import alembic_config, downgrade, upgrade
+from district_portal.models import Base
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -71,7 +72,7 @@ def test_a_migrated_database_accepts_the_demo_catalogue_after_a_round_trip(datab
 
     from sqlalchemy.orm import Session
 
-    from district_portal.services.catalog import demo_catalog_path, import_catalog
+    from district_portal.services.catalog.importer import demo_catalog_path, import_catalog
 
     url = databases.new_url()
     upgrade(url)

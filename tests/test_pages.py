@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from district_portal.services.catalog import demo_catalog_path, import_catalog
+from district_portal.services.catalog.importer import demo_catalog_path, import_catalog
 
 KB = 1024
 # The stylesheet is linked (return visits) or preloaded after being inlined (first visits).

@@ -14,8 +14,8 @@ from types import NoneType
 import pytest
 from pypdf import PdfReader
 
-from district_portal.services import results, slips
-from district_portal.services.documents import (
+from district_portal.services.documents import results, slips
+from district_portal.services.documents.pdf import (
     StaticOnlyFetcher,
     money_words,
     qr_svg,
@@ -352,7 +352,7 @@ def test_render_pdf_uses_the_a5_page_by_default(app):
 
 
 def test_a_counter_filing_not_yet_accepted_is_not_called_an_online_filing(app, db_session):
-    from district_portal.services.slips import receipt_for
+    from district_portal.services.documents.slips import receipt_for
 
     d = create_dossier(db_session, channel="counter")
     slip = receipt_for(d)

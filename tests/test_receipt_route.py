@@ -9,7 +9,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from district_portal.models import User
-from district_portal.services.workflow import Action, perform
+from district_portal.services.dossiers.workflow import Action, perform
 
 
 def _login(client, user):
@@ -46,7 +46,7 @@ def test_the_owner_downloads_the_online_filing_confirmation_then_form_01(app, db
 def test_another_resident_cannot_download_someone_elses_receipt(app, db_session):
     resident = db_session.scalar(select(User).where(User.email == "resident@demo.test"))
     d = create_dossier(db_session, applicant_user_id=resident.id)
-    from district_portal.services.users import create_user
+    from district_portal.services.accounts.users import create_user
 
     other = create_user(db_session, email="other@demo.test", password="x" * 12,
                         roles=["citizen"], full_name="Người khác")

@@ -10,7 +10,8 @@ import pytest
 from flask import current_app
 
 from district_portal.models import Attachment, DossierStatus
-from district_portal.services import results, storage
+from district_portal.services import storage
+from district_portal.services.documents import results
 from tests.result_flow import (
     a_pdf,
     accepted_dossier,

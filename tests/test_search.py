@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from district_portal.services.catalog import demo_catalog_path, import_catalog
+from district_portal.services.catalog.importer import demo_catalog_path, import_catalog
 
 BIRTH = "1.001193"  # Đăng ký khai sinh
 DEATH = "1.000656"  # Đăng ký khai tử

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from district_portal.services.workflow import Action, perform
+from district_portal.services.dossiers.workflow import Action, perform
 from tests.factories import S, create_dossier
 from tests.result_flow import (
     accepted_dossier,
@@ -154,7 +154,7 @@ def test_residents_cannot_print_the_ledger(app, db_session):
 
 
 def test_province_staff_read_the_slips_but_do_not_prepare_results(app, db_session):
-    from district_portal.services.users import create_user
+    from district_portal.services.accounts.users import create_user
 
     d = _dossier_with_every_slip(db_session)
     reader = create_user(db_session, email="province@demo.test", password="x" * 14,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from district_portal.services import dossiers
+from district_portal.services.dossiers import filing
 from tests.staff_factories import OFFICE, create_dossier, login, procedure, staff, user
 
 
@@ -12,7 +12,7 @@ from tests.staff_factories import OFFICE, create_dossier, login, procedure, staf
 def setup(sess, client):
     d = create_dossier(sess)
     clerk = user(sess, "clerk@demo.test")
-    draft = dossiers.start_counter_draft(sess, clerk, procedure(sess))
+    draft = filing.start_counter_draft(sess, clerk, procedure(sess))
     sess.commit()
     file_id = d.attachments[0].public_id
     code = d.code

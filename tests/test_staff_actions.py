@@ -9,9 +9,9 @@ from sqlalchemy import select
 from district_portal.models import DossierEvent, Notification
 from district_portal.models import DossierStatus as S
 from district_portal.models.types import utcnow
-from district_portal.services import dossiers
-from district_portal.services.clock import calendar_for
-from district_portal.services.workflow import perform
+from district_portal.services.calendar.days import calendar_for
+from district_portal.services.dossiers import filing
+from district_portal.services.dossiers.workflow import perform
 from tests.staff_factories import (
     MARITAL,
     OTHER_OFFICE,
@@ -200,9 +200,9 @@ def test_a_supplement_pauses_the_clock_and_the_answer_moves_the_due_date(client,
     assert remaining == int(cal.working_time_between(asked, old_due).total_seconds())
     # The resident answers today with a new document: the clock resumes from where it was.
     resident = user(sess, "resident@demo.test")
-    dossiers.add_attachment(sess, d, "xac_nhan_hon_nhan", pdf_upload("bo-sung.pdf"), resident,
+    filing.add_attachment(sess, d, "xac_nhan_hon_nhan", pdf_upload("bo-sung.pdf"), resident,
                             kind="supplement")
-    dossiers.answer_supplement(sess, d, resident, None)
+    filing.answer_supplement(sess, d, resident, None)
     assert d.status == S.ACCEPTED and d.paused_at is None and d.remaining_seconds is None
     resumed = d.events[-1]
     assert resumed.action == "supplement" and resumed.data["changes"]

@@ -8,7 +8,7 @@ from datetime import date
 
 from district_portal.db import get_db
 from district_portal.models import Dossier
-from district_portal.services.clock import calendar_for
+from district_portal.services.calendar.days import calendar_for
 from tests.staff_factories import (
     MARRIAGE,
     OFFICE,

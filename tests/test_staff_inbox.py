@@ -8,8 +8,8 @@ from datetime import timedelta
 
 from district_portal.models import DossierStatus as S
 from district_portal.models.types import utcnow
-from district_portal.services import inbox
-from district_portal.services.codes import format_ref
+from district_portal.services.dossiers import inbox
+from district_portal.services.dossiers.codes import format_ref
 from tests.staff_factories import (
     MARITAL,
     OTHER_OFFICE,
@@ -139,10 +139,10 @@ def test_dates_out_of_any_real_range_are_refused_not_a_server_error(client, sess
 
 
 def test_drafts_never_appear_in_the_inbox(client, sess):
-    from district_portal.services import dossiers
+    from district_portal.services.dossiers import filing
     from tests.staff_factories import procedure
 
-    draft = dossiers.start_draft(sess, user(sess, "resident@demo.test"), procedure(sess))
+    draft = filing.start_draft(sess, user(sess, "resident@demo.test"), procedure(sess))
     sess.commit()
     _clerk(client, sess)
     assert _counts(client)["all"] == 0

@@ -8,7 +8,7 @@ import io
 
 import pytest
 
-from district_portal.services.verification import mask_name
+from district_portal.services.documents.verification import mask_name
 from district_portal.text import format_datetime
 from tests.result_flow import (
     a_pdf,

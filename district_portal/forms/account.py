@@ -19,8 +19,8 @@ from wtforms.validators import (
 )
 
 from district_portal.forms import PortalForm
-from district_portal.services.accounts import MIN_PASSWORD_LENGTH, is_common_password
-from district_portal.services.phones import PhoneError, parse_phone
+from district_portal.services.accounts.auth import MIN_PASSWORD_LENGTH, is_common_password
+from district_portal.services.accounts.phones import PhoneError, parse_phone
 
 _SPACES = re.compile(r"\s+")
 

@@ -23,8 +23,8 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from vietnam_provinces import Province, ProvinceCode, Ward, WardCode
 
-from district_portal.services.phones import PhoneError, parse_phone
-from district_portal.services.units import communes
+from district_portal.services.accounts.phones import PhoneError, parse_phone
+from district_portal.services.catalog.units import communes
 from district_portal.text import clean, format_date
 
 DEFAULT_MAX = {"text": 500, "textarea": 4000}
@@ -350,7 +350,7 @@ def display_value(spec: FieldSpec, value) -> str:
         parsed = parse_date(str(value))
         return format_date(parsed) if parsed else str(value)
     if spec.type == "phone":
-        from district_portal.services.phones import display_phone
+        from district_portal.services.accounts.phones import display_phone
 
         return display_phone(value) if str(value).startswith("+") else str(value)
     return str(value)

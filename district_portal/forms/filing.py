@@ -7,8 +7,8 @@ from wtforms import HiddenField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from district_portal.forms import PortalForm
-from district_portal.services.codes import parse_lookup
-from district_portal.services.phones import PhoneError, parse_phone
+from district_portal.services.accounts.phones import PhoneError, parse_phone
+from district_portal.services.dossiers.codes import parse_lookup
 
 
 class TrackForm(PortalForm):

@@ -1,6 +1,6 @@
 """SQLAlchemy models, one module per aggregate. No Flask imports here."""
 
-from district_portal.db import Base
+from district_portal.models.base import Base
 from district_portal.models.calendar import CalendarDay
 from district_portal.models.catalog import (
     OnlineLevel,

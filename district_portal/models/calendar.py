@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import Date, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from district_portal.db import Base
+from district_portal.models.base import Base
 
 
 class CalendarDay(Base):

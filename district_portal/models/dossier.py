@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from district_portal.db import Base
+from district_portal.models.base import Base
 from district_portal.models.catalog import Procedure, ProcedureVersion
 from district_portal.models.office import Office
 from district_portal.models.types import JSONType, PublicId, UTCDateTime, new_public_id, utcnow

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from district_portal.db import Base
+from district_portal.models.base import Base
 from district_portal.models.types import UTCDateTime, utcnow
 
 

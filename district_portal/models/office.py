@@ -7,7 +7,7 @@ import enum
 from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from district_portal.db import Base
+from district_portal.models.base import Base
 from district_portal.models.types import JSONType
 
 PROVISIONAL_PREFIX = "TMP."

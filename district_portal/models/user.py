@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from district_portal.db import Base
+from district_portal.models.base import Base
 from district_portal.models.office import Office
 from district_portal.models.types import JSONType, PublicId, UTCDateTime, new_public_id, utcnow
 

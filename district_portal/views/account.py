@@ -19,9 +19,9 @@ from district_portal.forms.account import (
     ResetPasswordForm,
     VerifyPhoneForm,
 )
-from district_portal.services import accounts
-from district_portal.services.accounts import AccountError
-from district_portal.services.phones import display_phone
+from district_portal.services.accounts import auth
+from district_portal.services.accounts.auth import AccountError
+from district_portal.services.accounts.phones import display_phone
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -64,7 +64,7 @@ def register():
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            user = accounts.register_citizen(
+            user = auth.register_citizen(
                 db.session(), full_name=form.full_name.data, password=form.password.data,
                 email=form.email.data, phone=form.phone.data)
         except AccountError as exc:
@@ -89,7 +89,7 @@ def verify_phone():
     form = VerifyPhoneForm()
     if form.validate_on_submit():
         try:
-            accounts.confirm_phone(db.session(), current_user, form.code.data)
+            auth.confirm_phone(db.session(), current_user, form.code.data)
         except AccountError as exc:
             _field_error(form, exc)
         else:
@@ -107,7 +107,7 @@ def resend_code():
     form = ActionForm()
     if form.validate_on_submit() and current_user.phone and not current_user.phone_verified_at:
         try:
-            accounts.send_phone_code(db.session(), current_user)
+            auth.send_phone_code(db.session(), current_user)
         except AccountError as exc:
             flash(str(exc), "error")
         else:
@@ -123,7 +123,7 @@ def login():
         form.next.data = safe_next(request.args.get("next")) or ""
     if form.validate_on_submit():
         try:
-            user = accounts.authenticate(db.session(), form.login.data, form.password.data)
+            user = auth.authenticate(db.session(), form.login.data, form.password.data)
         except AccountError as exc:
             form.form_errors.append(str(exc))
         else:
@@ -145,7 +145,7 @@ def logout():
 @login_required
 def logout_everywhere():
     if ActionForm().validate_on_submit():
-        accounts.end_all_sessions(db.session(), current_user)
+        auth.end_all_sessions(db.session(), current_user)
         logout_user()
         flash(gettext("You are logged out on every device."), "success")
         return redirect(url_for("public.home"))
@@ -159,7 +159,7 @@ def change_password():
     if form.validate_on_submit():
         user = current_user._get_current_object()
         try:
-            accounts.change_password(db.session(), user, form.current.data, form.password.data)
+            auth.change_password(db.session(), user, form.current.data, form.password.data)
         except AccountError as exc:
             _field_error(form, exc)
         else:
@@ -175,7 +175,7 @@ def change_password():
 def forgot():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        accounts.request_password_reset(
+        auth.request_password_reset(
             db.session(), form.login.data, secret_key=current_app.config["SECRET_KEY"],
             base_url=current_app.config["BASE_URL"])
         # The same answer whether or not the account exists.
@@ -190,13 +190,13 @@ def forgot():
 def reset(token: str):
     secret = current_app.config["SECRET_KEY"]
     try:
-        accounts.reset_token_user(db.session(), token, secret_key=secret)
+        auth.reset_token_user(db.session(), token, secret_key=secret)
     except AccountError as exc:
         return render_template("account/reset.html", invalid=str(exc), form=None), 400
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
-            accounts.reset_password(db.session(), token, form.password.data, secret_key=secret)
+            auth.reset_password(db.session(), token, form.password.data, secret_key=secret)
         except AccountError as exc:
             _field_error(form, exc)
         else:

@@ -19,8 +19,9 @@ from district_portal import access, db
 from district_portal.extensions import limiter
 from district_portal.forms.documents import IssueForm, LedgerForm, PrepareResultForm, VerifyForm
 from district_portal.models import Attachment
-from district_portal.services import dossiers, issuing, ledgers, slips, verification
-from district_portal.services.results import ResultTemplateError
+from district_portal.services.documents import issuing, ledgers, slips, verification
+from district_portal.services.documents.results import ResultTemplateError
+from district_portal.services.dossiers import filing
 from district_portal.views import attachment_response, pdf_response
 
 bp = Blueprint("documents", __name__)
@@ -40,7 +41,7 @@ SLIP_FILE_NAMES = {"receipt": "phieu-tiep-nhan", "supplement": "phieu-bo-sung",
 def _staff_dossier(code: str, check=None):
     """The dossier by code if the current staff member may see it (404 for everyone else);
     403 when they may see it but `check` (a question of access.py) says no."""
-    dossier = dossiers.get_by_code(db.session(), code)
+    dossier = filing.get_by_code(db.session(), code)
     if dossier is None or not access.is_staff_of(current_user, dossier):
         abort(404)
     if check is not None and not check(current_user, dossier):
@@ -49,7 +50,7 @@ def _staff_dossier(code: str, check=None):
 
 
 def _own_dossier(public_id: str):
-    dossier = dossiers.get_by_public_id(db.session(), public_id)
+    dossier = filing.get_by_public_id(db.session(), public_id)
     if dossier is None or not access.can_view_filed_dossier(current_user, dossier):
         abort(404)
     return dossier
@@ -90,7 +91,7 @@ def prepare_result(code: str):
     except (issuing.IssuingError, ResultTemplateError) as exc:
         db.session().rollback()  # nothing of a refused result is kept
         status = getattr(exc, "status", 400)
-        return _render_result_page(dossiers.get_by_code(db.session(), code), form,
+        return _render_result_page(filing.get_by_code(db.session(), code), form,
                                    error=exc.message, status=status)
     flash(gettext("The result is prepared. A leader can now issue it."), "success")
     return redirect(url_for("documents.prepare_result", code=code), 303)

@@ -24,9 +24,12 @@ from district_portal.extensions import limiter
 from district_portal.forms.dossier import DossierForm
 from district_portal.forms.filing import ConfirmForm, SubmitForm, TrackForm
 from district_portal.models import DossierStatus
-from district_portal.services import catalog, dossiers, notifications, slips
-from district_portal.services.dossiers import FilingError
-from district_portal.services.workflow import (
+from district_portal.services import notifications
+from district_portal.services.catalog import queries
+from district_portal.services.documents import slips
+from district_portal.services.dossiers import filing
+from district_portal.services.dossiers.filing import FilingError
+from district_portal.services.dossiers.workflow import (
     STATUS_LABELS,
     TRANSITIONS,
     Action,
@@ -40,7 +43,7 @@ UPLOAD_ENDPOINTS = {"filing.upload", "filing.supplement_upload"}
 
 
 def _own(public_id: str, check=access.can_view_dossier):
-    dossier = dossiers.get_by_public_id(db.session(), public_id)
+    dossier = filing.get_by_public_id(db.session(), public_id)
     if dossier is None or not check(current_user, dossier):
         abort(404)
     return dossier
@@ -49,11 +52,11 @@ def _own(public_id: str, check=access.can_view_dossier):
 @bp.post("/procedures/<code>/apply")
 @login_required
 def apply(code: str):
-    procedure = catalog.published_procedure(db.session(), code)
+    procedure = queries.published_procedure(db.session(), code)
     if procedure is None:
         abort(404)
     try:
-        draft = dossiers.start_draft(db.session(), current_user, procedure)
+        draft = filing.start_draft(db.session(), current_user, procedure)
     except FilingError as exc:
         return render_template("error.html", code=exc.status, title=gettext("Cannot file "
                                "online"), message=exc.message), exc.status
@@ -63,7 +66,7 @@ def apply(code: str):
 @bp.get("/my/dossiers")
 @login_required
 def my_dossiers():
-    rows = dossiers.user_dossiers(db.session(), current_user)
+    rows = filing.user_dossiers(db.session(), current_user)
     return render_template("filing/list.html", rows=rows, labels=STATUS_LABELS)
 
 
@@ -72,9 +75,9 @@ def my_dossiers():
 def edit(public_id: str):
     dossier = _own(public_id, access.can_edit_draft)
     if request.method == "GET":
-        return _render_edit(dossier, dossiers.load_form(dossier))
-    form = DossierForm.from_formdata(dossiers.form_specs(dossier), request.form)
-    dossiers.save_answers(db.session(), dossier, form)
+        return _render_edit(dossier, filing.load_form(dossier))
+    form = DossierForm.from_formdata(filing.form_specs(dossier), request.form)
+    filing.save_answers(db.session(), dossier, form)
     if form.action == "refresh":
         return redirect(url_for("filing.edit", public_id=public_id) + "#form", 303)
     if form.action == "later":
@@ -99,7 +102,7 @@ def documents(public_id: str):
 
 def _render_documents(dossier, error=None, error_key=None, status=200):
     return render_template("filing/documents.html", dossier=dossier,
-                           docs=dossiers.documents(dossier), error=error, error_key=error_key,
+                           docs=filing.documents(dossier), error=error, error_key=error_key,
                            # formdata=None: this page is also the 413 page, where reading
                            # the request body would raise RequestEntityTooLarge again.
                            confirm=ConfirmForm(formdata=None),
@@ -123,7 +126,7 @@ def supplement_upload(public_id: str, key: str):
 
 def _upload(dossier, key, kind, back):
     try:
-        dossiers.add_attachment(db.session(), dossier, key, request.files.get(key),
+        filing.add_attachment(db.session(), dossier, key, request.files.get(key),
                                 current_user, kind=kind)
     except FilingError as exc:
         if kind == "supplement":
@@ -139,7 +142,7 @@ def too_large(exc):
     """An upload over the request limit: show the same page with the message, status 413."""
     public_id = (request.view_args or {}).get("public_id")
     if request.endpoint in UPLOAD_ENDPOINTS and public_id and current_user.is_authenticated:
-        dossier = dossiers.get_by_public_id(db.session(), public_id)
+        dossier = filing.get_by_public_id(db.session(), public_id)
         if dossier is not None and access.is_owner(current_user, dossier):
             message = gettext("The file is larger than %(mb)d MB. Take a smaller photo or scan "
                               "and try again.",
@@ -159,11 +162,11 @@ def too_large(exc):
 def delete_file(public_id: str, file_id: str):
     dossier = _own(public_id, lambda u, d: access.can_edit_draft(u, d) or
                    access.can_answer_supplement(u, d))
-    attachment = dossiers.find_attachment(dossier, file_id)
+    attachment = filing.find_attachment(dossier, file_id)
     if attachment is None or not ConfirmForm().validate_on_submit():
         abort(404)
     try:
-        dossiers.remove_attachment(db.session(), dossier, attachment)
+        filing.remove_attachment(db.session(), dossier, attachment)
     except FilingError as exc:
         abort(exc.status)
     flash(gettext("File removed."), "success")
@@ -175,7 +178,7 @@ def delete_file(public_id: str, file_id: str):
 @login_required
 def download(public_id: str, file_id: str):
     dossier = _own(public_id, access.can_download_attachment)
-    attachment = dossiers.find_attachment(dossier, file_id)
+    attachment = filing.find_attachment(dossier, file_id)
     if attachment is None:
         abort(404)
     return attachment_response(attachment)
@@ -185,11 +188,11 @@ def download(public_id: str, file_id: str):
 @login_required
 def review(public_id: str):
     dossier = _own(public_id, access.can_edit_draft)
-    form = dossiers.load_form(dossier)
+    form = filing.load_form(dossier)
     valid = form.validate()
     return render_template("filing/review.html", dossier=dossier, form=form, valid=valid,
-                           rows=form.display_rows(), docs=dossiers.documents(dossier),
-                           missing=dossiers.missing_documents(dossier),
+                           rows=form.display_rows(), docs=filing.documents(dossier),
+                           missing=filing.missing_documents(dossier),
                            submit_form=SubmitForm(nonce=secrets.token_urlsafe(16)))
 
 
@@ -202,7 +205,7 @@ def submit(public_id: str):
     if not form.validate_on_submit():
         abort(400)
     try:
-        dossiers.submit(db.session(), dossier, current_user, form.nonce.data)
+        filing.submit(db.session(), dossier, current_user, form.nonce.data)
     except WorkflowError as exc:
         if dossier.status == DossierStatus.DRAFT:
             flash(str(exc.message), "error")
@@ -217,13 +220,13 @@ def dossier(public_id: str):
     d = _own(public_id)
     if d.status == DossierStatus.DRAFT:
         return redirect(url_for("filing.edit", public_id=public_id))
-    form = dossiers.load_form(d)
+    form = filing.load_form(d)
     return render_template("filing/dossier.html", dossier=d, rows=form.display_rows(),
-                           docs=dossiers.documents(d), labels=STATUS_LABELS,
+                           docs=filing.documents(d), labels=STATUS_LABELS,
                            events=_history(d), confirm=ConfirmForm(),
                            can_withdraw=access.can_withdraw(current_user, d),
                            can_supplement=access.can_answer_supplement(current_user, d),
-                           request_event=dossiers.pending_supplement_request(d),
+                           request_event=filing.pending_supplement_request(d),
                            sent=notifications.for_applicant(db.session(), d),
                            slip_kinds=_slip_kinds(d),
                            just_filed=request.args.get("filed") == "1")
@@ -275,12 +278,12 @@ def supplement(public_id: str):
         flash(gettext("The office has not asked for a supplement to this dossier."), "info")
         return redirect(url_for("filing.dossier", public_id=public_id), 303)
     if request.method == "GET":
-        return _render_supplement(d, dossiers.load_form(d))
-    form = DossierForm.from_formdata(dossiers.form_specs(d), request.form)
+        return _render_supplement(d, filing.load_form(d))
+    form = DossierForm.from_formdata(filing.form_specs(d), request.form)
     if form.action == "refresh":
         return _render_supplement(d, form)
     try:
-        dossiers.answer_supplement(db.session(), d, current_user, form)
+        filing.answer_supplement(db.session(), d, current_user, form)
     except WorkflowError as exc:
         form.validate()
         return _render_supplement(d, form, send_error=exc.message), exc.status
@@ -290,9 +293,9 @@ def supplement(public_id: str):
 
 def _render_supplement(d, form, upload_error=None, error_key=None, send_error=None):
     return render_template(
-        "filing/supplement.html", dossier=d, form=form or dossiers.load_form(d),
-        version=d.procedure_version.data, docs=dossiers.documents(d),
-        request_event=dossiers.pending_supplement_request(d),
+        "filing/supplement.html", dossier=d, form=form or filing.load_form(d),
+        version=d.procedure_version.data, docs=filing.documents(d),
+        request_event=filing.pending_supplement_request(d),
         confirm=ConfirmForm(formdata=None),  # also the 413 page: do not read the body
         upload_error=upload_error, error_key=error_key, send_error=send_error,
         max_mb=current_app.config["MAX_UPLOAD_BYTES"] // 1048576)
@@ -305,12 +308,12 @@ def track():
     found = None
     status = 200
     if form.validate_on_submit():
-        found = dossiers.find_for_tracking(db.session(), form.lookup.data, form.phone_e164)
+        found = filing.find_for_tracking(db.session(), form.lookup.data, form.phone_e164)
         if found is None:
             status = 404
     elif request.method == "POST":
         status = 400
-    return render_template("track.html", form=form, found=found, labels=STATUS_LABELS,
+    return render_template("filing/track.html", form=form, found=found, labels=STATUS_LABELS,
                            events=_history(found) if found else [],
                            searched=request.method == "POST"), status
 
@@ -318,7 +321,7 @@ def track():
 @bp.get("/api/v1/units/<int:province>/communes")
 def communes_json(province: int):
     """Communes of a province for the form's script (the page works without it)."""
-    from district_portal.services.units import communes
+    from district_portal.services.catalog.units import communes
 
     try:
         rows = communes(province)

@@ -8,7 +8,7 @@ from flask import Blueprint, abort, render_template, request
 
 from district_portal import db
 from district_portal.forms.public import CatalogSearchForm
-from district_portal.services import catalog
+from district_portal.services.catalog import queries
 
 bp = Blueprint("public", __name__)
 PER_PAGE = 20
@@ -18,9 +18,9 @@ PER_PAGE = 20
 def home():
     session = db.session()
     return render_template(
-        "home.html",
-        counts=catalog.count_by_level(session),
-        popular=catalog.most_used(session),
+        "public/home.html",
+        counts=queries.count_by_level(session),
+        popular=queries.most_used(session),
     )
 
 
@@ -29,25 +29,25 @@ def procedures():
     form = CatalogSearchForm(request.args)
     f = form.filters()
     session = db.session()
-    flt = catalog.ProcedureFilter(q=f["q"], field=f["field"], level=f["level"], office=f["office"])
-    rows, total = catalog.search_procedures(session, flt, page=f["page"], per_page=PER_PAGE)
+    flt = queries.ProcedureFilter(q=f["q"], field=f["field"], level=f["level"], office=f["office"])
+    rows, total = queries.search_procedures(session, flt, page=f["page"], per_page=PER_PAGE)
     return render_template(
-        "procedures.html",
+        "public/procedures.html",
         form=form,
         filters=f,
         rows=rows,
         total=total,
         page=f["page"],
         pages=max(1, math.ceil(total / PER_PAGE)),
-        fields=catalog.list_fields(session),
-        offices=catalog.receiving_offices(session),
+        fields=queries.list_fields(session),
+        offices=queries.receiving_offices(session),
     )
 
 
 @bp.get("/procedures/<code>")
 def procedure(code: str):
-    proc = catalog.published_procedure(db.session(), code)
+    proc = queries.published_procedure(db.session(), code)
     if proc is None:
         abort(404)
-    return render_template("procedure.html", proc=proc, v=proc.current_version.data,
+    return render_template("public/procedure.html", proc=proc, v=proc.current_version.data,
                            offices=proc.offices)

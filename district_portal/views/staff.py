@@ -38,10 +38,12 @@ from district_portal.forms.staff import (
     action_form,
 )
 from district_portal.models.types import utcnow
-from district_portal.services import calendar_days, catalog, dossiers, inbox
-from district_portal.services.calendar_days import CalendarDayError
-from district_portal.services.dossiers import FilingError
-from district_portal.services.workflow import (
+from district_portal.services.calendar import days
+from district_portal.services.calendar.days import CalendarDayError
+from district_portal.services.catalog import queries
+from district_portal.services.dossiers import filing, inbox
+from district_portal.services.dossiers.filing import FilingError
+from district_portal.services.dossiers.workflow import (
     STATUS_LABELS,
     TRANSITIONS,
     Action,
@@ -97,7 +99,7 @@ def _office_ids() -> set[int]:
 
 
 def _dossier(code: str):
-    d = dossiers.get_by_code(db.session(), code)
+    d = filing.get_by_code(db.session(), code)
     if d is None or not access.can_open_staff_dossier(current_user, d):
         abort(404)
     return d
@@ -186,13 +188,13 @@ def _slip_links(d):
 
 
 def _render_dossier(d, failed=None, status=200):
-    rows = dossiers.load_form(d).display_rows()
+    rows = filing.load_form(d).display_rows()
     return render_template(
         "staff/dossier.html", dossier=d, labels=STATUS_LABELS,
         slip_links=_slip_links(d), can_prepare=access.can_prepare_result(current_user, d),
         applicant_rows=[r for r in rows if r[0].key.startswith("applicant_")],
         answer_rows=[r for r in rows if not r[0].key.startswith("applicant_")],
-        docs=dossiers.documents(d), events=[(e, TRANSITIONS[Action(e.action)].label)
+        docs=filing.documents(d), events=[(e, TRANSITIONS[Action(e.action)].label)
                                             for e in d.events],
         actions=_action_forms(d, failed), now=utcnow()), status
 
@@ -200,7 +202,7 @@ def _render_dossier(d, failed=None, status=200):
 @bp.get("/dossiers/<code>/files/<file_id>")
 def download(code: str, file_id: str):
     d = _dossier(code)
-    attachment = dossiers.find_attachment(d, file_id)
+    attachment = filing.find_attachment(d, file_id)
     if attachment is None:
         abort(404)
     return attachment_response(attachment)
@@ -250,9 +252,9 @@ def counter():
     form = CounterStartForm()
     form.set_procedures(inbox.counter_procedures(sess, current_user.office))
     if form.validate_on_submit():
-        procedure = catalog.published_procedure(sess, form.procedure.data)
+        procedure = queries.published_procedure(sess, form.procedure.data)
         try:
-            draft = dossiers.start_counter_draft(sess, current_user, procedure)
+            draft = filing.start_counter_draft(sess, current_user, procedure)
         except FilingError as exc:
             flash(str(exc.message), "error")
             return redirect(url_for("staff.counter"), 303)
@@ -264,9 +266,9 @@ def counter():
 def counter_edit(public_id: str):
     d = _counter(public_id)
     if request.method == "GET":
-        return _render_counter_edit(d, dossiers.load_form(d))
-    form = DossierForm.from_formdata(dossiers.form_specs(d), request.form)
-    dossiers.save_counter_answers(db.session(), d, form)
+        return _render_counter_edit(d, filing.load_form(d))
+    form = DossierForm.from_formdata(filing.form_specs(d), request.form)
+    filing.save_counter_answers(db.session(), d, form)
     if form.action == "refresh":
         return redirect(url_for("staff.counter_edit", public_id=public_id) + "#form", 303)
     if not form.validate():
@@ -286,7 +288,7 @@ def counter_documents(public_id: str):
 
 def _render_counter_documents(d, error=None, error_key=None, status=200):
     return render_template("staff/counter_documents.html", dossier=d,
-                           docs=dossiers.documents(d), error=error, error_key=error_key,
+                           docs=filing.documents(d), error=error, error_key=error_key,
                            confirm=ConfirmForm(),
                            max_mb=current_app.config["MAX_UPLOAD_BYTES"] // 1048576), status
 
@@ -295,7 +297,7 @@ def _render_counter_documents(d, error=None, error_key=None, status=200):
 def counter_upload(public_id: str, key: str):
     d = _counter(public_id)
     try:
-        dossiers.add_attachment(db.session(), d, key, request.files.get(key), current_user)
+        filing.add_attachment(db.session(), d, key, request.files.get(key), current_user)
     except FilingError as exc:
         return _render_counter_documents(d, exc.message, key, exc.status)
     flash(gettext("File uploaded."), "success")
@@ -306,10 +308,10 @@ def counter_upload(public_id: str, key: str):
 @bp.post("/counter/<public_id>/files/<file_id>/delete")
 def counter_delete_file(public_id: str, file_id: str):
     d = _counter(public_id)
-    attachment = dossiers.find_attachment(d, file_id)
+    attachment = filing.find_attachment(d, file_id)
     if attachment is None or not ConfirmForm().validate_on_submit():
         abort(404)
-    dossiers.remove_attachment(db.session(), d, attachment)
+    filing.remove_attachment(db.session(), d, attachment)
     flash(gettext("File removed."), "success")
     return redirect(url_for("staff.counter_documents", public_id=public_id), 303)
 
@@ -317,11 +319,11 @@ def counter_delete_file(public_id: str, file_id: str):
 @bp.get("/counter/<public_id>/review")
 def counter_review(public_id: str):
     d = _counter(public_id)
-    form = dossiers.load_form(d)
+    form = filing.load_form(d)
     valid = form.validate()
     return render_template("staff/counter_review.html", dossier=d, form=form, valid=valid,
-                           rows=form.display_rows(), docs=dossiers.documents(d),
-                           missing=dossiers.missing_documents(d),
+                           rows=form.display_rows(), docs=filing.documents(d),
+                           missing=filing.missing_documents(d),
                            submit_form=SubmitForm(nonce=secrets.token_urlsafe(16)))
 
 
@@ -332,7 +334,7 @@ def counter_submit(public_id: str):
     if not form.validate_on_submit():
         abort(400)
     try:
-        dossiers.submit(db.session(), d, current_user, form.nonce.data)
+        filing.submit(db.session(), d, current_user, form.nonce.data)
     except WorkflowError as exc:
         flash(str(exc.message), "error")
         return redirect(url_for("staff.counter_review", public_id=public_id), 303)
@@ -348,13 +350,13 @@ def calendar():
     if not access.can_manage_calendar(current_user):
         abort(404)
     sess = db.session()
-    offices = calendar_days.offices(sess)
+    offices = days.offices(sess)
     form = CalendarDayForm()
     form.set_offices(offices)
     error = None
     if form.validate_on_submit():
         try:
-            calendar_days.add_day(sess, form.day.data, form.kind.data, form.office.data or None,
+            days.add_day(sess, form.day.data, form.kind.data, form.office.data or None,
                                   form.note.data or "")
         except CalendarDayError as exc:
             error = exc.message
@@ -363,7 +365,7 @@ def calendar():
             return redirect(url_for("staff.calendar"), 303)
     status = 400 if (form.errors or error) else 200
     return render_template("staff/calendar.html", form=form, error=error,
-                           days=calendar_days.list_days(sess), remove=CalendarRemoveForm()), status
+                           days=days.list_days(sess), remove=CalendarRemoveForm()), status
 
 
 @bp.post("/calendar/remove")
@@ -374,7 +376,7 @@ def calendar_remove():
     if not form.validate_on_submit():
         abort(400)
     try:
-        calendar_days.remove_day(db.session(), form.day.data, form.office.data or None)
+        days.remove_day(db.session(), form.day.data, form.office.data or None)
     except CalendarDayError:
         abort(404)
     flash(gettext("Day removed."), "success")

@@ -43,7 +43,7 @@ def create_user(session: Session, *, password: str, roles, email: str | None = N
                 office_code: str | None = None, phone_verified: bool = False,
                 consent: bool = False) -> User:
     """Create an account. Staff roles need an office; email and phone stay unique."""
-    from district_portal.services.phones import PhoneError, parse_phone
+    from district_portal.services.accounts.phones import PhoneError, parse_phone
 
     try:
         roles = [str(Role(r)) for r in roles]

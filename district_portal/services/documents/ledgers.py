@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from district_portal.models import Dossier, DossierStatus, Office
-from district_portal.services import slips
+from district_portal.services.documents import slips
 from district_portal.text import LOCAL_TZ, format_date, local
 
 MAX_DAYS = 366  # one ledger covers at most a year

@@ -17,9 +17,9 @@ from sqlalchemy.orm import object_session
 
 from district_portal.models import Dossier, DossierEvent, DossierStatus, Office, User
 from district_portal.models.types import utcnow
-from district_portal.services.codes import format_ref, is_valid_ref
-from district_portal.services.documents import money_words, qr_svg, render_html, render_pdf
-from district_portal.services.phones import display_phone
+from district_portal.services.accounts.phones import display_phone
+from district_portal.services.documents.pdf import money_words, qr_svg, render_html, render_pdf
+from district_portal.services.dossiers.codes import format_ref, is_valid_ref
 from district_portal.text import format_date, format_datetime, format_money, local
 
 __all__ = [

@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 
 from district_portal.models import Attachment, Dossier, DossierEvent, DossierStatus, User
 from district_portal.models.types import utcnow
-from district_portal.services import results, storage
+from district_portal.services import storage
+from district_portal.services.documents import results
+from district_portal.services.dossiers.workflow import Action, perform
 from district_portal.services.errors import ServiceError
-from district_portal.services.workflow import Action, perform
 
 PREPARABLE = frozenset({DossierStatus.ACCEPTED, DossierStatus.IN_PROGRESS})
 RENDERED, SCAN = "rendered", "scan"

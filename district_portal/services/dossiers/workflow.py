@@ -21,7 +21,7 @@ from district_portal import access
 from district_portal.models import Dossier, DossierEvent, DossierStatus, Office, User
 from district_portal.models.types import utcnow
 from district_portal.services import notifications
-from district_portal.services.clock import calendar_for
+from district_portal.services.calendar.days import calendar_for
 from district_portal.services.errors import ServiceError
 
 S = DossierStatus
@@ -252,9 +252,9 @@ def _resume(ctx: Context) -> DossierStatus:
 
 
 def _submit(ctx: Context):
-    from district_portal.services import dossiers
+    from district_portal.services.dossiers import filing
 
-    dossiers.prepare_submission(ctx)
+    filing.prepare_submission(ctx)
     return None
 
 

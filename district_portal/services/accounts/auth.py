@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 from district_portal.models import Role, User, UserToken
 from district_portal.models.types import utcnow
 from district_portal.services import notifications
-from district_portal.services.phones import PhoneError, parse_phone
-from district_portal.services.users import (
+from district_portal.services.accounts.phones import PhoneError, parse_phone
+from district_portal.services.accounts.users import (
     create_user,
     hash_password,
     normalize_email,

@@ -28,9 +28,9 @@ from district_portal.models import (
     User,
 )
 from district_portal.models.types import UTCDateTime, utcnow
-from district_portal.services import codes
-from district_portal.services.clock import calendar_for
-from district_portal.services.phones import PhoneError, parse_phone
+from district_portal.services.accounts.phones import PhoneError, parse_phone
+from district_portal.services.calendar.days import calendar_for
+from district_portal.services.dossiers import codes
 from district_portal.text import LOCAL_TZ, fold
 
 S = DossierStatus

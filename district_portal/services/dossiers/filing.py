@@ -21,11 +21,12 @@ from district_portal.models import (
     User,
 )
 from district_portal.models.types import utcnow
-from district_portal.services import codes, notifications, storage
-from district_portal.services.clock import calendar_for
+from district_portal.services import notifications, storage
+from district_portal.services.accounts.phones import display_phone
+from district_portal.services.calendar.days import calendar_for
+from district_portal.services.dossiers import codes
+from district_portal.services.dossiers.workflow import Action, WorkflowError, perform
 from district_portal.services.errors import ServiceError
-from district_portal.services.phones import display_phone
-from district_portal.services.workflow import Action, WorkflowError, perform
 from district_portal.text import LOCAL_TZ, fold
 
 

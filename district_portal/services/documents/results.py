@@ -18,8 +18,8 @@ from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from markupsafe import Markup
 
 from district_portal.models import Dossier, Office
-from district_portal.services.documents import render_html, render_pdf
-from district_portal.services.slips import Heading, display_ref, heading_for
+from district_portal.services.documents.pdf import render_html, render_pdf
+from district_portal.services.documents.slips import Heading, display_ref, heading_for
 from district_portal.text import format_date, format_money, local
 
 __all__ = ["ResultDocument", "ResultTemplateError", "render_result", "render_result_body",

@@ -1,0 +1,1 @@
+"""Accounts: residents' and staff accounts, passwords, phones."""

@@ -1,0 +1,1 @@
+"""Working time: the calendar engine and the days off an office keeps."""

@@ -1,0 +1,1 @@
+"""The procedure catalogue: import and export, queries, administrative units."""

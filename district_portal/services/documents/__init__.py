@@ -1,0 +1,1 @@
+"""Documents: the PDF engine, slips, results and their issue, ledgers, verification."""

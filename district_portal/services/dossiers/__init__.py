@@ -1,0 +1,1 @@
+"""Dossiers and their workflow: filing, the transition table, codes, the inbox."""
