@@ -26,9 +26,10 @@ def search(client, query: str = "", **params) -> tuple[int, str]:
 
 
 def found(client, query: str = "", **params) -> list[str]:
+    """The codes of the results (not of the suggestions shown when nothing matches)."""
     status, body = search(client, query, **params)
     assert status == 200
-    return ITEM.findall(body)
+    return ITEM.findall(body.split('<section id="no-result">')[0])
 
 
 @pytest.mark.parametrize("query", [
@@ -59,8 +60,44 @@ def test_an_empty_query_lists_every_published_procedure(client):
 def test_a_query_that_matches_nothing_says_so(client):
     status, body = search(client, "khong co thu tuc nay")
     assert status == 200
-    assert ITEM.findall(body) == []
+    assert found(client, "khong co thu tuc nay") == []
     assert "Không tìm thấy" in body
+
+
+MARRIAGE_STATUS = "1.004873"  # Cấp Giấy xác nhận tình trạng hôn nhân
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("lam giay khai sinh", BIRTH),
+    ("dang ky khai sinh cho con", BIRTH),
+    ("khaisinh", BIRTH),
+    ("xac nhan doc than", MARRIAGE_STATUS),
+    ("Xin cấp giấy xác nhận độc thân", MARRIAGE_STATUS),
+    ("thu tuc dang ky ket hon", "1.000894"),
+])
+def test_what_people_type_finds_the_right_procedure_first(client, query, expected):
+    codes = found(client, query)
+    assert codes and codes[0] == expected
+
+
+def test_a_procedure_matching_more_words_ranks_before_one_matching_fewer(client):
+    # "khai sinh" matches both words of the birth registration, only "khai" of the death one:
+    # only the best tier is listed.
+    assert found(client, "dang ky khai sinh") == [BIRTH]
+
+
+def test_filler_words_alone_still_search_rather_than_list_everything(client):
+    assert len(found(client, "lam cho toi")) < len(demo_procedures())
+
+
+def test_a_search_without_result_offers_the_most_used_procedures_and_help(client):
+    status, body = search(client, "qwertyuiop")
+    assert status == 200
+    assert "Không tìm thấy thủ tục nào phù hợp" in body
+    assert "không dấu" not in body  # someone who typed without diacritics did nothing wrong
+    assert "Thủ tục được dùng nhiều nhất" in body or "dùng nhiều" in body
+    assert "Cần hỗ trợ?" in body
+    assert "UBND phường Hòa Bình" in body.split('<section id="no-result">')[1]
 
 
 def test_the_field_filter_keeps_only_that_field(client):

@@ -41,6 +41,7 @@ def procedures():
         pages=max(1, math.ceil(total / PER_PAGE)),
         fields=queries.list_fields(session),
         offices=queries.receiving_offices(session),
+        popular=queries.most_used(session) if total == 0 else [],
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import Session, selectinload
 
 from district_portal.models import Dossier, DossierStatus, Office, OnlineLevel, Procedure
@@ -27,21 +27,63 @@ class ProcedureFilter:
     office: str = ""  # agency code
 
 
+# Words people add around what they need ("làm", "xin", "cho tôi", "thủ tục"): they say
+# nothing about which procedure is meant, so they neither count nor block a match.
+FILLER_WORDS = frozenset({
+    "lam", "xin", "cho", "toi", "muon", "can", "giup", "minh", "em", "voi", "nhu", "the",
+    "nao", "de", "o", "dau", "thu", "tuc", "va", "cua", "gi", "a", "nhe", "oi",
+})
+MAX_WORDS = 10
+
+
+def search_words(q: str) -> list[str]:
+    """The folded words of a query that can tell procedures apart (filler words dropped,
+    unless the query has nothing else)."""
+    words = [w for w in fold(q[:MAX_QUERY]).split()[:MAX_WORDS] if any(c.isalnum() for c in w)]
+    meaningful = [w for w in words if w not in FILLER_WORDS]
+    return list(dict.fromkeys(meaningful or words))
+
+
+def _word_score(word: str):
+    """2 for a whole word of the procedure, 1 for a part of one or of the words run together
+    ("khaisinh"), 0 otherwise. Words under three letters only count whole."""
+    padded = literal(" ") + Procedure.search_text + literal(" ")
+    whole = padded.like(f"% {_like_escape(word)} %", escape="\\")
+    if len(word) < 3:
+        return case((whole, 2), else_=0)
+    pattern = f"%{_like_escape(word)}%"
+    compact = func.replace(Procedure.search_text, " ", "")
+    return case((whole, 2), (Procedure.search_text.like(pattern, escape="\\"), 1),
+                (compact.like(pattern, escape="\\"), 1), else_=0)
+
+
 def search_procedures(session: Session, flt: ProcedureFilter, page: int = 1,
                       per_page: int = 20) -> tuple[list[Procedure], int]:
-    """Published procedures matching the filter (diacritics and case ignored) and the total."""
+    """Published procedures matching the filter (diacritics and case ignored) and the total.
+
+    A procedure need not contain every word typed: those that match the most words are shown,
+    whole-word matches first, so "lam giay khai sinh" and "khaisinh" find "Đăng ký khai sinh".
+    """
     stmt = select(Procedure).where(Procedure.published.is_(True))
-    for word in fold(flt.q[:MAX_QUERY]).split()[:10]:
-        stmt = stmt.where(Procedure.search_text.like(f"%{_like_escape(word)}%", escape="\\"))
     if flt.field:
         stmt = stmt.where(Procedure.field == flt.field)
     if flt.level in {lvl.value for lvl in OnlineLevel}:
         stmt = stmt.where(Procedure.online_level == flt.level)
     if flt.office:
         stmt = stmt.where(Procedure.offices.any(Office.agency_code == flt.office))
+    order = [Procedure.name, Procedure.code]
+    words = search_words(flt.q)
+    if words:
+        scores = [_word_score(w) for w in words]
+        matched = sum(case((s > 0, 1), else_=0) for s in scores)
+        best = session.scalar(stmt.with_only_columns(func.max(matched)))
+        if not best:
+            return [], 0
+        stmt = stmt.where(matched == best)
+        order = [sum(scores).desc(), *order]
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     rows = session.scalars(
-        stmt.order_by(Procedure.name, Procedure.code).offset((page - 1) * per_page).limit(per_page)
+        stmt.order_by(*order).offset((page - 1) * per_page).limit(per_page)
     ).all()
     return list(rows), total
 
