@@ -327,3 +327,11 @@ def test_the_stylesheet_response_neither_sets_nor_varies_on_cookies(client):
     response = client.get(stylesheet_url(client))
     assert "Set-Cookie" not in response.headers
     assert "Cookie" not in response.headers.get("Vary", "")
+
+
+@pytest.mark.parametrize("path", ["/", "/procedures", "/procedures/1.001193", "/verify",
+                                  "/account/login"])
+def test_every_public_page_links_to_tracking_in_its_header(client, path):
+    body = client.get(path).get_data(as_text=True)
+    header = body.split("</header>")[0]
+    assert 'href="/track"' in header and "Tra cứu hồ sơ" in header
