@@ -107,11 +107,23 @@ def test_the_confirmed_phone_becomes_a_login(client, store):
     assert "Nguyễn Văn An" in page_text(client.get("/account/"))
 
 
-def test_an_unconfirmed_phone_is_not_a_login(client, store):
+def test_an_unconfirmed_phone_with_a_wrong_password_is_not_a_login(client, store):
     register(client)
     client_request(client, "/account/logout", page="/account/")
-    response = login(client, "0912 345 678", expect=200)
+    response = login(client, "0912 345 678", PASSWORD + "x", expect=200)
     assert "không đúng" in page_text(response)
+
+
+def test_the_right_password_on_an_unconfirmed_phone_leads_to_the_confirmation_page(client,
+                                                                                    store):
+    register(client)
+    client_request(client, "/account/logout", page="/account/")
+    response = login(client, "0912 345 678")
+    assert response.headers["Location"].endswith("/account/verify-phone")
+    page = page_text(client.get("/account/verify-phone"))
+    assert "Xác nhận số điện thoại" in page and "Gửi mã mới" in page
+    client_request(client, "/account/verify-phone", {"code": sms_code(store)})
+    assert user_by(store, full_name="Nguyễn Văn An").phone_verified_at is not None
 
 
 def test_a_resident_registers_with_email_only(client, store):
@@ -161,6 +173,7 @@ def test_registration_refuses_different_password_confirmation(client):
 
 def test_a_duplicate_phone_or_email_is_refused_on_its_field(client, store):
     register(client, email="an@example.vn")
+    client_request(client, "/account/verify-phone", {"code": sms_code(store)})
     client_request(client, "/account/logout", page="/account/")
     page = page_text(register(client, full_name="Trần Thị Bình", phone="+84 91 234 5678",
                               email="other@example.vn", expect=200))
@@ -402,7 +415,10 @@ def test_expired_and_forged_reset_links_are_refused(app, store):
                                   now=now + timedelta(minutes=61))
     with app.test_request_context(), pytest.raises(AccountError, match="không hợp lệ"):
         auth.reset_token_user(store, token, secret_key="another-secret")
-    response = app.test_client().get("/account/reset/" + token[:-2] + "xx")
+    # Change the first character of the signature: the last ones may only hold padding bits.
+    payload, _, signature = token.rpartition(".")
+    forged = f"{payload}.{'B' if signature[0] == 'A' else 'A'}{signature[1:]}"
+    response = app.test_client().get("/account/reset/" + forged)
     assert response.status_code == 400 and "không hợp lệ" in page_text(response)
 
 

@@ -93,6 +93,7 @@ class RegisterForm(PortalForm):
     password, confirm = _password_fields(_("Password"))
     consent = BooleanField(validators=[DataRequired(_(
         "Tick the box to agree to the processing of your personal data."))])
+    next = HiddenField()
 
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)
@@ -107,6 +108,7 @@ class VerifyPhoneForm(PortalForm):
     code = StringField(_("Code from the SMS"), filters=[digits_only], validators=[
         DataRequired(_("Enter the 6-digit code from the SMS.")),
         Regexp(r"^\d{6}$", message=_("The code has 6 digits."))])
+    next = HiddenField()
 
 
 class ActionForm(PortalForm):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from district_portal.models.base import Base
@@ -26,11 +26,18 @@ STAFF_ROLES = frozenset({Role.CLERK, Role.OFFICER, Role.LEADER, Role.ADMIN})
 
 class User(Base):
     __tablename__ = "user_account"
+    __table_args__ = (
+        Index("uq_user_account_phone_confirmed", "phone", unique=True,
+              sqlite_where=text("phone_verified_at IS NOT NULL"),
+              postgresql_where=text("phone_verified_at IS NOT NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(PublicId, unique=True, default=new_public_id)
     email: Mapped[str | None] = mapped_column(String(254), unique=True)
-    phone: Mapped[str | None] = mapped_column(String(20), unique=True)  # E.164
+    # E.164. Unique among confirmed phones only (see __table_args__): an unconfirmed
+    # registration cannot squat a number; whoever confirms it first owns it.
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)
     phone_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     password_hash: Mapped[str] = mapped_column(String(255))
     full_name: Mapped[str] = mapped_column(String(200))

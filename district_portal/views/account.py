@@ -56,12 +56,21 @@ def index():
         current_user.phone), form=ActionForm())
 
 
+def _next_from(form) -> str | None:
+    """Where the person was going before being asked to log in or register: from the query
+    string on GET, from the form's hidden field on POST; always a local path."""
+    if request.method == "GET":
+        form.next.data = safe_next(request.args.get("next")) or ""
+    return safe_next(form.next.data)
+
+
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(SEND_LIMIT, methods=["POST"])
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("account.index"))
     form = RegisterForm()
+    next_path = _next_from(form)
     if form.validate_on_submit():
         try:
             user = auth.register_citizen(
@@ -74,19 +83,20 @@ def register():
             if user.phone:
                 flash(gettext("Your account is ready. We sent a 6-digit code by SMS to confirm "
                               "your phone number."), "success")
-                return redirect(url_for("account.verify_phone"))
+                return redirect(url_for("account.verify_phone", next=next_path))
             flash(gettext("Your account is ready."), "success")
-            return redirect(url_for("account.index"))
-    return render_template("account/register.html", form=form)
+            return redirect(next_path or url_for("account.index"))
+    return render_template("account/register.html", form=form, next_path=next_path)
 
 
 @bp.route("/verify-phone", methods=["GET", "POST"])
 @login_required
 @limiter.limit(LOGIN_LIMIT, methods=["POST"])
 def verify_phone():
-    if not current_user.phone or current_user.phone_verified_at is not None:
-        return redirect(url_for("account.index"))
     form = VerifyPhoneForm()
+    next_path = _next_from(form)
+    if not auth.needs_phone_confirmation(current_user):
+        return redirect(next_path or url_for("account.index"))
     if form.validate_on_submit():
         try:
             auth.confirm_phone(db.session(), current_user, form.code.data)
@@ -95,9 +105,9 @@ def verify_phone():
         else:
             flash(gettext("Your phone number is confirmed. You can now log in with it."),
                   "success")
-            return redirect(url_for("account.index"))
+            return redirect(next_path or url_for("account.index"))
     return render_template("account/verify_phone.html", form=form, resend=ActionForm(),
-                           phone=display_phone(current_user.phone))
+                           phone=display_phone(current_user.phone), next_path=next_path)
 
 
 @bp.post("/verify-phone/resend")
@@ -105,22 +115,21 @@ def verify_phone():
 @limiter.limit(SEND_LIMIT)
 def resend_code():
     form = ActionForm()
-    if form.validate_on_submit() and current_user.phone and not current_user.phone_verified_at:
+    if form.validate_on_submit() and auth.needs_phone_confirmation(current_user):
         try:
             auth.send_phone_code(db.session(), current_user)
         except AccountError as exc:
             flash(str(exc), "error")
         else:
             flash(gettext("We sent a new code. Earlier codes no longer work."), "success")
-    return redirect(url_for("account.verify_phone"))
+    return redirect(url_for("account.verify_phone", next=safe_next(request.args.get("next"))))
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(LOGIN_LIMIT, methods=["POST"])
 def login():
     form = LoginForm()
-    if request.method == "GET":
-        form.next.data = safe_next(request.args.get("next")) or ""
+    next_path = _next_from(form)
     if form.validate_on_submit():
         try:
             user = auth.authenticate(db.session(), form.login.data, form.password.data)
@@ -128,9 +137,24 @@ def login():
             form.form_errors.append(str(exc))
         else:
             login_user(user)
+            if auth.needs_phone_confirmation(user) and "@" not in form.login.data:
+                return _to_phone_confirmation(user, next_path)
             flash(gettext("You are logged in."), "success")
-            return redirect(safe_next(form.next.data) or url_for("account.index"))
-    return render_template("account/login.html", form=form)
+            return redirect(next_path or url_for("account.index"))
+    return render_template("account/login.html", form=form, next_path=next_path)
+
+
+def _to_phone_confirmation(user, next_path):
+    """Logged in with a phone not confirmed yet: the confirmation page, with a fresh code
+    unless one was sent a moment ago."""
+    try:
+        auth.send_phone_code(db.session(), user)
+    except AccountError:
+        flash(gettext("Enter the code we sent by SMS to confirm your phone number."), "info")
+    else:
+        flash(gettext("Confirm your phone number to continue: we sent a new 6-digit code by "
+                      "SMS."), "info")
+    return redirect(url_for("account.verify_phone", next=next_path))
 
 
 @bp.post("/logout")

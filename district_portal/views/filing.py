@@ -50,11 +50,16 @@ def _own(public_id: str, check=access.can_view_dossier):
 
 
 @bp.post("/procedures/<code>/apply")
-@login_required
 def apply(code: str):
     procedure = queries.published_procedure(db.session(), code)
     if procedure is None:
         abort(404)
+    if not current_user.is_authenticated:
+        # After logging in (or registering and confirming the phone) the resident comes back
+        # to the procedure's page, not to this POST-only address.
+        flash(gettext("Log in or create an account to file online."), "info")
+        return redirect(url_for("account.login",
+                                next=url_for("public.procedure", code=procedure.code)), 303)
     try:
         draft = filing.start_draft(db.session(), current_user, procedure)
     except FilingError as exc:

@@ -39,6 +39,10 @@ RESET_RESEND_AFTER = timedelta(seconds=60)
 MAX_FAILED_LOGINS = 10
 LOCKOUT = timedelta(minutes=15)
 MIN_PASSWORD_LENGTH = 8
+# An unconfirmed phone is a claim, not an account: it lapses after a day, and whoever confirms
+# the number first owns it.
+UNCONFIRMED_LIFETIME = timedelta(hours=24)
+MAX_UNCONFIRMED_CLAIMS = 3
 # Checked against when the login is unknown, so a miss costs as long as a wrong password.
 _DUMMY_HASH = hash_password(secrets.token_hex(16))
 
@@ -87,10 +91,11 @@ def _salted_hash(code: str, salt: str) -> str:
     return f"{salt}${_hash(salt + ':' + code)}"
 
 
-def find_by_login(session: Session, login: str, *, verified_phone_only: bool = True
-                  ) -> User | None:
-    """The account whose email or phone is `login`, or None (a phone that was never verified
-    is not a login unless `verified_phone_only` is False)."""
+def find_by_login(session: Session, login: str, *, verified_phone_only: bool = True,
+                  now: datetime | None = None) -> User | None:
+    """The account whose email or phone is `login`, or None. A phone that was never confirmed
+    is not a login unless `verified_phone_only` is False; then the newest claim of the last
+    24 hours answers when nobody has confirmed the number."""
     login = (login or "").strip()
     if "@" in login:
         email = normalize_email(login)
@@ -99,10 +104,39 @@ def find_by_login(session: Session, login: str, *, verified_phone_only: bool = T
         phone = parse_phone(login)
     except PhoneError:
         return None
-    stmt = select(User).where(User.phone == phone)
     if verified_phone_only:
-        stmt = stmt.where(User.phone_verified_at.is_not(None))
-    return session.scalar(stmt)
+        return _confirmed_holder(session, phone)
+    holders = phone_holders(session, phone, now or utcnow())
+    return holders[0] if holders else None
+
+
+def _confirmed_holder(session: Session, phone: str) -> User | None:
+    return session.scalar(select(User).where(User.phone == phone,
+                                             User.phone_verified_at.is_not(None)))
+
+
+def phone_holders(session: Session, phone: str, now: datetime) -> list[User]:
+    """Who may log in with this number: its confirmed owner, or, when nobody has confirmed
+    it, the (at most three) newest unconfirmed claims of the last 24 hours."""
+    owner = _confirmed_holder(session, phone)
+    if owner is not None:
+        return [owner]
+    return list(session.scalars(
+        select(User).where(User.phone == phone, User.phone_verified_at.is_(None),
+                           User.created_at > now - UNCONFIRMED_LIFETIME)
+        .order_by(User.created_at.desc(), User.id.desc()).limit(MAX_UNCONFIRMED_CLAIMS)))
+
+
+def _login_candidates(session: Session, login: str, now: datetime) -> list[User]:
+    login = (login or "").strip()
+    if "@" in login:
+        user = find_by_login(session, login)
+        return [user] if user is not None else []
+    try:
+        phone = parse_phone(login)
+    except PhoneError:
+        return []
+    return phone_holders(session, phone, now)
 
 
 def register_citizen(session: Session, *, full_name: str, password: str,
@@ -125,7 +159,7 @@ def register_citizen(session: Session, *, full_name: str, password: str,
     if email and session.scalar(select(User.id).where(User.email == email)):
         raise AccountError(lazy_gettext("An account with this email already exists. Log in, "
                                         "or reset your password if you forgot it."), "email")
-    if phone_e164 and session.scalar(select(User.id).where(User.phone == phone_e164)):
+    if phone_e164 and _confirmed_holder(session, phone_e164) is not None:
         raise AccountError(lazy_gettext("An account with this phone number already exists. "
                                         "Log in, or reset your password if you forgot it."),
                            "phone")
@@ -195,32 +229,57 @@ def confirm_phone(session: Session, user: User, code: str, now: datetime | None 
         raise AccountError(lazy_gettext("The code is not right. Check the SMS and try again."),
                            "code")
     token.used_at = now
-    user.phone_verified_at = now
-    session.flush()
+    _claim_phone(session, user, now)
 
 
 def authenticate(session: Session, login: str, password: str,
                  now: datetime | None = None) -> User:
-    """The account for this email or verified phone and password. Ten wrong passwords in a
-    row lock it for 15 minutes. Every refusal raises the same LoginError."""
+    """The account for this email or phone and password. Ten wrong passwords in a row lock
+    it for 15 minutes. Every refusal raises the same LoginError, after the same work (one
+    password check), so neither a missing nor a locked account shows in the answer time.
+
+    A phone nobody has confirmed yet logs in the claim whose password matches; the caller
+    sends that account to the confirmation page."""
     now = now or utcnow()
-    user = find_by_login(session, login)
-    if user is None or not user.active:
-        password_matches(User(password_hash=_DUMMY_HASH), password)  # same time as a miss
+    candidates = [u for u in _login_candidates(session, login, now) if u.active]
+    if not candidates:
+        password_matches(User(password_hash=_DUMMY_HASH), password)
         raise LoginError()
-    if user.locked_until is not None and _aware(user.locked_until) > now:
-        raise LoginError()
-    if not password_matches(user, password):
+    for user in candidates:
+        matches = password_matches(user, password)
+        if user.locked_until is not None and _aware(user.locked_until) > now:
+            continue
+        if matches:
+            user.failed_logins = 0
+            user.locked_until = None
+            session.flush()
+            return user
         user.failed_logins = (user.failed_logins or 0) + 1
         if user.failed_logins >= MAX_FAILED_LOGINS:
             user.locked_until = now + LOCKOUT
             user.failed_logins = 0
-        session.flush()
-        raise LoginError()
-    user.failed_logins = 0
-    user.locked_until = None
     session.flush()
-    return user
+    raise LoginError()
+
+
+def needs_phone_confirmation(user: User) -> bool:
+    """An account with a phone it has not confirmed yet."""
+    return bool(user.phone) and user.phone_verified_at is None
+
+
+def _claim_phone(session: Session, user: User, now: datetime) -> None:
+    """The user has proved the phone: it becomes theirs, and every other unconfirmed claim
+    on the number lapses. Refused if someone confirmed it first."""
+    others = session.scalars(select(User).where(User.phone == user.phone, User.id != user.id))
+    for other in others:
+        if other.phone_verified_at is not None:
+            raise AccountError(lazy_gettext(
+                "This phone number already belongs to another account. Log in with it, or "
+                "reset that account's password if you forgot it."), "code")
+        other.phone = None
+    session.flush()
+    user.phone_verified_at = now
+    session.flush()
 
 
 def end_all_sessions(session: Session, user: User) -> None:
@@ -270,7 +329,7 @@ def request_password_reset(session: Session, login: str, *, secret_key: str, bas
     email when the account has one, else by SMS). Returns what was queued, for tests; the
     caller must show the same message either way."""
     now = now or utcnow()
-    user = find_by_login(session, login, verified_phone_only=False)
+    user = find_by_login(session, login, verified_phone_only=False, now=now)
     if user is None or not user.active:
         return None
     last = session.scalar(
@@ -329,8 +388,8 @@ def reset_password(session: Session, token: str, new_password: str, *, secret_ke
     user, row = reset_token_user(session, token, secret_key=secret_key, now=now)
     _set_password(session, user, new_password)
     row.used_at = now
-    if not user.email and user.phone and user.phone_verified_at is None:
-        user.phone_verified_at = now
+    if not user.email and needs_phone_confirmation(user):
+        _claim_phone(session, user, now)
     session.flush()
     return user
 

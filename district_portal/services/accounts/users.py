@@ -60,7 +60,8 @@ def create_user(session: Session, *, password: str, roles, email: str | None = N
         raise UserError("an email or a phone number is needed")
     if email and session.scalar(select(User.id).where(User.email == email)):
         raise UserError(f"an account with email {email} already exists")
-    if phone and session.scalar(select(User.id).where(User.phone == phone)):
+    if phone and session.scalar(select(User.id).where(User.phone == phone,
+                                                      User.phone_verified_at.is_not(None))):
         raise UserError(f"an account with phone {phone} already exists")
     office = None
     if office_code:

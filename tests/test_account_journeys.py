@@ -1,0 +1,120 @@
+"""An unconfirmed phone is a claim, not an account; `next` survives login, registration and
+confirmation (issue 8, items 4 and 5)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
+
+from sqlalchemy import select, update
+
+from district_portal.models import User
+from district_portal.models.types import utcnow
+from tests.test_accounts import (  # noqa: F401  (the fixture `store` is used by name)
+    PASSWORD,
+    client_request,
+    login,
+    page_text,
+    register,
+    sms_code,
+    store,
+)
+
+PHONE = "+84912345678"
+BIRTH = "1.001193"
+
+
+def logout(client):
+    client_request(client, "/account/logout", page="/")
+
+
+def accounts_named(store, name) -> list[User]:
+    return list(store.scalars(select(User).where(User.full_name == name)))
+
+
+def test_a_second_registration_with_an_unconfirmed_phone_takes_it_over_once_confirmed(
+        app, store):
+    squatter, owner = app.test_client(), app.test_client()
+    register(squatter, full_name="Người Giữ Chỗ")
+    logout(squatter)
+    register(owner, full_name="Chủ Số Thật", password="chu-so-that-2026",
+             confirm="chu-so-that-2026")
+    client_request(owner, "/account/verify-phone", {"code": sms_code(store)})
+    store.expire_all()
+    (real,) = accounts_named(store, "Chủ Số Thật")
+    (other,) = accounts_named(store, "Người Giữ Chỗ")
+    assert real.phone == PHONE and real.phone_verified_at is not None
+    assert other.phone is None  # the earlier claim lapsed
+    response = login(app.test_client(), "0912 345 678", PASSWORD, expect=200)
+    assert "không đúng" in page_text(response)
+    login(app.test_client(), "0912 345 678", "chu-so-that-2026")
+
+
+def test_a_confirmed_phone_cannot_be_claimed_again(app, store):
+    first = app.test_client()
+    register(first)
+    client_request(first, "/account/verify-phone", {"code": sms_code(store)})
+    page = page_text(register(app.test_client(), full_name="Trần Thị Bình", expect=200))
+    assert "Đã có tài khoản với số điện thoại này" in page
+
+
+def test_an_unconfirmed_claim_lapses_after_a_day(app, store):
+    client = app.test_client()
+    register(client)
+    logout(client)
+    store.execute(update(User).where(User.phone == PHONE)
+                  .values(created_at=utcnow() - timedelta(hours=25)))
+    store.commit()
+    response = login(client, "0912 345 678", expect=200)
+    assert "không đúng" in page_text(response)
+
+
+def test_a_resident_who_pressed_apply_comes_back_to_the_procedure_after_registering(app,
+                                                                                     store):
+    client = app.test_client()
+    response = client_request(client, f"/procedures/{BIRTH}/apply", {},
+                              page=f"/procedures/{BIRTH}", expect=303)
+    login_url = urlsplit(response.headers["Location"])
+    assert login_url.path == "/account/login"
+    next_path = parse_qs(login_url.query)["next"][0]
+    assert next_path == f"/procedures/{BIRTH}"
+    login_page = page_text(client.get(response.headers["Location"]))
+    assert f'href="/account/register?next=/procedures/{BIRTH}"' in login_page
+    response = client_request(
+        client, "/account/register",
+        {"full_name": "Nguyễn Văn An", "phone": "0912 345 678", "email": "",
+         "password": PASSWORD, "confirm": PASSWORD, "consent": "y", "next": next_path},
+        page=f"/account/register?next={next_path}")
+    confirm_url = response.headers["Location"]
+    assert urlsplit(confirm_url).path == "/account/verify-phone"
+    assert parse_qs(urlsplit(confirm_url).query)["next"] == [next_path]
+    response = client_request(client, "/account/verify-phone",
+                              {"code": sms_code(store), "next": next_path}, page=confirm_url)
+    assert response.headers["Location"].endswith(f"/procedures/{BIRTH}")
+
+
+def test_next_survives_a_login_with_an_unconfirmed_phone(app, store):
+    client = app.test_client()
+    register(client)
+    logout(client)
+    response = login(client, "0912 345 678", next=f"/procedures/{BIRTH}")
+    assert urlsplit(response.headers["Location"]).path == "/account/verify-phone"
+    confirm_url = response.headers["Location"]
+    response = client_request(client, "/account/verify-phone",
+                              {"code": sms_code(store), "next": f"/procedures/{BIRTH}"},
+                              page=confirm_url)
+    assert response.headers["Location"].endswith(f"/procedures/{BIRTH}")
+
+
+def test_next_never_leaves_the_site(app, store):
+    client = app.test_client()
+    for target in ("//evil.example/x", "https://evil.example/", "/\\evil.example"):
+        page = page_text(client.get("/account/register", query_string={"next": target}))
+        assert "evil.example" not in page
+        response = client_request(
+            client, "/account/register",
+            {"full_name": "Nguyễn Văn An", "phone": "", "email": f"an{len(target)}@example.vn",
+             "password": PASSWORD, "confirm": PASSWORD, "consent": "y", "next": target},
+            page="/account/register")
+        assert response.headers["Location"].endswith("/account/")
+        logout(client)
