@@ -225,3 +225,12 @@ def sess(app, db_session):
     """The test's session inside a request context (services format Vietnamese text)."""
     with app.test_request_context():
         yield db_session
+
+
+@pytest.fixture
+def store(app):
+    """A session on the test's connection that holds no app context: with one pushed (as
+    the `service` fixtures do), test-client requests share flask.g and Flask-Login's cached user."""
+    session = get_db(app).writer()
+    yield session
+    session.close()

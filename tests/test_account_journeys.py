@@ -10,14 +10,13 @@ from sqlalchemy import select, update
 
 from district_portal.models import User
 from district_portal.models.types import utcnow
-from tests.test_accounts import (  # noqa: F401  (the fixture `store` is used by name)
+from tests.test_accounts import (
     PASSWORD,
     client_request,
     login,
     page_text,
     register,
     sms_code,
-    store,
 )
 
 PHONE = "+84912345678"

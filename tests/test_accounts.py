@@ -21,15 +21,6 @@ PASSWORD = "ruong-lua-xanh-2026"
 
 
 @pytest.fixture
-def store(app):
-    """A session on the test's connection that holds no app context: with one pushed (as
-    store does), test-client requests share flask.g and Flask-Login's cached user."""
-    session = get_db(app).writer()
-    yield session
-    session.close()
-
-
-@pytest.fixture
 def service(app):
     """A session for calling services directly, inside a request context (messages are
     translated lazily, and the locale comes from the request)."""
