@@ -31,12 +31,13 @@ from district_portal.models.types import UTCDateTime, utcnow
 from district_portal.services.accounts.phones import PhoneError, parse_phone
 from district_portal.services.calendar.days import calendar_for
 from district_portal.services.dossiers import codes
+from district_portal.services.dossiers.workflow import PROCESSING_STATUSES
 from district_portal.text import LOCAL_TZ, fold
 
 S = DossierStatus
 PER_PAGE = 50
 NON_DRAFT = tuple(s for s in DossierStatus if s != S.DRAFT)
-WORKING = (S.ACCEPTED, S.IN_PROGRESS)
+WORKING = PROCESSING_STATUSES  # the handling office works on it; the due time runs
 
 
 @dataclass(frozen=True)
