@@ -338,11 +338,19 @@ def transfer_targets(session: Session, dossier: Dossier) -> list[Office]:
 
 
 def procedures_for(session: Session, office_ids: set[int]) -> list[Procedure]:
-    """Published procedures received by one of the offices (the inbox filter's choices)."""
+    """The inbox filter's choices: published procedures received by one of the offices, and
+    any procedure (even unpublished since) that has filed dossiers there to find."""
     if not office_ids:
         return []
+    ids = sorted(office_ids)
+    has_dossiers = select(Dossier.id).where(
+        Dossier.procedure_id == Procedure.id, Dossier.status != S.DRAFT,
+        or_(Dossier.receiving_office_id.in_(ids), Dossier.handling_office_id.in_(ids)),
+    ).exists()
     return list(session.scalars(
-        select(Procedure).where(Procedure.offices.any(Office.id.in_(sorted(office_ids))))
+        select(Procedure).where(or_(
+            and_(Procedure.published.is_(True), Procedure.offices.any(Office.id.in_(ids))),
+            has_dossiers))
         .order_by(Procedure.name)))
 
 
