@@ -78,13 +78,23 @@ def can_view_filed_dossier(user, dossier: Dossier) -> bool:
     return dossier.status != DossierStatus.DRAFT and can_view_dossier(user, dossier)
 
 
+def _workflow():
+    # The workflow asks this module who an actor is (actor_kinds): imported when used.
+    from district_portal.services.dossiers import workflow
+
+    return workflow
+
+
 def can_answer_supplement(user, dossier: Dossier) -> bool:
-    return is_owner(user, dossier) and dossier.status == DossierStatus.SUPPLEMENT_REQUESTED
+    """The owner, while the workflow allows a supplement now."""
+    wf = _workflow()
+    return is_owner(user, dossier) and wf.can(user, dossier, wf.Action.SUPPLEMENT)
 
 
 def can_withdraw(user, dossier: Dossier) -> bool:
-    return is_owner(user, dossier) and dossier.status in (
-        DossierStatus.SUBMITTED, DossierStatus.SUPPLEMENT_REQUESTED)
+    """The owner, while the workflow allows withdrawing now."""
+    wf = _workflow()
+    return is_owner(user, dossier) and wf.can(user, dossier, wf.Action.WITHDRAW)
 
 
 def can_download_attachment(user, dossier: Dossier) -> bool:
@@ -126,7 +136,6 @@ RESULT_PREPARERS = frozenset({"officer@handling", "leader@handling"})
 SLIP_KINDS = ("receipt", "supplement", "refusal", "apology", "control")
 # The control slip is the office's internal record; the applicant gets the others.
 APPLICANT_SLIP_KINDS = frozenset({"receipt", "supplement", "refusal", "apology"})
-RESULT_STATUSES = frozenset({DossierStatus.DONE, DossierStatus.RETURNED})
 
 
 def can_prepare_result(user, dossier: Dossier) -> bool:
@@ -142,7 +151,8 @@ def can_issue_result(user, dossier: Dossier) -> bool:
 
 def can_download_result(user, dossier: Dossier) -> bool:
     """The issued result: the owner and staff of its offices, once it is done or returned."""
-    return dossier.status in RESULT_STATUSES and bool((dossier.result or {}).get("sha256")) \
+    return dossier.status in _workflow().RESULT_STATUSES \
+        and bool((dossier.result or {}).get("sha256")) \
         and (is_owner(user, dossier) or is_staff_of(user, dossier))
 
 

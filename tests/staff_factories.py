@@ -12,7 +12,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage, MultiDict
 
 from district_portal.forms.dossier import DossierForm
-from district_portal.models import Dossier, DossierStatus, Procedure, User
+from district_portal.models import Attachment, Dossier, DossierStatus, Procedure, User
 from district_portal.services.accounts import users
 from district_portal.services.dossiers import filing
 from district_portal.services.dossiers.workflow import perform
@@ -142,11 +142,24 @@ def move_to(session, dossier: Dossier, status, now=None) -> None:
     elif status == S.STOPPED:
         perform(session, dossier, "stop", leader, reason="Dừng", **kw)
     elif status in (S.DONE, S.RETURNED):
+        add_prepared_result(session, dossier, leader)
         perform(session, dossier, "complete", leader, result={"kind": "scan", "sha256": "0"},
                 **kw)
         if status == S.RETURNED:
             perform(session, dossier, "return_result", clerk, delivery={"way": "pickup"}, **kw)
     assert dossier.status == status, (dossier.status, status)
+
+
+def add_prepared_result(session, dossier: Dossier, preparer: User) -> Attachment:
+    """A prepared result row (what documents.issuing stores), without a file behind it: the
+    workflow's `complete` needs one."""
+    attachment = Attachment(dossier=dossier, document_key="result-scan", kind="result",
+                            original_name=f"ket-qua-{dossier.code}.pdf", stored_name="0",
+                            content_type="application/pdf", size=len(TINY_PDF),
+                            uploader_id=preparer.id)
+    session.add(attachment)
+    session.flush()
+    return attachment
 
 
 def login(client, account: User) -> None:

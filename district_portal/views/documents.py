@@ -69,7 +69,8 @@ def _render_result_page(dossier, form=None, error=None, status=200):
         "documents/result.html", dossier=dossier, form=form or PrepareResultForm(),
         issue_form=IssueForm(version=dossier.version), error=error,
         prepared=issuing.prepared_result(dossier), has_template=issuing.has_template(dossier),
-        preparable=dossier.status in issuing.PREPARABLE,
+        preparable=issuing.is_preparable(dossier),
+        issued=issuing.is_issued(dossier),
         can_issue=access.can_issue_result(current_user, dossier),
         max_mb=current_app.config["MAX_UPLOAD_BYTES"] // 1048576), status
 

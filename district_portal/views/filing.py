@@ -230,6 +230,7 @@ def dossier(public_id: str):
                            docs=filing.documents(d), labels=STATUS_LABELS,
                            events=_history(d), confirm=ConfirmForm(),
                            can_withdraw=access.can_withdraw(current_user, d),
+                           has_result=access.can_download_result(current_user, d),
                            can_supplement=access.can_answer_supplement(current_user, d),
                            request_event=filing.pending_supplement_request(d),
                            sent=notifications.for_applicant(db.session(), d),

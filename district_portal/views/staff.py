@@ -41,6 +41,7 @@ from district_portal.models.types import utcnow
 from district_portal.services.calendar import days
 from district_portal.services.calendar.days import CalendarDayError
 from district_portal.services.catalog import queries
+from district_portal.services.documents import issuing
 from district_portal.services.dossiers import filing, inbox
 from district_portal.services.dossiers.filing import FilingError
 from district_portal.services.dossiers.workflow import (
@@ -48,7 +49,7 @@ from district_portal.services.dossiers.workflow import (
     TRANSITIONS,
     Action,
     WorkflowError,
-    allowed_actions,
+    available_actions,
     perform,
 )
 from district_portal.views import attachment_response
@@ -157,9 +158,8 @@ def dossier(code: str):
 def _action_forms(d, failed=None):
     sess = db.session()
     forms = []
-    for action in allowed_actions(current_user, d):
-        if action not in UI_ACTIONS or (action == Action.PAY and (
-                not d.fee or d.payment_state == "paid")):
+    for action in available_actions(current_user, d):
+        if action not in UI_ACTIONS:
             continue
         if failed is not None and failed.action == action:
             forms.append((action, failed, ACTION_BUTTONS[action]))
@@ -191,7 +191,8 @@ def _render_dossier(d, failed=None, status=200):
     rows = filing.load_form(d).display_rows()
     return render_template(
         "staff/dossier.html", dossier=d, labels=STATUS_LABELS,
-        slip_links=_slip_links(d), can_prepare=access.can_prepare_result(current_user, d),
+        slip_links=_slip_links(d),
+        can_prepare=access.can_prepare_result(current_user, d) and issuing.is_preparable(d),
         applicant_rows=[r for r in rows if r[0].key.startswith("applicant_")],
         answer_rows=[r for r in rows if not r[0].key.startswith("applicant_")],
         docs=filing.documents(d), events=[(e, TRANSITIONS[Action(e.action)].label)
@@ -222,7 +223,7 @@ def act(code: str, action: str):
     form = action_form(form_action, d, officers, offices, formdata=request.form)
     form.action = action
     valid = form.validate_on_submit()
-    if not valid and action in allowed_actions(current_user, d) and \
+    if not valid and action in available_actions(current_user, d) and \
             form.expected_version() == d.version:
         return _render_dossier(d, failed=form, status=400)
     # Otherwise the workflow says why not: stale version, wrong status, not this office's.

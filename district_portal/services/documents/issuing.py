@@ -15,14 +15,20 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from district_portal.models import Attachment, Dossier, DossierEvent, DossierStatus, User
+from district_portal.models import Attachment, Dossier, DossierEvent, User
 from district_portal.models.types import utcnow
 from district_portal.services import storage
 from district_portal.services.documents import results
-from district_portal.services.dossiers.workflow import Action, perform
+from district_portal.services.dossiers.workflow import (
+    RESULT_STATUSES,
+    Action,
+    perform,
+    statuses_from,
+)
 from district_portal.services.errors import ServiceError
 
-PREPARABLE = frozenset({DossierStatus.ACCEPTED, DossierStatus.IN_PROGRESS})
+# A result is prepared while it can be issued (the statuses `complete` starts from).
+PREPARABLE = statuses_from(Action.COMPLETE)
 RENDERED, SCAN = "rendered", "scan"
 RESULT_KIND = "result"
 # Attachment.document_key of a prepared result: catalogue keys never hold a hyphen, so these
@@ -57,8 +63,18 @@ def issued_attachment(dossier: Dossier) -> Attachment | None:
                  and a.stored_name == result.get("sha256")), None)
 
 
+def is_preparable(dossier: Dossier) -> bool:
+    """The dossier is being processed: a result can be prepared (and then issued)."""
+    return dossier.status in PREPARABLE
+
+
+def is_issued(dossier: Dossier) -> bool:
+    """The result has been issued (`complete` has run)."""
+    return dossier.status in RESULT_STATUSES
+
+
 def _check_preparable(dossier: Dossier) -> None:
-    if dossier.status not in PREPARABLE:
+    if not is_preparable(dossier):
         raise IssuingError(_l("A result can be prepared only while the dossier is being "
                               "processed."), 409)
 

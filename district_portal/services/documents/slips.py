@@ -20,6 +20,7 @@ from district_portal.models.types import utcnow
 from district_portal.services.accounts.phones import display_phone
 from district_portal.services.documents.pdf import money_words, qr_svg, render_html, render_pdf
 from district_portal.services.dossiers.codes import format_ref, is_valid_ref
+from district_portal.services.dossiers.workflow import ENDED_WITHOUT_RESULT
 from district_portal.text import format_date, format_datetime, format_money, local
 
 __all__ = [
@@ -455,8 +456,7 @@ def _dossier_timeliness(d: Dossier, now: datetime) -> str:
         return ""
     if d.completed_at is not None:
         return timeliness(d.completed_at, d.due_at)
-    if d.status in (DossierStatus.WITHDRAWN, DossierStatus.STOPPED,
-                    DossierStatus.NOT_ACCEPTED):
+    if d.status in ENDED_WITHOUT_RESULT:
         return ""
     return "Quá hạn (đang giải quyết)" if now > d.due_at else "Trong hạn"
 

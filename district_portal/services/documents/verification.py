@@ -15,12 +15,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from district_portal.models import Attachment, Dossier, DossierStatus
+from district_portal.models import Attachment, Dossier
 from district_portal.services import storage
+from district_portal.services.dossiers.workflow import RESULT_STATUSES
 from district_portal.services.errors import ServiceError
 from district_portal.text import format_datetime
 
-ISSUED = (DossierStatus.DONE, DossierStatus.RETURNED)
+ISSUED = RESULT_STATUSES  # a result exists once `complete` has run
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 TAIL = 2048  # bytes at the end of a PDF where %%EOF must be
 

@@ -21,7 +21,7 @@ from district_portal.models import (
     User,
 )
 from district_portal.models.types import utcnow
-from district_portal.services import notifications, storage
+from district_portal.services import storage
 from district_portal.services.accounts.phones import display_phone
 from district_portal.services.calendar.days import calendar_for
 from district_portal.services.dossiers import codes
@@ -241,8 +241,8 @@ def submit(session: Session, dossier: Dossier, actor: User, nonce: str) -> Dossi
 
 
 def prepare_submission(ctx) -> None:
-    """Called by the workflow inside `submit`: validate, allocate code and ref, start the
-    intake clock, and queue the filing confirmation."""
+    """Called by the workflow inside `submit`: validate, allocate code and ref and start the
+    intake clock (the workflow then queues the filing confirmation)."""
     session, dossier = ctx.session, ctx.dossier
     form = load_form(dossier)
     if not form.validate():
@@ -274,10 +274,6 @@ def prepare_submission(ctx) -> None:
     # Last: the counter row stays locked until the request commits, so hold it briefly.
     dossier.code = allocate_code(session, office, ctx.now)
     ctx.data.update(code=dossier.code, ref=dossier.ref, channel=dossier.channel)
-    notifications.notify_applicant(
-        session, dossier, str(_l("Dossier filed")),
-        str(_l("Dossier %(code)s was filed. Tracking code: %(ref)s.", code=dossier.code,
-               ref=codes.format_ref(dossier.ref))))
 
 
 def _remember_profile(session: Session, dossier: Dossier) -> None:

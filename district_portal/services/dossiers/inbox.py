@@ -31,12 +31,13 @@ from district_portal.models.types import UTCDateTime, utcnow
 from district_portal.services.accounts.phones import PhoneError, parse_phone
 from district_portal.services.calendar.days import calendar_for
 from district_portal.services.dossiers import codes
+from district_portal.services.dossiers.workflow import PROCESSING_STATUSES
 from district_portal.text import LOCAL_TZ, fold
 
 S = DossierStatus
 PER_PAGE = 50
 NON_DRAFT = tuple(s for s in DossierStatus if s != S.DRAFT)
-WORKING = (S.ACCEPTED, S.IN_PROGRESS)
+WORKING = PROCESSING_STATUSES  # the handling office works on it; the due time runs
 
 
 @dataclass(frozen=True)
@@ -337,11 +338,19 @@ def transfer_targets(session: Session, dossier: Dossier) -> list[Office]:
 
 
 def procedures_for(session: Session, office_ids: set[int]) -> list[Procedure]:
-    """Published procedures received by one of the offices (the inbox filter's choices)."""
+    """The inbox filter's choices: published procedures received by one of the offices, and
+    any procedure (even unpublished since) that has filed dossiers there to find."""
     if not office_ids:
         return []
+    ids = sorted(office_ids)
+    has_dossiers = select(Dossier.id).where(
+        Dossier.procedure_id == Procedure.id, Dossier.status != S.DRAFT,
+        or_(Dossier.receiving_office_id.in_(ids), Dossier.handling_office_id.in_(ids)),
+    ).exists()
     return list(session.scalars(
-        select(Procedure).where(Procedure.offices.any(Office.id.in_(sorted(office_ids))))
+        select(Procedure).where(or_(
+            and_(Procedure.published.is_(True), Procedure.offices.any(Office.id.in_(ids))),
+            has_dossiers))
         .order_by(Procedure.name)))
 
 

@@ -1,33 +1,40 @@
 """THE transition table (DESIGN.md §4): the only code that changes Dossier.status.
 
-Each action checks who acts, from which status and with which inputs, then records a
-DossierEvent, queues the notification and applies its clock effect, all in the caller's
-transaction. Anything not allowed raises WorkflowError with a Vietnamese message and changes
-nothing.
+Each transition declares who may act, from which statuses, the guards that must hold on the
+dossier (has a fee, not yet paid, not yet rated, a result prepared), the inputs it needs, its
+effect on the clock and the notification it sends. `perform` checks all of that, runs the
+action's handler (handlers.py), records a DossierEvent and queues the notification, all in the
+caller's transaction. Anything not allowed raises WorkflowError with a Vietnamese message and
+changes nothing.
+
+Every status set the rest of the code needs (open, paused, closed, with a result, being
+processed) is derived from the table below, never written again elsewhere; `available_actions`
+tells views and templates what a user may do on a dossier now.
 """
 
 from __future__ import annotations
 
 import enum
-import secrets
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from district_portal import access
-from district_portal.models import Dossier, DossierEvent, DossierStatus, Office, User
+from district_portal.models import Dossier, DossierEvent, DossierStatus, User
 from district_portal.models.types import utcnow
-from district_portal.services import notifications
-from district_portal.services.calendar.days import calendar_for
-from district_portal.services.errors import ServiceError
+from district_portal.services.dossiers import handlers
+from district_portal.services.dossiers.handlers import Context, WorkflowError
 
 S = DossierStatus
-OPEN_STATUSES = frozenset({S.SUBMITTED, S.ACCEPTED, S.IN_PROGRESS, S.SUPPLEMENT_REQUESTED,
-                           S.PAYMENT_REQUESTED})
-PAUSED_STATUSES = frozenset({S.SUPPLEMENT_REQUESTED, S.PAYMENT_REQUESTED})
+__all__ = [
+    "Action", "TRANSITIONS", "STATUS_LABELS", "WorkflowError", "perform", "allowed_actions",
+    "available_actions", "can", "statuses_from", "OPEN_STATUSES", "PAUSED_STATUSES",
+    "CLOSED_STATUSES", "RESULT_STATUSES", "PROCESSING_STATUSES", "ENDED_WITHOUT_RESULT",
+]
 
 
 class Action(enum.StrEnum):
@@ -48,66 +55,165 @@ class Action(enum.StrEnum):
     RATE = "rate"
 
 
-class WorkflowError(ServiceError):
-    """An action that is not allowed now; `message` is shown to the user as it is."""
+class Clock(enum.Enum):
+    STARTS = "starts"  # intake (submit) or processing (accept) clock starts
+    PAUSES = "pauses"  # the remaining time is kept until the applicant acts
+    RESUMES = "resumes"  # back to the status it paused from, due time moved by the pause
+    STOPS = "stops"  # a final status: completed_at, no pause left
 
-    def __init__(self, message, status: int = 409):
-        super().__init__(message, status)
+
+@dataclass(frozen=True)
+class Guard:
+    """A condition on the dossier that must hold for the action; `message` says why not."""
+
+    test: Callable[[Dossier], bool]
+    message: object
+    status: int = 409
+
+
+def _has_fee(d: Dossier) -> bool:
+    return (d.fee or 0) > 0
+
+
+# A prepared result is an attachment of this kind (documents/issuing.py makes them).
+RESULT_ATTACHMENT_KIND = "result"
+
+HAS_FEE_TO_PAY = Guard(_has_fee, _l("This dossier has no fee: there is nothing to pay."))
+HAS_FEE_TO_REQUEST = Guard(_has_fee, _l("This procedure has no fee: no payment can be "
+                                        "requested."))
+NOT_PAID = Guard(lambda d: d.payment_state != "paid",
+                 _l("The fee of this dossier is already paid."))
+NOT_RATED = Guard(lambda d: d.rating is None, _l("You have already rated this dossier."))
+RESULT_PREPARED = Guard(
+    lambda d: any(a.kind == RESULT_ATTACHMENT_KIND for a in d.attachments),
+    _l("Attach or generate the result first."), 400)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """The message an action sends, after its handler: to the applicant (SMS and email), or by
+    email to the active staff of an office who hold one of `roles`, plus the assignee.
+
+    `text` is formatted with code, ref, reason, due, amount and waybill; a mapping picks the
+    text by the delivery way."""
+
+    subject: object
+    text: object | Mapping[str, object]
+    office: str = ""  # "" = the applicant; else "receiving", "handling" or "target"
+    roles: tuple[str, ...] = ("clerk", "leader")
+    assignee: bool = False
 
 
 @dataclass(frozen=True)
 class Transition:
     frm: frozenset[DossierStatus]
-    to: DossierStatus | None  # None: unchanged, or decided by the action (see handlers)
+    to: DossierStatus | None  # None: unchanged (or back to where it paused, see Clock)
     who: frozenset[str]  # actor kinds from access.actor_kinds, or "system"
+    handler: Callable | None = None
     needs: tuple[str, ...] = ()  # inputs that must be present and non-empty
     data: tuple[str, ...] = ()  # the event's declared data fields
     label: object = ""
+    guards: tuple[Guard, ...] = ()
+    clock: Clock | None = None
+    notice: Notice | None = None
 
 
-def _t(frm, to, who, needs=(), data=(), label=""):
-    return Transition(frozenset(frm), to, frozenset(who), tuple(needs), tuple(data), label)
+def _t(frm: Iterable, to, who: Iterable, **kw) -> Transition:
+    kw = {k: tuple(v) if k in ("needs", "data", "guards") else v for k, v in kw.items()}
+    return Transition(frozenset(frm), to, frozenset(who), **kw)
 
+
+RECEIVING_CLERK = "clerk@receiving"
+PROCESSING = {S.ACCEPTED, S.IN_PROGRESS}
+PAUSABLE = {S.SUBMITTED, *PROCESSING}
 
 TRANSITIONS: dict[Action, Transition] = {
-    Action.SUBMIT: _t({S.DRAFT}, S.SUBMITTED, {"owner", "clerk@receiving"},
-                      data=("code", "ref", "channel"), label=_l("Submitted")),
-    Action.ACCEPT: _t({S.SUBMITTED}, S.ACCEPTED, {"clerk@receiving"},
-                      data=("due_at",), label=_l("Accepted")),
-    Action.REFUSE: _t({S.SUBMITTED}, S.NOT_ACCEPTED, {"clerk@receiving"}, needs=("reason",),
-                      label=_l("Refused")),
-    Action.REQUEST_SUPPLEMENT: _t({S.SUBMITTED, S.ACCEPTED, S.IN_PROGRESS},
-                                  S.SUPPLEMENT_REQUESTED,
-                                  {"clerk@receiving", "clerk@handling", "officer@handling"},
-                                  needs=("reason",), label=_l("Supplement requested")),
-    Action.SUPPLEMENT: _t({S.SUPPLEMENT_REQUESTED}, None, {"owner", "clerk@receiving"},
-                          data=("changes",), label=_l("Supplement provided")),
-    Action.ASSIGN: _t({S.ACCEPTED, S.IN_PROGRESS}, S.IN_PROGRESS,
-                      {"clerk@handling", "leader@handling"}, needs=("officer",),
-                      data=("officer",), label=_l("Assigned")),
-    Action.TRANSFER: _t({S.ACCEPTED, S.IN_PROGRESS}, S.IN_PROGRESS,
-                        {"clerk@handling", "leader@handling"}, needs=("office", "reason"),
-                        label=_l("Transferred")),
-    Action.REQUEST_PAYMENT: _t({S.ACCEPTED, S.IN_PROGRESS}, S.PAYMENT_REQUESTED,
-                               {"clerk@receiving", "clerk@handling", "officer@handling"},
-                               needs=("amount",), data=("amount",),
-                               label=_l("Payment requested")),
-    Action.PAY: _t({S.SUBMITTED, S.ACCEPTED, S.IN_PROGRESS, S.PAYMENT_REQUESTED}, None,
-                   {"system", "clerk@receiving"}, data=("amount", "payment"), label=_l("Paid")),
-    Action.COMPLETE: _t({S.ACCEPTED, S.IN_PROGRESS}, S.DONE, {"leader@handling"},
-                        needs=("result",), data=("late", "result"), label=_l("Result issued")),
-    Action.RETURN_RESULT: _t({S.DONE}, S.RETURNED, {"clerk@receiving"}, needs=("delivery",),
-                             data=("delivery",), label=_l("Result returned")),
-    Action.STOP: _t({S.ACCEPTED, S.IN_PROGRESS, S.SUPPLEMENT_REQUESTED, S.PAYMENT_REQUESTED},
-                    S.STOPPED, {"leader@receiving", "leader@handling"}, needs=("reason",),
-                    label=_l("Stopped")),
-    Action.EXTEND: _t({S.ACCEPTED, S.IN_PROGRESS}, None, {"leader@handling"},
-                      needs=("due_at", "reason"), data=("old_due_at", "due_at"),
-                      label=_l("Deadline extended")),
-    Action.WITHDRAW: _t({S.SUBMITTED, S.SUPPLEMENT_REQUESTED}, S.WITHDRAWN, {"owner"},
-                        label=_l("Withdrawn by the applicant")),
-    Action.RATE: _t({S.RETURNED}, None, {"owner"}, needs=("rating",), data=("rating",),
-                    label=_l("Rated")),
+    Action.SUBMIT: _t(
+        {S.DRAFT}, S.SUBMITTED, {"owner", RECEIVING_CLERK}, handler=handlers.submit,
+        data=("code", "ref", "channel"), label=_l("Submitted"), clock=Clock.STARTS,
+        notice=Notice(_l("Dossier filed"),
+                          _l("Dossier %(code)s was filed. Tracking code: %(ref)s."))),
+    Action.ACCEPT: _t(
+        {S.SUBMITTED}, S.ACCEPTED, {RECEIVING_CLERK}, handler=handlers.accept,
+        data=("due_at",), label=_l("Accepted"), clock=Clock.STARTS,
+        notice=Notice(_l("Dossier received"),
+                          _l("Your dossier %(code)s has been received. Due: %(due)s."))),
+    Action.REFUSE: _t(
+        {S.SUBMITTED}, S.NOT_ACCEPTED, {RECEIVING_CLERK}, needs=("reason",),
+        label=_l("Refused"), clock=Clock.STOPS,
+        notice=Notice(_l("Dossier not accepted"),
+                          _l("Your dossier %(code)s was not accepted: %(reason)s"))),
+    Action.REQUEST_SUPPLEMENT: _t(
+        PAUSABLE, S.SUPPLEMENT_REQUESTED,
+        {RECEIVING_CLERK, "clerk@handling", "officer@handling"}, needs=("reason",),
+        label=_l("Supplement requested"), clock=Clock.PAUSES,
+        notice=Notice(_l("Supplement requested"),
+                          _l("Dossier %(code)s needs more: %(reason)s"))),
+    Action.SUPPLEMENT: _t(
+        {S.SUPPLEMENT_REQUESTED}, None, {"owner", RECEIVING_CLERK},
+        handler=handlers.supplement, data=("changes",), label=_l("Supplement provided"),
+        clock=Clock.RESUMES,
+        notice=Notice(_l("Supplement received"),
+                      _l("Dossier %(code)s: the applicant sent the supplement."),
+                      office="handling", roles=("clerk",), assignee=True)),
+    Action.ASSIGN: _t(
+        PROCESSING, S.IN_PROGRESS, {"clerk@handling", "leader@handling"},
+        handler=handlers.assign, needs=("officer",), data=("officer",), label=_l("Assigned"),
+        notice=Notice(_l("Dossier assigned to you"),
+                      _l("Dossier %(code)s was assigned to you."),
+                      office="handling", roles=(), assignee=True)),
+    Action.TRANSFER: _t(
+        PROCESSING, S.IN_PROGRESS, {"clerk@handling", "leader@handling"},
+        handler=handlers.transfer, needs=("office", "reason"), label=_l("Transferred"),
+        notice=Notice(_l("Dossier transferred to your office"),
+                      _l("Dossier %(code)s was transferred to your office: %(reason)s"),
+                      office="target")),
+    Action.REQUEST_PAYMENT: _t(
+        PROCESSING, S.PAYMENT_REQUESTED,
+        {RECEIVING_CLERK, "clerk@handling", "officer@handling"},
+        handler=handlers.request_payment, needs=("amount",), data=("amount",),
+        label=_l("Payment requested"), guards=(HAS_FEE_TO_REQUEST,), clock=Clock.PAUSES,
+        notice=Notice(_l("Payment requested"),
+                          _l("Dossier %(code)s: please pay %(amount)s."))),
+    Action.PAY: _t(
+        {*PAUSABLE, S.PAYMENT_REQUESTED}, None, {"system", RECEIVING_CLERK},
+        handler=handlers.pay, data=("amount", "payment"), label=_l("Paid"),
+        guards=(HAS_FEE_TO_PAY, NOT_PAID), clock=Clock.RESUMES),
+    Action.COMPLETE: _t(
+        PROCESSING, S.DONE, {"leader@handling"}, handler=handlers.complete,
+        needs=("result",), data=("late", "result"), label=_l("Result issued"),
+        guards=(RESULT_PREPARED,), clock=Clock.STOPS,
+        notice=Notice(_l("Result ready"), _l("The result of dossier %(code)s is ready."))),
+    Action.RETURN_RESULT: _t(
+        {S.DONE}, S.RETURNED, {RECEIVING_CLERK}, handler=handlers.return_result,
+        needs=("delivery",), data=("delivery",), label=_l("Result returned"),
+        notice=Notice(_l("Result returned"), {
+            "online": _l("The result of dossier %(code)s has been returned to you online."),
+            "pickup": _l("The result of dossier %(code)s has been handed to you at the desk."),
+            "post": _l("The result of dossier %(code)s has been sent by post, waybill "
+                       "%(waybill)s."),
+        })),
+    Action.STOP: _t(
+        {*PROCESSING, S.SUPPLEMENT_REQUESTED, S.PAYMENT_REQUESTED}, S.STOPPED,
+        {"leader@receiving", "leader@handling"}, needs=("reason",), label=_l("Stopped"),
+        clock=Clock.STOPS,
+        notice=Notice(_l("Processing stopped"),
+                          _l("Processing of dossier %(code)s was stopped: %(reason)s"))),
+    Action.EXTEND: _t(
+        PROCESSING, None, {"leader@handling"}, handler=handlers.extend,
+        needs=("due_at", "reason"), data=("old_due_at", "due_at"),
+        label=_l("Deadline extended"),
+        notice=Notice(_l("New due date"),
+                          _l("We apologise: dossier %(code)s will be ready by %(due)s."))),
+    Action.WITHDRAW: _t(
+        {S.SUBMITTED, S.SUPPLEMENT_REQUESTED}, S.WITHDRAWN, {"owner"},
+        label=_l("Withdrawn by the applicant"), clock=Clock.STOPS,
+        notice=Notice(_l("Dossier withdrawn"),
+                      _l("Dossier %(code)s was withdrawn by the applicant."),
+                      office="receiving", roles=("clerk",), assignee=True)),
+    Action.RATE: _t(
+        {S.RETURNED}, None, {"owner"}, handler=handlers.rate, needs=("rating",),
+        data=("rating",), label=_l("Rated"), guards=(NOT_RATED,)),
 }
 
 STATUS_LABELS = {
@@ -125,23 +231,87 @@ STATUS_LABELS = {
 }
 
 
-def allowed_actions(user, dossier: Dossier) -> list[Action]:
-    """The actions `user` may take on `dossier` now (for showing only those buttons)."""
-    kinds = access.actor_kinds(user, dossier)
-    return [a for a, t in TRANSITIONS.items() if dossier.status in t.frm and kinds & t.who]
+# --- status sets, all derived from the table ------------------------------------------------
 
 
-@dataclass
-class Context:
-    session: Session
-    dossier: Dossier
-    actor: User | None
-    now: datetime
-    inputs: dict = field(default_factory=dict)
-    note: str | None = None
-    data: dict = field(default_factory=dict)
-    from_office: Office | None = None
-    to_office: Office | None = None
+def statuses_from(*actions: Action) -> frozenset[DossierStatus]:
+    """The statuses from which one of `actions` is possible (before guards and roles)."""
+    return frozenset().union(*(TRANSITIONS[a].frm for a in actions))
+
+
+def _targets(t: Transition) -> set[DossierStatus]:
+    if t.to is not None:
+        return {t.to}
+    return set(t.frm)  # unchanged; a resume goes back to a status that could pause
+
+
+def _reachable(start: Iterable[DossierStatus]) -> frozenset[DossierStatus]:
+    """`start` and every status the table can lead to from there."""
+    seen = set(start)
+    frontier = list(seen)
+    while frontier:
+        status = frontier.pop()
+        for t in TRANSITIONS.values():
+            if status in t.frm:
+                new = _targets(t) - seen
+                seen |= new
+                frontier.extend(new)
+    return frozenset(seen)
+
+
+def _ordered(statuses: Iterable[DossierStatus]) -> tuple[DossierStatus, ...]:
+    chosen = set(statuses)
+    return tuple(s for s in DossierStatus if s in chosen)
+
+
+# Waiting for the applicant: the targets of the actions that pause the clock.
+PAUSED_STATUSES = frozenset(t.to for t in TRANSITIONS.values() if t.clock is Clock.PAUSES)
+# Final: where the clock-stopping actions lead, and anything after them (done → returned).
+CLOSED_STATUSES = _reachable(t.to for t in TRANSITIONS.values() if t.clock is Clock.STOPS)
+# Filed and not yet final: the clock runs or is paused.
+OPEN_STATUSES = _reachable({TRANSITIONS[Action.SUBMIT].to}) - CLOSED_STATUSES
+# A result exists: `complete`'s target and what follows it.
+RESULT_STATUSES = _reachable({TRANSITIONS[Action.COMPLETE].to})
+ENDED_WITHOUT_RESULT = CLOSED_STATUSES - RESULT_STATUSES
+# The handling office works on it: the statuses from which a result can be issued.
+PROCESSING_STATUSES = _ordered(statuses_from(Action.COMPLETE))
+
+
+# --- who may do what now -------------------------------------------------------------------
+
+
+def _refusal(action: Action, kinds: set[str], dossier: Dossier) -> WorkflowError | None:
+    """Why `action` is not possible for an actor of `kinds` now, or None."""
+    t = TRANSITIONS[action]
+    if not kinds & t.who:
+        return WorkflowError(_l("You may not take this action on this dossier."), 403)
+    if dossier.status not in t.frm:
+        return WorkflowError(_l("This action is not possible while the dossier is "
+                                "“%(status)s”.", status=STATUS_LABELS[dossier.status]))
+    for guard in t.guards:
+        if not guard.test(dossier):
+            return WorkflowError(guard.message, guard.status)
+    return None
+
+
+def available_actions(user, dossier: Dossier, *, system: bool = False) -> list[Action]:
+    """The actions `user` (or the system) may take on `dossier` now: role, status and guards.
+
+    Views show exactly these buttons; access.py asks here for the applicant's actions."""
+    kinds = {"system"} if system else access.actor_kinds(user, dossier)
+    return [a for a in TRANSITIONS if _refusal(a, kinds, dossier) is None]
+
+
+# The older name: the same question.
+allowed_actions = available_actions
+
+
+def can(user, dossier: Dossier, action: Action) -> bool:
+    """May `user` take `action` on `dossier` now?"""
+    return _refusal(Action(action), access.actor_kinds(user, dossier), dossier) is None
+
+
+# --- performing an action ------------------------------------------------------------------
 
 
 def perform(session: Session, dossier: Dossier, action: Action | str, actor: User | None, *,
@@ -149,9 +319,10 @@ def perform(session: Session, dossier: Dossier, action: Action | str, actor: Use
             now: datetime | None = None, **inputs) -> DossierEvent:
     """Apply `action` to `dossier` as `actor` (or as the system), or raise WorkflowError.
 
-    Guarantees: the status changes only as TRANSITIONS allows; an event with the action's
-    declared fields is recorded; notifications are queued in the same transaction; a stale
-    `expected_version` (someone acted first) is refused.
+    Guarantees: the status changes only as TRANSITIONS allows, and only when the transition's
+    guards hold; an event with the action's declared fields is recorded; the declared
+    notification is queued in the same transaction; a stale `expected_version` (someone acted
+    first) is refused.
     """
     try:
         action = Action(action)
@@ -162,11 +333,9 @@ def perform(session: Session, dossier: Dossier, action: Action | str, actor: Use
         raise WorkflowError(_l("Someone else has just changed this dossier. Reload the page to "
                                "see its current state, then try again."))
     kinds = {"system"} if system else access.actor_kinds(actor, dossier)
-    if not kinds & transition.who:
-        raise WorkflowError(_l("You may not take this action on this dossier."), 403)
-    if dossier.status not in transition.frm:
-        raise WorkflowError(_l("This action is not possible while the dossier is “%(status)s”.",
-                               status=STATUS_LABELS[dossier.status]))
+    refusal = _refusal(action, kinds, dossier)
+    if refusal is not None:
+        raise refusal
     for name in transition.needs:
         value = inputs.get(name)
         if value is None or (isinstance(value, str) and not value.strip()):
@@ -176,12 +345,15 @@ def perform(session: Session, dossier: Dossier, action: Action | str, actor: Use
                   note=inputs.get("reason") or inputs.get("note"))
     from_status = dossier.status
     with force_locale("vi"):  # what residents are sent is Vietnamese, whoever acts
-        to_status = HANDLERS[action](ctx)
-    if to_status is None:
-        to_status = transition.to or from_status
-    dossier.status = to_status
-    dossier.updated_at = ctx.now
-    return _record(session, dossier, action, transition, ctx, from_status, to_status)
+        decided = transition.handler(ctx) if transition.handler else None
+        resumed = _apply_clock(transition.clock, ctx, from_status)
+        to_status = decided or resumed or transition.to or from_status
+        dossier.status = to_status
+        dossier.updated_at = ctx.now
+        event = _record(session, dossier, action, transition, ctx, from_status, to_status)
+        if transition.notice is not None:
+            handlers.send_notice(transition.notice, ctx)
+    return event
 
 
 _NEEDS_MESSAGES = {
@@ -196,296 +368,29 @@ _NEEDS_MESSAGES = {
 }
 
 
+def _apply_clock(clock: Clock | None, ctx: Context, from_status) -> DossierStatus | None:
+    """The table's clock effect; returns the status to resume to, if the dossier resumes."""
+    if clock is Clock.PAUSES:
+        handlers.pause(ctx, from_status)
+    elif clock is Clock.STOPS:
+        handlers.stop_clock(ctx)
+    elif clock is Clock.RESUMES and from_status in PAUSED_STATUSES:
+        return handlers.resume(ctx)
+    return None
+
+
 def _record(session, dossier, action, transition, ctx, from_status, to_status) -> DossierEvent:
     if set(ctx.data) != set(transition.data):
         raise ValueError(f"event {action} needs data {sorted(transition.data)}, "
                          f"got {sorted(ctx.data)}")
+    from_office = ctx.from_office or dossier.handling_office
     event = DossierEvent(
         dossier=dossier, at=ctx.now, actor_id=ctx.actor.id if ctx.actor else None,
         action=str(action), from_status=str(from_status), to_status=str(to_status),
-        from_office_id=(ctx.from_office or dossier.handling_office).id
-        if (ctx.from_office or dossier.handling_office) else None,
+        from_office_id=from_office.id if from_office else None,
         to_office_id=ctx.to_office.id if ctx.to_office else None,
         note=ctx.note, data=ctx.data,
     )
     session.add(event)
     session.flush()
     return event
-
-
-# --- clock helpers -------------------------------------------------------------------------
-
-
-def _calendar(ctx: Context):
-    return calendar_for(ctx.session, ctx.dossier.handling_office or ctx.dossier.receiving_office)
-
-
-def _pause(ctx: Context, resume_to: DossierStatus) -> None:
-    d = ctx.dossier
-    d.resume_status = str(resume_to)
-    d.paused_at = ctx.now
-    cal = _calendar(ctx)
-    deadline = d.due_at if d.due_at is not None else d.intake_due_at
-    # Already past the deadline: keep it as it is, so the pause cannot erase the lateness
-    # (remaining_seconds stays empty and _resume leaves the due time alone).
-    d.remaining_seconds = None
-    if deadline is not None and ctx.now < deadline:
-        d.remaining_seconds = int(cal.working_time_between(ctx.now, deadline).total_seconds())
-
-
-def _resume(ctx: Context) -> DossierStatus:
-    d = ctx.dossier
-    target = DossierStatus(d.resume_status or S.IN_PROGRESS)
-    if d.remaining_seconds is not None:
-        new_due = _calendar(ctx).add_working_time(ctx.now, timedelta(seconds=d.remaining_seconds))
-        if target == S.SUBMITTED:
-            d.intake_due_at = new_due
-        else:
-            d.due_at = new_due
-    d.paused_at = None
-    d.remaining_seconds = None
-    d.resume_status = None
-    return target
-
-
-# --- handlers: each returns the new status, or None for the table's `to` ----------------------
-
-
-def _submit(ctx: Context):
-    from district_portal.services.dossiers import filing
-
-    filing.prepare_submission(ctx)
-    return None
-
-
-def _accept(ctx: Context):
-    d = ctx.dossier
-    limit = d.procedure_version.data["processing_time"]
-    cal = _calendar(ctx)
-    d.accepted_at = ctx.now
-    d.due_at = cal.due_at(ctx.now, limit["amount"], limit["unit"])
-    ctx.data["due_at"] = d.due_at.isoformat()
-    notifications.notify_applicant(
-        ctx.session, d, str(_l("Dossier received")),
-        str(_l("Your dossier %(code)s has been received. Due: %(due)s.", code=d.code,
-               due=_fmt(d.due_at))))
-    if d.fee and d.payment_state != "paid":
-        # Unpaid fee: the processing clock waits for the payment.
-        _pause(ctx, S.ACCEPTED)
-        return S.PAYMENT_REQUESTED
-    return None
-
-
-def _refuse(ctx: Context):
-    ctx.dossier.completed_at = ctx.now
-    notifications.notify_applicant(
-        ctx.session, ctx.dossier, str(_l("Dossier not accepted")),
-        str(_l("Your dossier %(code)s was not accepted: %(reason)s", code=ctx.dossier.code,
-               reason=ctx.note)))
-    return None
-
-
-def _request_supplement(ctx: Context):
-    _pause(ctx, ctx.dossier.status)
-    notifications.notify_applicant(
-        ctx.session, ctx.dossier, str(_l("Supplement requested")),
-        str(_l("Dossier %(code)s needs more: %(reason)s", code=ctx.dossier.code,
-               reason=ctx.note)))
-    return None
-
-
-def _supplement(ctx: Context):
-    changes = ctx.inputs.get("changes") or []
-    if not changes:
-        raise WorkflowError(_l("Change an answer or add a document before sending the "
-                               "supplement."), 400)
-    ctx.data["changes"] = list(changes)
-    d = ctx.dossier
-    notifications.notify_staff(
-        ctx.session, d, d.handling_office, str(_l("Supplement received")),
-        str(_l("Dossier %(code)s: the applicant sent the supplement.", code=d.code)),
-        roles=("clerk",), extra=(d.assignee,))
-    return _resume(ctx)
-
-
-def _assign(ctx: Context):
-    officer = ctx.inputs["officer"]
-    d = ctx.dossier
-    if not isinstance(officer, User) or not officer.has_role("officer") or \
-            officer.office_id != d.handling_office_id or not officer.active:
-        raise WorkflowError(_l("Choose an officer of the handling office."), 400)
-    d.assignee_id = officer.id
-    ctx.data["officer"] = officer.public_id
-    ctx.to_office = d.handling_office
-    notifications.notify_staff(
-        ctx.session, d, d.handling_office, str(_l("Dossier assigned to you")),
-        str(_l("Dossier %(code)s was assigned to you.", code=d.code)), roles=(),
-        extra=(officer,))
-    return None
-
-
-def _transfer(ctx: Context):
-    target = ctx.inputs["office"]
-    d = ctx.dossier
-    if not isinstance(target, Office) or not target.active or target.id == d.handling_office_id:
-        raise WorkflowError(_l("Choose another, active office."), 400)
-    ctx.from_office = d.handling_office
-    ctx.to_office = target
-    d.handling_office_id = target.id
-    d.handling_office = target
-    d.assignee_id = None
-    notifications.notify_staff(
-        ctx.session, d, target, str(_l("Dossier transferred to your office")),
-        str(_l("Dossier %(code)s was transferred to your office: %(reason)s", code=d.code,
-               reason=ctx.note)))
-    return None
-
-
-def _request_payment(ctx: Context):
-    amount = ctx.inputs["amount"]
-    if not isinstance(amount, int) or amount <= 0:
-        raise WorkflowError(_l("Enter an amount in đồng greater than zero."), 400)
-    d = ctx.dossier
-    d.fee = amount
-    d.payment_state = "pending"
-    ctx.data["amount"] = amount
-    _pause(ctx, d.status)
-    notifications.notify_applicant(
-        ctx.session, d, str(_l("Payment requested")),
-        str(_l("Dossier %(code)s: please pay %(amount)s.", code=d.code,
-               amount=f"{amount:,}".replace(",", ".") + " đồng")))
-    return None
-
-
-def _pay(ctx: Context):
-    d = ctx.dossier
-    payment = ctx.inputs.get("payment")
-    if d.payment_state == "paid":
-        # A repeated confirmation (or a forged desk form) must not record a second payment.
-        raise WorkflowError(_l("The fee of this dossier is already paid."))
-    d.payment_state = "paid"
-    ctx.data["amount"] = d.fee
-    ctx.data["payment"] = payment
-    if d.status == S.PAYMENT_REQUESTED:
-        return _resume(ctx)
-    return d.status
-
-
-def _complete(ctx: Context):
-    d = ctx.dossier
-    d.completed_at = ctx.now
-    late = d.due_at is not None and ctx.now > d.due_at
-    d.result = dict(ctx.inputs["result"])
-    d.verification_token = d.verification_token or secrets.token_urlsafe(16)
-    ctx.data["late"] = late
-    ctx.data["result"] = {k: v for k, v in d.result.items() if k in ("sha256", "kind")}
-    notifications.notify_applicant(
-        ctx.session, d, str(_l("Result ready")),
-        str(_l("The result of dossier %(code)s is ready.", code=d.code)))
-    return None
-
-
-def _return_result(ctx: Context):
-    d = ctx.dossier
-    delivery = dict(ctx.inputs["delivery"])
-    if delivery.get("way") not in ("online", "pickup", "post"):
-        raise WorkflowError(_l("Choose how the result was delivered."), 400)
-    if delivery["way"] == "post" and not (delivery.get("address") and delivery.get("waybill")):
-        raise WorkflowError(_l("For delivery by post, enter the address and the waybill "
-                               "number."), 400)
-    d.delivery = delivery
-    d.returned_at = ctx.now
-    ctx.data["delivery"] = delivery
-    texts = {
-        "online": _l("The result of dossier %(code)s has been returned to you online.",
-                     code=d.code),
-        "pickup": _l("The result of dossier %(code)s has been handed to you at the desk.",
-                     code=d.code),
-        "post": _l("The result of dossier %(code)s has been sent by post, waybill "
-                   "%(waybill)s.", code=d.code, waybill=delivery.get("waybill", "")),
-    }
-    notifications.notify_applicant(ctx.session, d, str(_l("Result returned")),
-                                   str(texts[delivery["way"]]))
-    return None
-
-
-def _stop_clock(ctx: Context) -> None:
-    """A final status: the clock stops, and a pause in progress ends with it."""
-    d = ctx.dossier
-    d.completed_at = ctx.now
-    d.paused_at = None
-    d.remaining_seconds = None
-    d.resume_status = None
-
-
-def _stop(ctx: Context):
-    d = ctx.dossier
-    _stop_clock(ctx)
-    notifications.notify_applicant(
-        ctx.session, d, str(_l("Processing stopped")),
-        str(_l("Processing of dossier %(code)s was stopped: %(reason)s", code=d.code,
-               reason=ctx.note)))
-    return None
-
-
-def _extend(ctx: Context):
-    d = ctx.dossier
-    new_due = ctx.inputs["due_at"]
-    if not isinstance(new_due, datetime) or (d.due_at is not None and new_due <= d.due_at):
-        raise WorkflowError(_l("The new due date must be later than the current one."), 400)
-    ctx.data["old_due_at"] = d.due_at.isoformat() if d.due_at else None
-    ctx.data["due_at"] = new_due.isoformat()
-    d.due_at = new_due
-    notifications.notify_applicant(
-        ctx.session, d, str(_l("New due date")),
-        str(_l("We apologise: dossier %(code)s will be ready by %(due)s.", code=d.code,
-               due=_fmt(new_due))))
-    return None
-
-
-def _withdraw(ctx: Context):
-    _stop_clock(ctx)
-    d = ctx.dossier
-    notifications.notify_staff(
-        ctx.session, d, d.receiving_office, str(_l("Dossier withdrawn")),
-        str(_l("Dossier %(code)s was withdrawn by the applicant.", code=d.code)),
-        roles=("clerk",), extra=(d.assignee,))
-    return None
-
-
-def _rate(ctx: Context):
-    d = ctx.dossier
-    rating = ctx.inputs["rating"]
-    if d.rating is not None:
-        raise WorkflowError(_l("You have already rated this dossier."))
-    if not isinstance(rating, int) or not 1 <= rating <= 5:
-        raise WorkflowError(_l("Choose a rating from 1 to 5."), 400)
-    d.rating = rating
-    d.rating_comment = (ctx.inputs.get("comment") or None)
-    ctx.data["rating"] = rating
-    return None
-
-
-def _fmt(dt: datetime | None) -> str:
-    from district_portal.text import format_datetime
-
-    return format_datetime(dt)
-
-
-HANDLERS = {
-    Action.SUBMIT: _submit,
-    Action.ACCEPT: _accept,
-    Action.REFUSE: _refuse,
-    Action.REQUEST_SUPPLEMENT: _request_supplement,
-    Action.SUPPLEMENT: _supplement,
-    Action.ASSIGN: _assign,
-    Action.TRANSFER: _transfer,
-    Action.REQUEST_PAYMENT: _request_payment,
-    Action.PAY: _pay,
-    Action.COMPLETE: _complete,
-    Action.RETURN_RESULT: _return_result,
-    Action.STOP: _stop,
-    Action.EXTEND: _extend,
-    Action.WITHDRAW: _withdraw,
-    Action.RATE: _rate,
-}
