@@ -10,8 +10,8 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from district_portal import db
 from district_portal.extensions import limiter
+from district_portal.forms import ConfirmForm
 from district_portal.forms.account import (
-    ActionForm,
     ChangePasswordForm,
     ForgotPasswordForm,
     LoginForm,
@@ -19,9 +19,9 @@ from district_portal.forms.account import (
     ResetPasswordForm,
     VerifyPhoneForm,
 )
+from district_portal.phones import display_phone
 from district_portal.services.accounts import auth
 from district_portal.services.accounts.auth import AccountError
-from district_portal.services.accounts.phones import display_phone
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -53,7 +53,7 @@ def safe_next(target: str | None) -> str | None:
 @login_required
 def index():
     return render_template("account/index.html", user=current_user, phone=display_phone(
-        current_user.phone), form=ActionForm())
+        current_user.phone), form=ConfirmForm())
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -96,7 +96,7 @@ def verify_phone():
             flash(gettext("Your phone number is confirmed. You can now log in with it."),
                   "success")
             return redirect(url_for("account.index"))
-    return render_template("account/verify_phone.html", form=form, resend=ActionForm(),
+    return render_template("account/verify_phone.html", form=form, resend=ConfirmForm(),
                            phone=display_phone(current_user.phone))
 
 
@@ -104,7 +104,7 @@ def verify_phone():
 @login_required
 @limiter.limit(SEND_LIMIT)
 def resend_code():
-    form = ActionForm()
+    form = ConfirmForm()
     if form.validate_on_submit() and current_user.phone and not current_user.phone_verified_at:
         try:
             auth.send_phone_code(db.session(), current_user)
@@ -135,7 +135,7 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    if ActionForm().validate_on_submit():
+    if ConfirmForm().validate_on_submit():
         logout_user()
         flash(gettext("You are logged out."), "success")
     return redirect(url_for("public.home"))
@@ -144,7 +144,7 @@ def logout():
 @bp.post("/logout-everywhere")
 @login_required
 def logout_everywhere():
-    if ActionForm().validate_on_submit():
+    if ConfirmForm().validate_on_submit():
         auth.end_all_sessions(db.session(), current_user)
         logout_user()
         flash(gettext("You are logged out on every device."), "success")

@@ -8,7 +8,6 @@ nothing.
 
 from __future__ import annotations
 
-import enum
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -18,34 +17,17 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from district_portal import access
-from district_portal.models import Dossier, DossierEvent, DossierStatus, Office, User
+from district_portal.models import Action, Dossier, DossierEvent, DossierStatus, Office, User
 from district_portal.models.types import utcnow
 from district_portal.services import notifications
 from district_portal.services.calendar.days import calendar_for
 from district_portal.services.errors import ServiceError
+from district_portal.text import format_money
 
 S = DossierStatus
 OPEN_STATUSES = frozenset({S.SUBMITTED, S.ACCEPTED, S.IN_PROGRESS, S.SUPPLEMENT_REQUESTED,
                            S.PAYMENT_REQUESTED})
 PAUSED_STATUSES = frozenset({S.SUPPLEMENT_REQUESTED, S.PAYMENT_REQUESTED})
-
-
-class Action(enum.StrEnum):
-    SUBMIT = "submit"
-    ACCEPT = "accept"
-    REFUSE = "refuse"
-    REQUEST_SUPPLEMENT = "request_supplement"
-    SUPPLEMENT = "supplement"
-    ASSIGN = "assign"
-    TRANSFER = "transfer"
-    REQUEST_PAYMENT = "request_payment"
-    PAY = "pay"
-    COMPLETE = "complete"
-    RETURN_RESULT = "return_result"
-    STOP = "stop"
-    EXTEND = "extend"
-    WITHDRAW = "withdraw"
-    RATE = "rate"
 
 
 class WorkflowError(ServiceError):
@@ -353,7 +335,7 @@ def _request_payment(ctx: Context):
     notifications.notify_applicant(
         ctx.session, d, str(_l("Payment requested")),
         str(_l("Dossier %(code)s: please pay %(amount)s.", code=d.code,
-               amount=f"{amount:,}".replace(",", ".") + " đồng")))
+               amount=format_money(amount))))
     return None
 
 
