@@ -42,3 +42,22 @@ def test_only_config_reads_the_environment():
             continue
         source = path.read_text(encoding="utf-8")
         assert "os.environ" not in source and "getenv(" not in source, path.name
+
+
+def test_forms_never_import_services():
+    for path in _modules("forms"):
+        assert not {m for m in _imports(path) if m.startswith("district_portal.services")}, \
+            path.name
+
+
+def test_services_never_import_forms():
+    for path in _modules("services"):
+        assert not {m for m in _imports(path) if m.startswith("district_portal.forms")}, \
+            path.name
+
+
+def test_the_e_form_is_a_domain_module_free_of_forms_views_and_services():
+    for path in _modules("eform"):
+        assert not {m for m in _imports(path) if m.startswith((
+            "district_portal.forms", "district_portal.views", "district_portal.services",
+            "wtforms", "flask_wtf"))}, path.name
