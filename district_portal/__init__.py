@@ -32,8 +32,7 @@ def create_app(config: Config | str | None = None) -> Flask:
     compress.init_app(app)
     app.config["RATELIMIT_ENABLED"] = True
     limiter.init_app(app)
-    babel.init_app(app, locale_selector=_select_locale,
-                   timezone_selector=lambda: "Asia/Ho_Chi_Minh")
+    babel.init_app(app, locale_selector=_select_locale)  # zone: BABEL_DEFAULT_TIMEZONE
     login_manager.init_app(app)
 
     from district_portal import assets, auth, errors, templating

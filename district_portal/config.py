@@ -6,6 +6,8 @@ import os
 import secrets
 from pathlib import Path
 
+from district_portal.text import LOCAL_TZ_NAME
+
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = ROOT / "instance"
 
@@ -73,7 +75,7 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = 8 * 3600  # 8 hours, in seconds: slow links and long forms
     BABEL_DEFAULT_LOCALE = "vi"
-    BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+    BABEL_DEFAULT_TIMEZONE = LOCAL_TZ_NAME
     LANGUAGES = ("vi", "en")
     COMPRESS_MIMETYPES = ["text/html", "text/css", "application/json", "image/svg+xml"]
     COMPRESS_ALGORITHM = ["gzip"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import get_locale, gettext, lazy_gettext, ngettext
 
+from district_portal.eform import parse_date, provinces
 from district_portal.text import format_date, format_datetime, format_money
 
 LEVEL_NAMES = {
@@ -33,10 +34,11 @@ def fee_text(amount: int | None) -> str:
 
 
 def time_limit_text(limit: dict) -> str:
-    """{'amount': 3, 'unit': 'working_days'} → '3 ngày làm việc'; same_day → 'Trong ngày'."""
+    """{'amount': 3, 'unit': 'working_days'} → '3 ngày làm việc'; same_day → 'Trong ngày làm
+    việc'. The one wording of a time limit: pages, and slips (under force_locale("vi"))."""
     amount, unit = limit.get("amount", 0), limit.get("unit")
     if unit == "same_day":
-        return gettext("Within the day")
+        return gettext("Within the working day")
     if unit == "working_hours":
         return ngettext("%(num)d working hour", "%(num)d working hours", amount)
     return ngettext("%(num)d working day", "%(num)d working days", amount)
@@ -66,7 +68,7 @@ def init_app(app: Flask) -> None:
         field_kind=field_kind,
         answer_text=answer_text,
         field_label=field_label,
-        provinces=_provinces,
+        provinces=provinces,
         date_input=date_input,
         date_input_type=date_input_type,
         is_overdue=is_overdue,
@@ -119,22 +121,14 @@ def field_label(fields: list[dict], key: str) -> str:
     return next((f["label"] for f in fields if f["key"] == key), key)
 
 
-def _provinces():
-    from district_portal.forms.dossier import provinces
-
-    return provinces()
-
-
 def _ref(value: str | None) -> str:
-    from district_portal.services.dossiers.codes import format_ref
+    from district_portal.codes import format_ref
 
     return format_ref(value) if value else ""
 
 
 def date_input(raw: str) -> str:
     """A typed date shown in a date input, which only takes yyyy-mm-dd."""
-    from district_portal.forms.dossier import parse_date
-
     parsed = parse_date(raw) if raw else None
     return parsed.isoformat() if parsed else raw
 
@@ -142,8 +136,6 @@ def date_input(raw: str) -> str:
 def date_input_type(raw: str) -> str:
     """'date', unless what was typed is not a real date: a date input would show it empty,
     so a text input keeps it in front of the resident next to the error message."""
-    from district_portal.forms.dossier import parse_date
-
     return "text" if raw and parse_date(raw) is None else "date"
 
 

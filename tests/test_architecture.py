@@ -182,3 +182,22 @@ def test_templates_get_status_questions_answered_by_the_view():
     assert _template_status_lists("{% if d.status in ('done', 'returned') %}") == [
         "('done', 'returned')"]
     assert _template_status_lists("{% if a.value in ('refuse', 'stop') %}") == []
+
+
+def test_forms_never_import_services():
+    for path in _modules("forms"):
+        assert not {m for m in _imports(path) if m.startswith("district_portal.services")}, \
+            path.name
+
+
+def test_services_never_import_forms():
+    for path in _modules("services"):
+        assert not {m for m in _imports(path) if m.startswith("district_portal.forms")}, \
+            path.name
+
+
+def test_the_e_form_is_a_domain_module_free_of_forms_views_and_services():
+    for path in _modules("eform"):
+        assert not {m for m in _imports(path) if m.startswith((
+            "district_portal.forms", "district_portal.views", "district_portal.services",
+            "wtforms", "flask_wtf"))}, path.name

@@ -32,3 +32,7 @@ class PortalForm(FlaskForm):
 
     class Meta(_CleanMeta):
         pass
+
+
+class ConfirmForm(PortalForm):
+    """A bare CSRF-protected button: withdraw, delete a file, log out, resend a code."""

@@ -19,8 +19,8 @@ from wtforms.validators import (
 )
 
 from district_portal.forms import PortalForm
-from district_portal.services.accounts.auth import MIN_PASSWORD_LENGTH, is_common_password
-from district_portal.services.accounts.phones import PhoneError, parse_phone
+from district_portal.passwords import MIN_PASSWORD_LENGTH, is_common_password
+from district_portal.phones import PhoneError, parse_phone
 
 _SPACES = re.compile(r"\s+")
 
@@ -109,10 +109,6 @@ class VerifyPhoneForm(PortalForm):
         DataRequired(_("Enter the 6-digit code from the SMS.")),
         Regexp(r"^\d{6}$", message=_("The code has 6 digits."))])
     next = HiddenField()
-
-
-class ActionForm(PortalForm):
-    """A button that only needs its CSRF token: log out, resend a code."""
 
 
 class LoginForm(PortalForm):

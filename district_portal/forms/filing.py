@@ -1,4 +1,4 @@
-"""Small fixed forms of the filing pages (the e-form itself is forms/dossier.py)."""
+"""Small fixed forms of the filing pages (the e-form itself is district_portal.eform)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from district_portal.codes import parse_lookup
+from district_portal.eform import messages
 from district_portal.forms import PortalForm
-from district_portal.services.accounts.phones import PhoneError, parse_phone
-from district_portal.services.dossiers.codes import parse_lookup
+from district_portal.phones import PhoneError, parse_phone
 
 
 class TrackForm(PortalForm):
@@ -31,13 +32,8 @@ class TrackForm(PortalForm):
         try:
             self.phone_e164 = parse_phone(field.data or "")
         except PhoneError:
-            raise ValidationError(_l("Enter a Vietnamese phone number like 0912 345 678.")) \
-                from None
+            raise ValidationError(messages.PHONE) from None
 
 
 class SubmitForm(PortalForm):
     nonce = HiddenField(validators=[DataRequired(), Length(max=64)])
-
-
-class ConfirmForm(PortalForm):
-    """A bare CSRF-protected button (withdraw, delete a file, send a supplement)."""

@@ -27,8 +27,8 @@ from wtforms.validators import (
 )
 
 from district_portal.forms import PortalForm, StripForm
-from district_portal.services.calendar.worktime import from_local
-from district_portal.services.dossiers.workflow import Action
+from district_portal.models import Action
+from district_portal.text import from_local
 
 # Dates typed by staff: outside these years the local ↔ UTC arithmetic overflows (year 1, year
 # 9999) and no real dossier date lies there anyway.

@@ -9,6 +9,7 @@ from district_portal.models.catalog import (
     ProcedureVersion,
 )
 from district_portal.models.dossier import (
+    Action,
     Attachment,
     Dossier,
     DossierCounter,
@@ -20,6 +21,7 @@ from district_portal.models.office import Office, OfficeKind
 from district_portal.models.user import Role, User, UserToken
 
 __all__ = [
+    "Action",
     "Attachment",
     "Base",
     "CalendarDay",

@@ -39,6 +39,28 @@ class DossierStatus(enum.StrEnum):
     RETURNED = "returned"
 
 
+class Action(enum.StrEnum):
+    """What can happen to a dossier: the keys of the workflow's transition table and the
+    `action` of each DossierEvent."""
+
+    SUBMIT = "submit"
+    ACCEPT = "accept"
+    REFUSE = "refuse"
+    REQUEST_SUPPLEMENT = "request_supplement"
+    SUPPLEMENT = "supplement"
+    ASSIGN = "assign"
+    TRANSFER = "transfer"
+    REQUEST_PAYMENT = "request_payment"
+    PAY = "pay"
+    COMPLETE = "complete"
+    RETURN_RESULT = "return_result"
+    STOP = "stop"
+    EXTEND = "extend"
+    WITHDRAW = "withdraw"
+    RATE = "rate"
+
+
+
 def _enum(cls, name):
     return Enum(cls, name=name, native_enum=False, length=30,
                 values_callable=lambda e: [m.value for m in e])

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import smtplib
-import unicodedata
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from district_portal.models import Dossier, Notification
 from district_portal.models.types import utcnow
+from district_portal.text import strip_diacritics
 
 
 def queue(session: Session, *, channel: str, recipient: str, text: str,
@@ -94,9 +94,7 @@ def notify_staff(session: Session, dossier: Dossier, office, subject: str, text:
 def sms_text(text: str) -> str:
     """Fold to plain ASCII without diacritics (đ → d) and keep it within one 160-character
     SMS, cutting at a word boundary with '...'; cheap phones and gateways garble Unicode."""
-    value = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    value = "".join(c for c in value if unicodedata.category(c) != "Mn")
-    value = "".join(c if 32 <= ord(c) < 127 else " " for c in value)
+    value = "".join(c if 32 <= ord(c) < 127 else " " for c in strip_diacritics(text))
     value = re.sub(r"\s+", " ", value).strip()
     if len(value) <= SMS_MAX:
         return value

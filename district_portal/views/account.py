@@ -10,8 +10,8 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from district_portal import db
 from district_portal.extensions import limiter
+from district_portal.forms import ConfirmForm
 from district_portal.forms.account import (
-    ActionForm,
     ChangePasswordForm,
     ForgotPasswordForm,
     LoginForm,
@@ -19,9 +19,9 @@ from district_portal.forms.account import (
     ResetPasswordForm,
     VerifyPhoneForm,
 )
+from district_portal.phones import display_phone
 from district_portal.services.accounts import auth
 from district_portal.services.accounts.auth import AccountError
-from district_portal.services.accounts.phones import display_phone
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -53,7 +53,7 @@ def safe_next(target: str | None) -> str | None:
 @login_required
 def index():
     return render_template("account/index.html", user=current_user, phone=display_phone(
-        current_user.phone), form=ActionForm())
+        current_user.phone), form=ConfirmForm())
 
 
 def _next_from(form) -> str | None:
@@ -106,7 +106,7 @@ def verify_phone():
             flash(gettext("Your phone number is confirmed. You can now log in with it."),
                   "success")
             return redirect(next_path or url_for("account.index"))
-    return render_template("account/verify_phone.html", form=form, resend=ActionForm(),
+    return render_template("account/verify_phone.html", form=form, resend=ConfirmForm(),
                            phone=display_phone(current_user.phone), next_path=next_path)
 
 
@@ -114,7 +114,7 @@ def verify_phone():
 @login_required
 @limiter.limit(SEND_LIMIT)
 def resend_code():
-    form = ActionForm()
+    form = ConfirmForm()
     if form.validate_on_submit() and auth.needs_phone_confirmation(current_user):
         try:
             auth.send_phone_code(db.session(), current_user)
@@ -159,7 +159,7 @@ def _to_phone_confirmation(user, next_path):
 
 @bp.post("/logout")
 def logout():
-    if ActionForm().validate_on_submit():
+    if ConfirmForm().validate_on_submit():
         logout_user()
         flash(gettext("You are logged out."), "success")
     return redirect(url_for("public.home"))
@@ -168,7 +168,7 @@ def logout():
 @bp.post("/logout-everywhere")
 @login_required
 def logout_everywhere():
-    if ActionForm().validate_on_submit():
+    if ConfirmForm().validate_on_submit():
         auth.end_all_sessions(db.session(), current_user)
         logout_user()
         flash(gettext("You are logged out on every device."), "success")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
-
 from flask import (
     Blueprint,
     abort,
@@ -20,9 +18,11 @@ from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from district_portal import access, db
+from district_portal.eform import communes
 from district_portal.extensions import limiter
+from district_portal.forms import ConfirmForm
 from district_portal.forms.dossier import DossierForm
-from district_portal.forms.filing import ConfirmForm, SubmitForm, TrackForm
+from district_portal.forms.filing import TrackForm
 from district_portal.models import DossierStatus
 from district_portal.services import notifications
 from district_portal.services.catalog import queries
@@ -36,7 +36,7 @@ from district_portal.services.dossiers.workflow import (
     WorkflowError,
     perform,
 )
-from district_portal.views import attachment_response, pdf_response
+from district_portal.views import attachment_response, pdf_response, steps
 
 bp = Blueprint("filing", __name__)
 UPLOAD_ENDPOINTS = {"filing.upload", "filing.supplement_upload"}
@@ -75,71 +75,57 @@ def my_dossiers():
     return render_template("filing/list.html", rows=rows, labels=STATUS_LABELS)
 
 
+def _files_page(dossier) -> str:
+    return "filing.documents" if dossier.status == DossierStatus.DRAFT else "filing.supplement"
+
+
+def _filed(dossier):
+    return redirect(url_for("filing.dossier", public_id=dossier.public_id, filed=1), 303)
+
+
+RESIDENT = steps.Flow(
+    find=lambda public_id: filing.get_by_public_id(db.session(), public_id),
+    endpoints={step: f"filing.{step}" for step in (
+        "edit", "documents", "upload", "delete_file", "review", "submit", "download")},
+    templates={step: f"filing/{step}.html" for step in ("edit", "documents", "review")},
+    layout="base.html", save=filing.save_answers,
+    # The owner submits a draft; a repeated POST finds it submitted and is answered there.
+    may_submit=access.is_owner,
+    may_remove_file=lambda u, d: access.can_edit_draft(u, d) or
+    access.can_answer_supplement(u, d),
+    files_page=_files_page, later="filing.my_dossiers", submitted=_filed)
+
+
 @bp.route("/my/dossiers/<public_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(public_id: str):
-    dossier = _own(public_id, access.can_edit_draft)
-    if request.method == "GET":
-        return _render_edit(dossier, filing.load_form(dossier))
-    form = DossierForm.from_formdata(filing.form_specs(dossier), request.form)
-    filing.save_answers(db.session(), dossier, form)
-    if form.action == "refresh":
-        return redirect(url_for("filing.edit", public_id=public_id) + "#form", 303)
-    if form.action == "later":
-        flash(gettext("Your draft is saved. Continue any time from “My dossiers”."), "success")
-        return redirect(url_for("filing.my_dossiers"), 303)
-    if not form.validate():
-        return _render_edit(dossier, form), 400
-    return redirect(url_for("filing.documents", public_id=public_id), 303)
-
-
-def _render_edit(dossier, form, template="filing/edit.html", **extra):
-    return render_template(template, dossier=dossier, form=form,
-                           version=dossier.procedure_version.data, **extra)
+    return steps.edit(RESIDENT, public_id)
 
 
 @bp.get("/my/dossiers/<public_id>/documents")
 @login_required
 def documents(public_id: str):
-    dossier = _own(public_id, access.can_edit_draft)
-    return _render_documents(dossier)
-
-
-def _render_documents(dossier, error=None, error_key=None, status=200):
-    return render_template("filing/documents.html", dossier=dossier,
-                           docs=filing.documents(dossier), error=error, error_key=error_key,
-                           # formdata=None: this page is also the 413 page, where reading
-                           # the request body would raise RequestEntityTooLarge again.
-                           confirm=ConfirmForm(formdata=None),
-                           supplement=dossier.status != DossierStatus.DRAFT,
-                           max_mb=current_app.config["MAX_UPLOAD_BYTES"] // 1048576), status
+    return steps.documents(RESIDENT, public_id)
 
 
 @bp.post("/my/dossiers/<public_id>/documents/<key>")
 @login_required
 def upload(public_id: str, key: str):
-    dossier = _own(public_id, access.can_edit_draft)
-    return _upload(dossier, key, "applicant", "filing.documents")
+    return steps.upload(RESIDENT, public_id, key)
 
 
 @bp.post("/my/dossiers/<public_id>/supplement/documents/<key>")
 @login_required
 def supplement_upload(public_id: str, key: str):
     dossier = _own(public_id, access.can_answer_supplement)
-    return _upload(dossier, key, "supplement", "filing.supplement")
-
-
-def _upload(dossier, key, kind, back):
     try:
         filing.add_attachment(db.session(), dossier, key, request.files.get(key),
-                                current_user, kind=kind)
+                              current_user, kind="supplement")
     except FilingError as exc:
-        if kind == "supplement":
-            return _render_supplement(dossier, None, upload_error=exc.message,
-                                      error_key=key), exc.status
-        return _render_documents(dossier, exc.message, key, exc.status)
+        return _render_supplement(dossier, None, upload_error=exc.message,
+                                  error_key=key), exc.status
     flash(gettext("File uploaded."), "success")
-    return redirect(url_for(back, public_id=dossier.public_id) + f"#doc-{key}", 303)
+    return redirect(url_for("filing.supplement", public_id=public_id) + f"#doc-{key}", 303)
 
 
 @bp.app_errorhandler(RequestEntityTooLarge)
@@ -156,7 +142,7 @@ def too_large(exc):
             if request.endpoint == "filing.supplement_upload":
                 return _render_supplement(dossier, None, upload_error=message,
                                           error_key=key), 413
-            return _render_documents(dossier, message, key, 413)
+            return steps.render_documents(RESIDENT, dossier, message, key, 413)
     from district_portal.errors import render_http_error
 
     return render_http_error(exc)
@@ -165,18 +151,7 @@ def too_large(exc):
 @bp.post("/my/dossiers/<public_id>/files/<file_id>/delete")
 @login_required
 def delete_file(public_id: str, file_id: str):
-    dossier = _own(public_id, lambda u, d: access.can_edit_draft(u, d) or
-                   access.can_answer_supplement(u, d))
-    attachment = filing.find_attachment(dossier, file_id)
-    if attachment is None or not ConfirmForm().validate_on_submit():
-        abort(404)
-    try:
-        filing.remove_attachment(db.session(), dossier, attachment)
-    except FilingError as exc:
-        abort(exc.status)
-    flash(gettext("File removed."), "success")
-    back = "filing.documents" if dossier.status == DossierStatus.DRAFT else "filing.supplement"
-    return redirect(url_for(back, public_id=public_id), 303)
+    return steps.delete_file(RESIDENT, public_id, file_id)
 
 
 @bp.get("/my/dossiers/<public_id>/files/<file_id>")
@@ -192,31 +167,13 @@ def download(public_id: str, file_id: str):
 @bp.get("/my/dossiers/<public_id>/review")
 @login_required
 def review(public_id: str):
-    dossier = _own(public_id, access.can_edit_draft)
-    form = filing.load_form(dossier)
-    valid = form.validate()
-    return render_template("filing/review.html", dossier=dossier, form=form, valid=valid,
-                           rows=form.display_rows(), docs=filing.documents(dossier),
-                           missing=filing.missing_documents(dossier),
-                           submit_form=SubmitForm(nonce=secrets.token_urlsafe(16)))
+    return steps.review(RESIDENT, public_id)
 
 
 @bp.post("/my/dossiers/<public_id>/submit")
 @login_required
 def submit(public_id: str):
-    # The owner submits a draft; a repeated POST finds it submitted and is answered below.
-    dossier = _own(public_id, access.is_owner)
-    form = SubmitForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        filing.submit(db.session(), dossier, current_user, form.nonce.data)
-    except WorkflowError as exc:
-        if dossier.status == DossierStatus.DRAFT:
-            flash(str(exc.message), "error")
-            return redirect(url_for("filing.review", public_id=public_id), 303)
-        raise
-    return redirect(url_for("filing.dossier", public_id=public_id, filed=1), 303)
+    return steps.submit(RESIDENT, public_id)
 
 
 @bp.get("/my/dossiers/<public_id>")
@@ -327,8 +284,6 @@ def track():
 @bp.get("/api/v1/units/<int:province>/communes")
 def communes_json(province: int):
     """Communes of a province for the form's script (the page works without it)."""
-    from district_portal.services.catalog.units import communes
-
     try:
         rows = communes(province)
     except ValueError:

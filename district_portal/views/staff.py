@@ -6,7 +6,6 @@ and a dossier's URLs answer 404 to staff of offices that neither receive nor han
 
 from __future__ import annotations
 
-import secrets
 import time
 
 from flask import (
@@ -25,8 +24,6 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 
 from district_portal import access, db
-from district_portal.forms.dossier import DossierForm
-from district_portal.forms.filing import ConfirmForm, SubmitForm
 from district_portal.forms.staff import (
     ACTION_BUTTONS,
     ACTION_FORMS,
@@ -48,11 +45,10 @@ from district_portal.services.dossiers.workflow import (
     STATUS_LABELS,
     TRANSITIONS,
     Action,
-    WorkflowError,
     available_actions,
     perform,
 )
-from district_portal.views import attachment_response
+from district_portal.views import attachment_response, steps
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 IDLE_KEY = "staff_seen"
@@ -238,13 +234,6 @@ def act(code: str, action: str):
 # --- counter intake ------------------------------------------------------------------------
 
 
-def _counter(public_id: str):
-    d = inbox.counter_draft(db.session(), public_id)
-    if d is None or not access.can_edit_draft(current_user, d):
-        abort(404)
-    return d
-
-
 @bp.route("/counter", methods=["GET", "POST"])
 def counter():
     if not access.can_take_counter_dossiers(current_user):
@@ -263,84 +252,48 @@ def counter():
     return render_template("staff/counter.html", form=form), 400 if form.errors else 200
 
 
+def _counter_filed(dossier):
+    flash(gettext("Dossier %(code)s has been filed.", code=dossier.code), "success")
+    return redirect(url_for("staff.dossier", code=dossier.code), 303)
+
+
+COUNTER = steps.Flow(
+    find=lambda public_id: inbox.counter_draft(db.session(), public_id),
+    endpoints={step: f"staff.counter_{step}" for step in (
+        "edit", "documents", "upload", "delete_file", "review", "submit")},
+    templates={step: f"staff/counter_{step}.html" for step in ("edit", "documents", "review")},
+    layout="staff/_base.html", save=filing.save_counter_answers, submitted=_counter_filed,
+    hidden_fields=("applicant_office",))  # the desk's own office receives the dossier
+
+
 @bp.route("/counter/<public_id>/edit", methods=["GET", "POST"])
 def counter_edit(public_id: str):
-    d = _counter(public_id)
-    if request.method == "GET":
-        return _render_counter_edit(d, filing.load_form(d))
-    form = DossierForm.from_formdata(filing.form_specs(d), request.form)
-    filing.save_counter_answers(db.session(), d, form)
-    if form.action == "refresh":
-        return redirect(url_for("staff.counter_edit", public_id=public_id) + "#form", 303)
-    if not form.validate():
-        return _render_counter_edit(d, form), 400
-    return redirect(url_for("staff.counter_documents", public_id=public_id), 303)
-
-
-def _render_counter_edit(d, form):
-    return render_template("staff/counter_edit.html", dossier=d, form=form,
-                           version=d.procedure_version.data)
+    return steps.edit(COUNTER, public_id)
 
 
 @bp.get("/counter/<public_id>/documents")
 def counter_documents(public_id: str):
-    return _render_counter_documents(_counter(public_id))
-
-
-def _render_counter_documents(d, error=None, error_key=None, status=200):
-    return render_template("staff/counter_documents.html", dossier=d,
-                           docs=filing.documents(d), error=error, error_key=error_key,
-                           confirm=ConfirmForm(),
-                           max_mb=current_app.config["MAX_UPLOAD_BYTES"] // 1048576), status
+    return steps.documents(COUNTER, public_id)
 
 
 @bp.post("/counter/<public_id>/documents/<key>")
 def counter_upload(public_id: str, key: str):
-    d = _counter(public_id)
-    try:
-        filing.add_attachment(db.session(), d, key, request.files.get(key), current_user)
-    except FilingError as exc:
-        return _render_counter_documents(d, exc.message, key, exc.status)
-    flash(gettext("File uploaded."), "success")
-    return redirect(url_for("staff.counter_documents", public_id=public_id) + f"#doc-{key}",
-                    303)
+    return steps.upload(COUNTER, public_id, key)
 
 
 @bp.post("/counter/<public_id>/files/<file_id>/delete")
 def counter_delete_file(public_id: str, file_id: str):
-    d = _counter(public_id)
-    attachment = filing.find_attachment(d, file_id)
-    if attachment is None or not ConfirmForm().validate_on_submit():
-        abort(404)
-    filing.remove_attachment(db.session(), d, attachment)
-    flash(gettext("File removed."), "success")
-    return redirect(url_for("staff.counter_documents", public_id=public_id), 303)
+    return steps.delete_file(COUNTER, public_id, file_id)
 
 
 @bp.get("/counter/<public_id>/review")
 def counter_review(public_id: str):
-    d = _counter(public_id)
-    form = filing.load_form(d)
-    valid = form.validate()
-    return render_template("staff/counter_review.html", dossier=d, form=form, valid=valid,
-                           rows=form.display_rows(), docs=filing.documents(d),
-                           missing=filing.missing_documents(d),
-                           submit_form=SubmitForm(nonce=secrets.token_urlsafe(16)))
+    return steps.review(COUNTER, public_id)
 
 
 @bp.post("/counter/<public_id>/submit")
 def counter_submit(public_id: str):
-    d = _counter(public_id)
-    form = SubmitForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        filing.submit(db.session(), d, current_user, form.nonce.data)
-    except WorkflowError as exc:
-        flash(str(exc.message), "error")
-        return redirect(url_for("staff.counter_review", public_id=public_id), 303)
-    flash(gettext("Dossier %(code)s has been filed.", code=d.code), "success")
-    return redirect(url_for("staff.dossier", code=d.code), 303)
+    return steps.submit(COUNTER, public_id)
 
 
 # --- calendar (admin) ----------------------------------------------------------------------

@@ -8,8 +8,6 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
-from importlib import resources
 
 from flask_babel import lazy_gettext
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -19,8 +17,9 @@ from sqlalchemy.orm import Session
 
 from district_portal.models import Role, User, UserToken
 from district_portal.models.types import utcnow
+from district_portal.passwords import MIN_PASSWORD_LENGTH, is_common_password
+from district_portal.phones import PhoneError, parse_phone
 from district_portal.services import notifications
-from district_portal.services.accounts.phones import PhoneError, parse_phone
 from district_portal.services.accounts.users import (
     create_user,
     hash_password,
@@ -38,7 +37,6 @@ RESET_LIFETIME = timedelta(hours=1)
 RESET_RESEND_AFTER = timedelta(seconds=60)
 MAX_FAILED_LOGINS = 10
 LOCKOUT = timedelta(minutes=15)
-MIN_PASSWORD_LENGTH = 8
 # An unconfirmed phone is a claim, not an account: it lapses after a day, and whoever confirms
 # the number first owns it.
 UNCONFIRMED_LIFETIME = timedelta(hours=24)
@@ -66,19 +64,6 @@ class LoginError(AccountError):
         super().__init__(lazy_gettext(
             "The phone number, email or password is not right. After 10 failed tries the "
             "account is locked for 15 minutes; if you forgot your password, reset it."))
-
-
-@lru_cache(maxsize=1)
-def common_passwords() -> frozenset[str]:
-    """The shipped list of common passwords, in lower case."""
-    text = resources.files("district_portal").joinpath("data/common-passwords.txt").read_text(
-        "utf-8")
-    return frozenset(line.strip().lower() for line in text.splitlines()
-                     if line.strip() and not line.startswith("#"))
-
-
-def is_common_password(password: str) -> bool:
-    return password.lower() in common_passwords()
 
 
 def _hash(secret: str) -> str:

@@ -8,6 +8,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from district_portal.models import Office, Role, User
 from district_portal.models.types import utcnow
+from district_portal.phones import PhoneError, parse_phone
 from district_portal.text import clean
 
 DEMO_PASSWORD = "demo-portal-2026"
@@ -43,8 +44,6 @@ def create_user(session: Session, *, password: str, roles, email: str | None = N
                 office_code: str | None = None, phone_verified: bool = False,
                 consent: bool = False) -> User:
     """Create an account. Staff roles need an office; email and phone stay unique."""
-    from district_portal.services.accounts.phones import PhoneError, parse_phone
-
     try:
         roles = [str(Role(r)) for r in roles]
     except ValueError:

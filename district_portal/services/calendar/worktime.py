@@ -20,13 +20,16 @@ import functools
 import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from zoneinfo import ZoneInfo
 
 import holidays
 
-# datetime.UTC is the same object as datetime.timezone.utc.
-LOCAL_TZ_NAME = "Asia/Ho_Chi_Minh"
-LOCAL_TZ = ZoneInfo(LOCAL_TZ_NAME)
+from district_portal.text import (  # noqa: F401 (from_local is part of this module's API)
+    LOCAL_TZ,
+    LOCAL_TZ_NAME,
+    from_local,
+    time_zone,
+    to_local,
+)
 
 Hours = tuple[tuple[time, time], ...]
 
@@ -45,38 +48,11 @@ class CalendarScanError(RuntimeError):
     """Raised when no working time is found within ``MAX_SCAN_DAYS`` days."""
 
 
-def _resolve_tz(tz: str | tzinfo) -> tzinfo:
-    return ZoneInfo(tz) if isinstance(tz, str) else tz
-
-
 def _require_aware(dt: datetime, name: str = "datetime") -> None:
     if not isinstance(dt, datetime):
         raise TypeError(f"{name} must be a datetime, got {type(dt).__name__}")
     if dt.tzinfo is None or dt.tzinfo.utcoffset(dt) is None:
         raise ValueError(f"{name} must be timezone-aware (UTC), got naive {dt!r}")
-
-
-def to_local(dt: datetime, tz: str | tzinfo = LOCAL_TZ) -> datetime:
-    """Return the aware datetime ``dt`` expressed in local time ``tz``.
-
-    Guarantees: the result is aware and denotes the same instant as ``dt``.
-    Raises ValueError for a naive datetime.
-    """
-    _require_aware(dt)
-    return dt.astimezone(_resolve_tz(tz))
-
-
-def from_local(naive_local: datetime, tz: str | tzinfo = LOCAL_TZ) -> datetime:
-    """Interpret a naive wall-clock datetime in ``tz`` and return it in UTC.
-
-    Guarantees: the result is aware UTC.  Raises ValueError if the input is
-    already aware (it would be ambiguous whether to reinterpret or convert).
-    """
-    if not isinstance(naive_local, datetime):
-        raise TypeError(f"expected a datetime, got {type(naive_local).__name__}")
-    if naive_local.tzinfo is not None:
-        raise ValueError(f"from_local expects a naive local datetime, got {naive_local!r}")
-    return naive_local.replace(tzinfo=_resolve_tz(tz)).astimezone(UTC)
 
 
 def _validate_hours(periods: Iterable[tuple[time, time]]) -> Hours:
@@ -168,7 +144,7 @@ class WorkCalendar:
                 "Một ngày không thể vừa là ngày nghỉ vừa là ngày làm bù: "
                 + ", ".join(d.strftime("%d/%m/%Y") for d in sorted(clash))
             )
-        self.tz = _resolve_tz(tz)
+        self.tz = time_zone(tz)
         if not isinstance(same_day_cutoff, time) or same_day_cutoff.tzinfo is not None:
             raise ValueError(f"same_day_cutoff must be a naive local time, got {same_day_cutoff!r}")
         self.same_day_cutoff = same_day_cutoff

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from vietnam_provinces import Province, ProvinceCode, VietNamDivisionType, Ward
+from vietnam_provinces import Province, ProvinceCode, VietNamDivisionType
 
+from district_portal.eform.places import communes
 from district_portal.models import Office, OfficeKind
 from district_portal.models.office import PROVISIONAL_PREFIX
 
@@ -19,20 +20,6 @@ def province(code: int) -> Province:
         return Province.from_code(ProvinceCode(code))
     except ValueError:
         raise UnknownProvince(f"no province with official code {code}") from None
-
-
-def communes(province_code: int) -> list[Ward]:
-    """The province's communes, wards and special zones, sorted by name."""
-    return sorted(Ward.iter_by_province(ProvinceCode(province_code)), key=lambda w: w.name)
-
-
-def commune_name(code: int | str | None) -> str:
-    """The official name of a commune code, or '' if unknown."""
-    try:
-        ward = Ward.from_code(int(code))
-    except (TypeError, ValueError):
-        return ""
-    return f"{ward.name}, {Province.from_code(ward.province_code).name}"
 
 
 def _committee_name(name: str, kind: VietNamDivisionType) -> str:

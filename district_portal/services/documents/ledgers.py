@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from district_portal.models import Dossier, DossierStatus, Office
 from district_portal.services.documents import slips
-from district_portal.text import LOCAL_TZ, format_date, local
+from district_portal.text import LOCAL_TZ, format_date, to_local
 
 MAX_DAYS = 366  # one ledger covers at most a year
 
@@ -23,7 +23,7 @@ class PeriodError(ValueError):
 
 def this_month(today: date | None = None) -> tuple[date, date]:
     """The first and last local day of the current month."""
-    today = today or local(datetime.now(UTC)).date()
+    today = today or to_local(datetime.now(UTC)).date()
     first = today.replace(day=1)
     next_first = (first + timedelta(days=32)).replace(day=1)
     return first, next_first - timedelta(days=1)

@@ -20,7 +20,7 @@ from markupsafe import Markup
 from district_portal.models import Dossier, Office
 from district_portal.services.documents.pdf import render_html, render_pdf
 from district_portal.services.documents.slips import Heading, display_ref, heading_for
-from district_portal.text import format_date, format_money, local
+from district_portal.text import format_date, format_money, to_local
 
 __all__ = ["ResultDocument", "ResultTemplateError", "render_result", "render_result_body",
            "result_context", "result_document", "result_html"]
@@ -91,9 +91,9 @@ def result_context(dossier: Dossier) -> dict:
     return {
         "answers": answers,
         "dossier": {"code": dossier.code or "", "ref": display_ref(dossier.ref),
-                    "submitted_at": local(dossier.submitted_at),
-                    "accepted_at": local(dossier.accepted_at),
-                    "completed_at": local(dossier.completed_at)},
+                    "submitted_at": to_local(dossier.submitted_at),
+                    "accepted_at": to_local(dossier.accepted_at),
+                    "completed_at": to_local(dossier.completed_at)},
         "office": {"name": office.name if office else "",
                    "agency_code": office.agency_code if office else "",
                    "address": (office.address or "") if office else ""},

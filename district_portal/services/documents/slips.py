@@ -11,17 +11,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import current_app
+from flask_babel import force_locale
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
+from district_portal.codes import format_ref, is_valid_ref
 from district_portal.models import Dossier, DossierEvent, DossierStatus, Office, User
 from district_portal.models.types import utcnow
-from district_portal.services.accounts.phones import display_phone
+from district_portal.phones import display_phone
 from district_portal.services.documents.pdf import money_words, qr_svg, render_html, render_pdf
-from district_portal.services.dossiers.codes import format_ref, is_valid_ref
 from district_portal.services.dossiers.workflow import ENDED_WITHOUT_RESULT
-from district_portal.text import format_date, format_datetime, format_money, local
+from district_portal.templating import time_limit_text
+from district_portal.text import format_date, format_datetime, format_money, to_local
 
 __all__ = [
     "ApologySlip", "ControlRow", "ControlSlip", "DocumentLine", "Heading", "Ledger",
@@ -209,7 +211,7 @@ def place_name(office: Office | None) -> str:
 
 def long_date(dt: datetime | None) -> str:
     """'ngày 05 tháng 03 năm 2026' in local time."""
-    value = local(dt or utcnow())
+    value = to_local(dt or utcnow())
     return f"ngày {value:%d} tháng {value:%m} năm {value:%Y}"
 
 
@@ -259,12 +261,9 @@ def _actor_name(event: DossierEvent | None) -> str:
 
 
 def processing_time_text(limit: dict) -> str:
-    amount, unit = limit.get("amount", 0), limit.get("unit")
-    if unit == "same_day":
-        return "Trong ngày làm việc"
-    if unit == "working_hours":
-        return f"{amount} giờ làm việc"
-    return f"{amount} ngày làm việc"
+    """The time limit in words, in Vietnamese whatever the UI language."""
+    with force_locale("vi"):
+        return time_limit_text(limit)
 
 
 def delivery_text(delivery: dict | None) -> str:
@@ -293,7 +292,7 @@ def timeliness(at: datetime | None, deadline: datetime | None) -> str:
         return ""
     if at > deadline:
         return LATE
-    return ON_TIME if local(at).date() == local(deadline).date() else BEFORE
+    return ON_TIME if to_local(at).date() == to_local(deadline).date() else BEFORE
 
 
 # --- forms 01–05 ------------------------------------------------------------------------------

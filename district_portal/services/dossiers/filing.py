@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
-from district_portal.forms.dossier import DossierForm, applicant_specs, procedure_specs, to_raw
+from district_portal import codes, eform
+from district_portal.eform import DossierForm
 from district_portal.models import (
     Attachment,
     Dossier,
@@ -21,10 +22,9 @@ from district_portal.models import (
     User,
 )
 from district_portal.models.types import utcnow
+from district_portal.phones import display_phone
 from district_portal.services import storage
-from district_portal.services.accounts.phones import display_phone
 from district_portal.services.calendar.days import calendar_for
-from district_portal.services.dossiers import codes
 from district_portal.services.dossiers.workflow import Action, WorkflowError, perform
 from district_portal.services.errors import ServiceError
 from district_portal.text import LOCAL_TZ, fold
@@ -125,27 +125,23 @@ def save_counter_answers(session: Session, dossier: Dossier, form: DossierForm) 
 
 
 def form_specs(dossier: Dossier):
+    """The fields of the dossier's e-form (its procedure version, its active offices)."""
     offices = [o for o in dossier.procedure.offices if o.active]
-    return applicant_specs(offices) + procedure_specs(dossier.procedure_version.data)
+    return eform.form_specs(dossier.procedure_version.data, offices)
 
 
 def load_form(dossier: Dossier) -> DossierForm:
-    """The step-1 form filled with what the draft holds (raw text, or typed answers after
+    """The e-form filled with what the dossier holds (raw text, or typed answers after
     submission, turned back into text)."""
-    raw = {(k if k.startswith("applicant_") else f"applicant_{k}"): to_raw(v)
-           for k, v in (dossier.applicant or {}).items() if not k.endswith("_label")}
-    raw.update({k: to_raw(v) for k, v in (dossier.answers or {}).items()
-                if not k.endswith("_label")})
-    if dossier.receiving_office is not None and "applicant_office" not in raw:
-        raw["applicant_office"] = dossier.receiving_office.agency_code
-    return DossierForm(form_specs(dossier), raw)
+    office = dossier.receiving_office
+    return DossierForm(form_specs(dossier), eform.raw_answers(
+        dossier.applicant, dossier.answers, office.agency_code if office else None))
 
 
 def save_answers(session: Session, dossier: Dossier, form: DossierForm) -> None:
     """Keep what was typed (valid or not); hidden fields are dropped."""
     raw = form.visible_raw()
-    dossier.applicant = {k: v for k, v in raw.items() if k.startswith("applicant_")}
-    dossier.answers = {k: v for k, v in raw.items() if not k.startswith("applicant_")}
+    dossier.applicant, dossier.answers = eform.split_applicant(raw)
     code = raw.get("applicant_office")
     if code:
         office = next((o for o in dossier.procedure.offices if o.agency_code == code), None)
@@ -253,11 +249,8 @@ def prepare_submission(ctx) -> None:
     if office is None or not office.active or office.is_provisional:
         raise WorkflowError(_l("The receiving office cannot take dossiers yet. Choose another "
                                "office or call the commune."), 400)
-    cleaned = form.cleaned()
-    applicant = {k.removeprefix("applicant_"): v for k, v in cleaned.items()
-                 if k.startswith("applicant_")}
+    applicant, dossier.answers = eform.split_applicant(form.cleaned(), strip_prefix=True)
     dossier.applicant = applicant
-    dossier.answers = {k: v for k, v in cleaned.items() if not k.startswith("applicant_")}
     dossier.applicant_phone = applicant.get("phone")
     dossier.applicant_name_search = fold(applicant.get("name", ""))[:300]
     dossier.handling_office_id = office.id
@@ -347,9 +340,7 @@ def answer_supplement(session: Session, dossier: Dossier, actor: User,
             if not key.endswith("_label") and old.get(key) != value:
                 changes.append(key)
         if changes:
-            dossier.applicant = {k.removeprefix("applicant_"): v for k, v in cleaned.items()
-                                 if k.startswith("applicant_")}
-            dossier.answers = {k: v for k, v in cleaned.items() if not k.startswith("applicant_")}
+            dossier.applicant, dossier.answers = eform.split_applicant(cleaned, strip_prefix=True)
             dossier.applicant_phone = dossier.applicant.get("phone")
             dossier.applicant_name_search = fold(dossier.applicant.get("name", ""))[:300]
     since = dossier.paused_at

@@ -19,6 +19,7 @@ from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy import and_, case, func, literal, or_, select, tuple_, union_all
 from sqlalchemy.orm import Session, selectinload
 
+from district_portal import codes
 from district_portal.models import (
     Dossier,
     DossierStatus,
@@ -28,9 +29,8 @@ from district_portal.models import (
     User,
 )
 from district_portal.models.types import UTCDateTime, utcnow
-from district_portal.services.accounts.phones import PhoneError, parse_phone
+from district_portal.phones import PhoneError, parse_phone
 from district_portal.services.calendar.days import calendar_for
-from district_portal.services.dossiers import codes
 from district_portal.services.dossiers.workflow import PROCESSING_STATUSES
 from district_portal.text import LOCAL_TZ, fold
 

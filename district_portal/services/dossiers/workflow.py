@@ -24,7 +24,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from district_portal import access
-from district_portal.models import Dossier, DossierEvent, DossierStatus, User
+from district_portal.models import Action, Dossier, DossierEvent, DossierStatus, User
 from district_portal.models.types import utcnow
 from district_portal.services.dossiers import handlers
 from district_portal.services.dossiers.handlers import Context, WorkflowError
@@ -35,24 +35,6 @@ __all__ = [
     "available_actions", "can", "statuses_from", "OPEN_STATUSES", "PAUSED_STATUSES",
     "CLOSED_STATUSES", "RESULT_STATUSES", "PROCESSING_STATUSES", "ENDED_WITHOUT_RESULT",
 ]
-
-
-class Action(enum.StrEnum):
-    SUBMIT = "submit"
-    ACCEPT = "accept"
-    REFUSE = "refuse"
-    REQUEST_SUPPLEMENT = "request_supplement"
-    SUPPLEMENT = "supplement"
-    ASSIGN = "assign"
-    TRANSFER = "transfer"
-    REQUEST_PAYMENT = "request_payment"
-    PAY = "pay"
-    COMPLETE = "complete"
-    RETURN_RESULT = "return_result"
-    STOP = "stop"
-    EXTEND = "extend"
-    WITHDRAW = "withdraw"
-    RATE = "rate"
 
 
 class Clock(enum.Enum):

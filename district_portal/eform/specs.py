@@ -1,0 +1,91 @@
+"""Field specs: what the e-form asks, built from the applicant section (the same on every
+form) and a procedure version's catalogue fields."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask_babel import lazy_gettext as _l
+
+CHOICE_TYPES = ("select", "radio")
+APPLICANT_PREFIX = "applicant_"
+
+
+@dataclass
+class FieldSpec:
+    key: str
+    label: str
+    type: str
+    required: bool = False
+    help: str = ""
+    options: list[dict] = field(default_factory=list)
+    min_length: int | None = None
+    max_length: int | None = None
+    min: float | None = None
+    max: float | None = None
+    pattern: str | None = None
+    visible_if: dict | None = None
+    autocomplete: str = ""
+    required_message: str = ""  # when "Enter/Choose <label>" would not read well
+
+    @classmethod
+    def from_catalog(cls, f: dict) -> FieldSpec:
+        return cls(key=f["key"], label=f["label"], type=f["type"],
+                   required=f.get("required", False), help=f.get("help", ""),
+                   options=f.get("options", []), min_length=f.get("min_length"),
+                   max_length=f.get("max_length"), min=f.get("min"), max=f.get("max"),
+                   pattern=f.get("pattern"), visible_if=f.get("visible_if"))
+
+    @property
+    def is_applicant(self) -> bool:
+        return self.key.startswith(APPLICANT_PREFIX)
+
+    def option_label(self, value) -> str:
+        return next((o["label"] for o in self.options if o["value"] == value), "")
+
+
+def applicant_specs(offices: list | None = None) -> list[FieldSpec]:
+    """The applicant section, the same on every form (keys start with applicant_); with a
+    choice of receiving office when more than one receives the procedure."""
+    person = {"field": "applicant_type", "equals": "person"}
+    org = {"field": "applicant_type", "equals": "organisation"}
+    specs = [
+        FieldSpec("applicant_type", str(_l("You are filing as")), "radio", True,
+                  options=[{"value": "person", "label": str(_l("A person"))},
+                           {"value": "organisation", "label": str(_l("An organisation"))}],
+                  required_message=str(_l("Choose whether you file as a person or as an "
+                                          "organisation."))),
+        FieldSpec("applicant_name", str(_l("Full name (or organisation name)")), "text", True,
+                  max_length=200, autocomplete="name"),
+        FieldSpec("applicant_id_number", str(_l("Personal ID number")), "id_number", True,
+                  visible_if=person),
+        FieldSpec("applicant_tax_code", str(_l("Tax code")), "text", True, max_length=14,
+                  pattern=r"\d{10}(-\d{3})?", visible_if=org,
+                  help=str(_l("10 digits, or 13 with the branch: 0123456789-001"))),
+        FieldSpec("applicant_representative", str(_l("Legal representative")), "text", True,
+                  max_length=200, visible_if=org),
+        FieldSpec("applicant_phone", str(_l("Mobile phone number")), "phone", True,
+                  help=str(_l("Used to follow your dossier and to receive SMS messages.")),
+                  autocomplete="tel"),
+        FieldSpec("applicant_email", str(_l("Email (if you have one)")), "email", False,
+                  autocomplete="email"),
+        FieldSpec("applicant_commune", str(_l("Commune or ward where you live")), "commune",
+                  True),
+        FieldSpec("applicant_street", str(_l("House number, street, hamlet")), "text", False,
+                  max_length=200, autocomplete="street-address"),
+    ]
+    if offices and len(offices) > 1:
+        specs.append(FieldSpec(
+            "applicant_office", str(_l("Office that receives your dossier")), "select", True,
+            options=[{"value": o.agency_code, "label": o.name} for o in offices]))
+    return specs
+
+
+def procedure_specs(version_data: dict) -> list[FieldSpec]:
+    """The catalogue fields of a procedure version, in their order."""
+    return [FieldSpec.from_catalog(f) for f in version_data.get("fields", [])]
+
+
+def form_specs(version_data: dict, offices: list | None = None) -> list[FieldSpec]:
+    """Every field of the e-form of a procedure version: applicant section, then fields."""
+    return applicant_specs(offices) + procedure_specs(version_data)
