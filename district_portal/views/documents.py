@@ -89,10 +89,8 @@ def prepare_result(code: str):
         else:
             issuing.prepare_rendered(db.session(), dossier, current_user)
     except (issuing.IssuingError, ResultTemplateError) as exc:
-        db.session().rollback()  # nothing of a refused result is kept
-        status = getattr(exc, "status", 400)
-        return _render_result_page(filing.get_by_code(db.session(), code), form,
-                                   error=exc.message, status=status)
+        # Nothing of a refused result is kept: db.py rolls the request back.
+        return _render_result_page(dossier, form, error=exc.message, status=exc.status)
     flash(gettext("The result is prepared. A leader can now issue it."), "success")
     return redirect(url_for("documents.prepare_result", code=code), 303)
 

@@ -27,6 +27,7 @@ from district_portal.services.accounts.users import (
     normalize_email,
     password_matches,
 )
+from district_portal.services.errors import ServiceError
 
 VERIFY_PHONE = "verify_phone"
 RESET_PASSWORD = "reset_password"
@@ -43,25 +44,24 @@ MIN_PASSWORD_LENGTH = 8
 _DUMMY_HASH = hash_password(secrets.token_hex(16))
 
 
-class AccountError(ValueError):
+class AccountError(ServiceError):
     """A request about an account was refused; `field` names the form field it belongs to."""
 
-    def __init__(self, message, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message, field: str | None = None, *, keep_changes: bool = False):
+        super().__init__(message, keep_changes=keep_changes)
         self.field = field
-
-    def __str__(self) -> str:
-        return str(self.message)
 
 
 class LoginError(AccountError):
-    """Always the same message: never says whether the login or the password was wrong."""
+    """Always the same message: never says whether the login or the password was wrong.
+    After a wrong password the failed-login count is kept (`keep_changes`): it is the
+    lockout's record, not a change the refusal should undo."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, keep_changes: bool = False) -> None:
         super().__init__(lazy_gettext(
             "The phone number, email or password is not right. After 10 failed tries the "
-            "account is locked for 15 minutes; if you forgot your password, reset it."))
+            "account is locked for 15 minutes; if you forgot your password, reset it."),
+            keep_changes=keep_changes)
 
 
 @lru_cache(maxsize=1)
@@ -192,8 +192,9 @@ def confirm_phone(session: Session, user: User, code: str, now: datetime | None 
     salt, _, _digest = token.token_hash.partition("$")
     if not hmac.compare_digest(_salted_hash(code.strip(), salt), token.token_hash):
         session.flush()
+        # The wrong try counts toward the five: keep it although the request is refused.
         raise AccountError(lazy_gettext("The code is not right. Check the SMS and try again."),
-                           "code")
+                           "code", keep_changes=True)
     token.used_at = now
     user.phone_verified_at = now
     session.flush()
@@ -216,7 +217,7 @@ def authenticate(session: Session, login: str, password: str,
             user.locked_until = now + LOCKOUT
             user.failed_logins = 0
         session.flush()
-        raise LoginError()
+        raise LoginError(keep_changes=True)
     user.failed_logins = 0
     user.locked_until = None
     session.flush()

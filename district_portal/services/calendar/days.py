@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from district_portal.models import CalendarDay, Office
 from district_portal.services.calendar.worktime import DEFAULT_HOURS, WorkCalendar, parse_hours
+from district_portal.services.errors import ServiceError
 from district_portal.text import clean
 
 KINDS = ("off", "work")
@@ -39,11 +40,9 @@ def calendar_for(session: Session, office: Office | None) -> WorkCalendar:
 
 
 
-class CalendarDayError(ValueError):
-    def __init__(self, message):
-        # Kept lazy: the CLI has no request to pick a language from.
-        super().__init__(message)
-        self.message = message
+class CalendarDayError(ServiceError):
+    """A calendar day that cannot be saved or removed (message kept lazy: the CLI has no
+    request to pick a language from)."""
 
 
 def _office(session: Session, agency_code: str | None) -> Office | None:

@@ -22,7 +22,7 @@ from district_portal.models import Dossier, DossierEvent, DossierStatus, Office,
 from district_portal.models.types import utcnow
 from district_portal.services import notifications
 from district_portal.services.calendar.days import calendar_for
-from district_portal.services.errors import ServiceError
+from district_portal.services.errors import CHANGED_MEANWHILE, ServiceError
 
 S = DossierStatus
 OPEN_STATUSES = frozenset({S.SUBMITTED, S.ACCEPTED, S.IN_PROGRESS, S.SUPPLEMENT_REQUESTED,
@@ -159,8 +159,7 @@ def perform(session: Session, dossier: Dossier, action: Action | str, actor: Use
         raise WorkflowError(_l("Unknown action."), 404) from None
     transition = TRANSITIONS[action]
     if expected_version is not None and expected_version != dossier.version:
-        raise WorkflowError(_l("Someone else has just changed this dossier. Reload the page to "
-                               "see its current state, then try again."))
+        raise WorkflowError(CHANGED_MEANWHILE)
     kinds = {"system"} if system else access.actor_kinds(actor, dossier)
     if not kinds & transition.who:
         raise WorkflowError(_l("You may not take this action on this dossier."), 403)
