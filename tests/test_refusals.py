@@ -153,7 +153,8 @@ def test_a_calendar_day_for_an_unknown_office_commits_nothing(real_app):
     client = real_app.test_client()
     _as(real_app, client, "admin@demo.test")
     response = client.post("/staff/calendar", data={
-        "csrf_token": csrf_token(client, "/staff/calendar"), "day": "2026-12-24", "kind": "off", "office": "000.00.99.X99", "note": "Nghỉ"})
+        "csrf_token": csrf_token(client, "/staff/calendar"),
+        "day": "2026-12-24", "kind": "off", "office": "000.00.99.X99", "note": "Nghỉ"})
     assert response.status_code == 400
     assert _committed(real_app, CalendarDay) == 0
 
