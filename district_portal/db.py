@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from flask import Flask, Response, current_app, g, request
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -105,9 +105,15 @@ def session() -> Session:
     return g.db_session
 
 
-def ping() -> None:
-    """A round trip to the database (the health check); raises if it is unreachable."""
-    session().execute(text("SELECT 1"))
+def ping() -> bool:
+    """A round trip to the database (the health check): False, logged, if it cannot be
+    reached."""
+    try:
+        session().execute(text("SELECT 1"))
+    except (SQLAlchemyError, OSError) as exc:
+        current_app.logger.error("database unreachable: %s", exc)
+        return False
+    return True
 
 
 def is_concurrent_change(exc: BaseException) -> bool:
