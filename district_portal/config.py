@@ -124,6 +124,12 @@ class Config:
         self.MAX_CONTENT_LENGTH = self.MAX_UPLOAD_BYTES + 256 * 1024
         # Number of reverse proxies (nginx) in front whose X-Forwarded-* headers are trusted.
         self.PROXY_COUNT = int(_env("PORTAL_PROXY_COUNT", "0"))
+        # Signed results (services/documents/signing.py): the default PKCS#12 certificate,
+        # a folder of per-office ones (<agency code>.p12), and the roots /verify trusts.
+        self.SIGNING_P12 = _env("PORTAL_SIGNING_P12")
+        self.SIGNING_P12_PASSWORD = _env("PORTAL_SIGNING_P12_PASSWORD")
+        self.SIGNING_P12_DIR = _env("PORTAL_SIGNING_P12_DIR")
+        self.SIGNING_TRUST_ROOTS = _env("PORTAL_SIGNING_TRUST_ROOTS")  # a PEM file
 
 
 class DevelopmentConfig(Config):

@@ -219,10 +219,10 @@ def verify():
         return render_template("verify/index.html", form=form,
                                error=gettext("Choose the PDF file to check.")), 400
     try:
-        sha256 = verification.hash_pdf(upload.stream, current_app.config["MAX_UPLOAD_BYTES"])
+        sha256, found = verification.check_upload(db.session(), upload.stream,
+                                                   current_app.config["MAX_UPLOAD_BYTES"])
     except verification.VerifyError as exc:
         return render_template("verify/index.html", form=form, error=exc.message), exc.status
-    found = verification.by_sha256(db.session(), sha256)
     return render_template("verify/index.html", form=VerifyForm(formdata=None), checked=True,
                            sha256=sha256, found=found)
 
