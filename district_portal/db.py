@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, current_app, g, request
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
@@ -164,7 +164,7 @@ def init_app(app: Flask) -> None:
         errors.clear_refusal()
 
 
-def commit_after_request(app: Flask, on_conflict: Callable[[], Response]) -> None:
+def commit_after_request(app: Flask, on_conflict: Callable[[], object]) -> None:
     """One commit per request. Register it after every other after_request hook, so it runs
     first and a page replacing a failed commit still gets headers and compression.
 
@@ -194,6 +194,6 @@ def commit_after_request(app: Flask, on_conflict: Callable[[], Response]) -> Non
             # teardown closes it, rolled back.
             g.db_session = sess
             errors.mark_refused()
-            return on_conflict()
+            return current_app.make_response(on_conflict())
         sess.close()
         return response

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from flask import abort
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from district_portal import db
 from district_portal.db import get_db
@@ -58,7 +58,19 @@ def real_app(databases, tmp_path_factory):
             raise RuntimeError("bug")
         return "ok", 200
 
+    @app.post("/_test/stale-at-commit/<code>")
+    def stale_at_commit(code: str):
+        # Another request's change lands after this one's last flush: the commit itself
+        # finds the version counter moved.
+        sess = db.session()
+        dossier = sess.scalar(select(Dossier).where(Dossier.code == code))
+        sess.execute(text("UPDATE dossier SET version = version + 1 WHERE code = :c"),
+                     {"c": code})
+        dossier.applicant_name_search = "doi-o-commit"
+        return "ok", 200
+
     csrf.exempt(refuse)
+    csrf.exempt(stale_at_commit)
     yield app
     get_db(app).engine.dispose()
 
@@ -98,6 +110,17 @@ def _state(app, code: str):
                                 .where(DossierEvent.dossier_id == d.id))
         outbox = session.scalar(select(func.count()).select_from(Notification))
         return d.status, d.version, dict(d.answers), events, outbox
+
+
+def test_a_change_lost_at_commit_is_answered_409_with_headers_and_nothing_kept(real_app):
+    code = _dossier(real_app)
+    before = _state(real_app, code)
+    response = real_app.test_client().post(f"/_test/stale-at-commit/{code}")
+    assert response.status_code == 409
+    assert "Người khác vừa thay đổi hồ sơ này" in response.get_data(as_text=True)
+    assert "Content-Security-Policy" in response.headers  # the page went through every hook
+    assert _state(real_app, code) == before
+    assert _committed(real_app, Dossier, Dossier.applicant_name_search == "doi-o-commit") == 0
 
 
 def test_a_staff_action_the_workflow_refuses_commits_nothing(real_app):
