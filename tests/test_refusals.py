@@ -199,3 +199,22 @@ def test_a_draft_that_fails_validation_keeps_what_was_typed(real_app):
         d = session.scalar(select(Dossier).where(Dossier.public_id == public_id))
         assert d.applicant["applicant_name"] == "Lò Thị Gõ Dở"
         assert d.applicant["applicant_phone"] == "0912"
+
+
+def test_a_wrong_sms_code_is_refused_but_still_counted_toward_its_five_tries(real_app):
+    from district_portal.models import UserToken
+    from district_portal.services.accounts import auth
+
+    with real_app.test_request_context(), get_db(real_app).transaction() as session:
+        person = auth.register_citizen(session, full_name="Lò Văn Mã", password="ruộng-bậc-9x",
+                                       phone="0987 654 321")
+        user_id = person.id
+    client = real_app.test_client()
+    with real_app.app_context(), get_db(real_app).transaction(write=False) as session:
+        login(client, session.get(User, user_id))
+    response = client.post("/account/verify-phone", data={
+        "csrf_token": csrf_token(client, "/account/verify-phone"), "code": "000000"})
+    assert response.status_code == 200
+    assert "không đúng" in response.get_data(as_text=True)
+    assert _committed(real_app, UserToken, UserToken.user_id == user_id,
+                      UserToken.attempts == 1) == 1
