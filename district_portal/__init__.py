@@ -51,6 +51,9 @@ def create_app(config: Config | str | None = None) -> Flask:
     app.register_blueprint(staff.bp)
     app.cli.add_command(portal_cli)
     app.after_request(_security_headers)
+    # Last registered, so it runs first: a 409 page that replaces a commit lost to a
+    # parallel request still gets the headers and compression above.
+    db.commit_after_request(app, on_conflict=errors.conflict_page)
     return app
 
 

@@ -1,15 +1,28 @@
-"""Configuration classes. This is the only module that reads os.environ (PORTAL_* variables)."""
+"""Configuration classes. This is the only module that reads os.environ (PORTAL_* variables),
+and it reads them when a config is instantiated (load_config, create_app), never at import: an
+app built after the environment changed sees the new values."""
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
+import zlib
+from collections import Counter
 from pathlib import Path
 
 from district_portal.text import LOCAL_TZ_NAME
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = ROOT / "instance"
+
+MIN_SECRET_LENGTH = 32  # characters
+MIN_SECRET_BITS = 128  # estimated entropy
+ZLIB_OVERHEAD = len(zlib.compress(b"", 9))  # header and checksum, in bytes
+# Words that only a placeholder or a hand-made secret contains (deploy/portal.env.example's
+# value is "replace-with-output-of-python3 -c ...").
+PLACEHOLDER_MARKERS = ("replace", "change", "example", "secret", "password", "placeholder",
+                       "your-", "todo", "xxxx", "token_hex", "import ", "python")
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -34,39 +47,47 @@ def _instance_secret() -> str:
     return path.read_text().strip()
 
 
+def secret_entropy_bits(secret: str) -> float:
+    """A cautious estimate of a secret's entropy, the smallest of three: the character-class
+    estimate (length × log2 of the alphabet its classes span), the distinct-symbol estimate
+    (length × the Shannon entropy of its own symbol frequencies) and the pattern estimate
+    (the bytes zlib needs beyond its fixed overhead × that Shannon entropy: a repeated
+    pattern compresses to a few new symbols)."""
+    if not secret:
+        return 0.0
+    classes = ((str.islower, 26), (str.isupper, 26), (str.isdigit, 10))
+    alphabet = sum(size for test, size in classes if any(test(c) for c in secret))
+    if any(not (c.isascii() and c.isalnum()) for c in secret):
+        alphabet += 33  # printable ASCII punctuation and space
+    counts = Counter(secret)
+    shannon = -sum(n / len(secret) * math.log2(n / len(secret)) for n in counts.values())
+    patterned = (len(zlib.compress(secret.encode("utf-8"), 9)) - ZLIB_OVERHEAD) * shannon
+    return min(len(secret) * math.log2(alphabet), len(secret) * shannon, patterned)
+
+
+def secret_problem(secret: str | None) -> str | None:
+    """Why `secret` cannot sign production sessions, or None if it can."""
+    if not secret:
+        return "is not set"
+    if len(secret) < MIN_SECRET_LENGTH:
+        return f"has fewer than {MIN_SECRET_LENGTH} characters"
+    lowered = secret.lower()
+    if any(marker in lowered for marker in PLACEHOLDER_MARKERS):
+        return "is a placeholder (from an example file or typed by hand)"
+    if secret_entropy_bits(secret) < MIN_SECRET_BITS:
+        return f"is too predictable (less than {MIN_SECRET_BITS} bits of entropy)"
+    return None
+
+
 class Config:
+    """Settings shared by every environment. Constants are class attributes; everything that
+    comes from the environment is read in __init__."""
+
     ENV_NAME = "base"
     TESTING = False
-    SECRET_KEY: str | None = None
-    DATABASE_URL = _env("PORTAL_DATABASE_URL", f"sqlite:///{INSTANCE / 'portal.sqlite3'}")
-    UPLOAD_DIR = _env("PORTAL_UPLOAD_DIR", str(INSTANCE / "uploads"))
-    BASE_URL = _env("PORTAL_BASE_URL", "http://127.0.0.1:5000")
-    PAYMENT_SANDBOX = _flag("PORTAL_PAYMENT_SANDBOX")
-    VNPAY_TMN_CODE = _env("PORTAL_VNPAY_TMN_CODE")
-    VNPAY_HASH_SECRET = _env("PORTAL_VNPAY_HASH_SECRET")
-    VNPAY_PAY_URL = _env("PORTAL_VNPAY_PAY_URL")
-    VNPAY_API_URL = _env("PORTAL_VNPAY_API_URL")
-    FULL_ONLINE_TARGET = float(_env("PORTAL_FULL_ONLINE_TARGET", "0.30"))
-    INTAKE_WORKING_DAYS = int(_env("PORTAL_INTAKE_WORKING_DAYS", "1"))
-    RATELIMIT_STORAGE_URI = _env("PORTAL_RATELIMIT_STORAGE", "memory://")
     # Our switch, read per request: Flask-Limiter's own RATELIMIT_ENABLED is one global flag
     # on the shared Limiter, so it stays on and a request filter consults this instead.
     RATE_LIMITS_ON = True
-    SMS_BACKEND = _env("PORTAL_SMS_BACKEND", "log")  # "log" or "http"
-    SMS_LOG_FILE = _env("PORTAL_SMS_LOG_FILE", str(INSTANCE / "sms.log"))
-    SMS_HTTP_URL = _env("PORTAL_SMS_HTTP_URL")  # template with {phone} and {text}
-    SMS_HTTP_KEY = _env("PORTAL_SMS_HTTP_KEY")
-    MAIL_BACKEND = _env("PORTAL_MAIL_BACKEND", "log")  # "log" or "smtp"
-    MAIL_LOG_FILE = _env("PORTAL_MAIL_LOG_FILE", str(INSTANCE / "mail.log"))
-    SMTP_HOST = _env("PORTAL_SMTP_HOST", "localhost")
-    SMTP_PORT = int(_env("PORTAL_SMTP_PORT", "25"))
-    SMTP_USER = _env("PORTAL_SMTP_USER")
-    SMTP_PASSWORD = _env("PORTAL_SMTP_PASSWORD")
-    MAIL_FROM = _env("PORTAL_MAIL_FROM", "no-reply@localhost")
-    MAX_UPLOAD_BYTES = int(_env("PORTAL_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024)))  # per file
-    MAX_DOSSIER_BYTES = int(_env("PORTAL_MAX_DOSSIER_BYTES", str(30 * 1024 * 1024)))
-    # A request may carry one file plus the form: leave a little room above one file.
-    MAX_CONTENT_LENGTH = MAX_UPLOAD_BYTES + 256 * 1024
     STAFF_IDLE_SECONDS = 30 * 60  # 30 minutes, in seconds
     PREFERRED_URL_SCHEME = "http"
     SESSION_COOKIE_HTTPONLY = True
@@ -81,16 +102,45 @@ class Config:
     COMPRESS_ALGORITHM = ["gzip"]
     COMPRESS_MIN_SIZE = 500
     SQL_ECHO = False
-    # Number of reverse proxies (nginx) in front whose X-Forwarded-* headers are trusted.
-    PROXY_COUNT = int(_env("PORTAL_PROXY_COUNT", "0"))
+
+    def __init__(self) -> None:
+        self.SECRET_KEY: str | None = None
+        self.DATABASE_URL = _env("PORTAL_DATABASE_URL", f"sqlite:///{INSTANCE / 'portal.sqlite3'}")
+        self.UPLOAD_DIR = _env("PORTAL_UPLOAD_DIR", str(INSTANCE / "uploads"))
+        self.BASE_URL = _env("PORTAL_BASE_URL", "http://127.0.0.1:5000")
+        self.INTAKE_WORKING_DAYS = int(_env("PORTAL_INTAKE_WORKING_DAYS", "1"))
+        self.RATELIMIT_STORAGE_URI = _env("PORTAL_RATELIMIT_STORAGE", "memory://")
+        self.SMS_BACKEND = _env("PORTAL_SMS_BACKEND", "log")  # "log" or "http"
+        self.SMS_LOG_FILE = _env("PORTAL_SMS_LOG_FILE", str(INSTANCE / "sms.log"))
+        self.SMS_HTTP_URL = _env("PORTAL_SMS_HTTP_URL")  # template with {phone} and {text}
+        self.SMS_HTTP_KEY = _env("PORTAL_SMS_HTTP_KEY")
+        self.MAIL_BACKEND = _env("PORTAL_MAIL_BACKEND", "log")  # "log" or "smtp"
+        self.MAIL_LOG_FILE = _env("PORTAL_MAIL_LOG_FILE", str(INSTANCE / "mail.log"))
+        self.SMTP_HOST = _env("PORTAL_SMTP_HOST", "localhost")
+        self.SMTP_PORT = int(_env("PORTAL_SMTP_PORT", "25"))
+        self.SMTP_USER = _env("PORTAL_SMTP_USER")
+        self.SMTP_PASSWORD = _env("PORTAL_SMTP_PASSWORD")
+        self.MAIL_FROM = _env("PORTAL_MAIL_FROM", "no-reply@localhost")
+        self.MAX_UPLOAD_BYTES = int(_env("PORTAL_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024)))
+        self.MAX_DOSSIER_BYTES = int(_env("PORTAL_MAX_DOSSIER_BYTES", str(30 * 1024 * 1024)))
+        # A request may carry one file plus the form: leave a little room above one file.
+        self.MAX_CONTENT_LENGTH = self.MAX_UPLOAD_BYTES + 256 * 1024
+        # Number of reverse proxies (nginx) in front whose X-Forwarded-* headers are trusted.
+        self.PROXY_COUNT = int(_env("PORTAL_PROXY_COUNT", "0"))
+        # Signed results (services/documents/signing.py): the default PKCS#12 certificate,
+        # a folder of per-office ones (<agency code>.p12), and the roots /verify trusts.
+        self.SIGNING_P12 = _env("PORTAL_SIGNING_P12")
+        self.SIGNING_P12_PASSWORD = _env("PORTAL_SIGNING_P12_PASSWORD")
+        self.SIGNING_P12_DIR = _env("PORTAL_SIGNING_P12_DIR")
+        self.SIGNING_TRUST_ROOTS = _env("PORTAL_SIGNING_TRUST_ROOTS")  # a PEM file
 
 
 class DevelopmentConfig(Config):
     ENV_NAME = "development"
     EMAIL_ALLOW_TEST_DOMAINS = True  # demo accounts are @demo.test
-    PAYMENT_SANDBOX = _flag("PORTAL_PAYMENT_SANDBOX", True)
 
     def __init__(self) -> None:
+        super().__init__()
         self.SECRET_KEY = _env("PORTAL_SECRET_KEY") or _instance_secret()
 
 
@@ -98,11 +148,13 @@ class TestConfig(Config):
     ENV_NAME = "test"
     EMAIL_ALLOW_TEST_DOMAINS = True
     TESTING = True
-    SECRET_KEY = "test-secret-not-for-production"
-    DATABASE_URL = _env("PORTAL_TEST_DATABASE_URL", "sqlite://")
-    PAYMENT_SANDBOX = True
     RATE_LIMITS_ON = False
     SERVER_NAME = None
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.SECRET_KEY = "test-secret-not-for-production"
+        self.DATABASE_URL = _env("PORTAL_TEST_DATABASE_URL", "sqlite://")
 
 
 class ProductionConfig(Config):
@@ -112,16 +164,18 @@ class ProductionConfig(Config):
     PREFERRED_URL_SCHEME = "https"
 
     def __init__(self) -> None:
+        super().__init__()
         secret = _env("PORTAL_SECRET_KEY")
-        if not secret or len(secret) < 32 or secret in {"change-me", "dev", "secret"}:
+        problem = secret_problem(secret)
+        if problem:
             raise RuntimeError(
-                "PORTAL_SECRET_KEY must be set to a random value of at least 32 characters "
-                "in production."
+                f"PORTAL_SECRET_KEY {problem}. In production it must be a random value of at "
+                f"least {MIN_SECRET_LENGTH} characters, e.g. the output of "
+                f"python3 -c 'import secrets; print(secrets.token_hex(32))'."
             )
         if _flag("PORTAL_PAYMENT_SANDBOX"):
             raise RuntimeError("PORTAL_PAYMENT_SANDBOX is refused in production.")
         self.SECRET_KEY = secret
-        self.PAYMENT_SANDBOX = False
 
 
 CONFIGS = {

@@ -1,22 +1,29 @@
 """Engine, sessions and the one-transaction-per-request rule.
 
-Services flush, never commit. `init_app` commits once after a request that did not fail
-(any status below 500) and rolls back otherwise. On SQLite, a request that writes (any
-method but GET/HEAD/OPTIONS) opens its transaction with BEGIN IMMEDIATE so it waits for
+Services flush, never commit. `commit_after_request` commits once after a request that did
+not fail (any status below 500) and in which no service refused (no ServiceError was raised,
+whether or not the view caught it); it rolls back otherwise. On SQLite, a request that writes
+(any method but GET/HEAD/OPTIONS) opens its transaction with BEGIN IMMEDIATE so it waits for
 the write lock instead of failing half-way (SQLAlchemy's pysqlite recipe).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from flask import Flask, current_app, g, request
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from district_portal.services import errors
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+# serialization_failure, deadlock_detected, lock_not_available
+CONFLICT_SQLSTATES = {"40001", "40P01", "55P03"}
 
 
 def make_engine(url: str, echo: bool = False) -> Engine:
@@ -98,38 +105,95 @@ def session() -> Session:
     return g.db_session
 
 
-def ping() -> None:
-    """A round trip to the database (the health check); raises if it is unreachable."""
-    session().execute(text("SELECT 1"))
+def ping() -> bool:
+    """A round trip to the database (the health check): False, logged, if it cannot be
+    reached."""
+    try:
+        session().execute(text("SELECT 1"))
+    except (SQLAlchemyError, OSError) as exc:
+        current_app.logger.error("database unreachable: %s", exc)
+        return False
+    return True
+
+
+def is_concurrent_change(exc: BaseException) -> bool:
+    """Whether a database error means another request changed the same rows first: a stale
+    version counter, or a serialization failure, deadlock or lock time-out (PostgreSQL
+    SQLSTATE 40001, 40P01, 55P03; SQLite "database is locked")."""
+    if isinstance(exc, StaleDataError):
+        return True
+    if not isinstance(exc, OperationalError | DBAPIError) or isinstance(exc, IntegrityError):
+        return False
+    sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return sqlstate in CONFLICT_SQLSTATES or "database is locked" in str(exc.orig)
+
+
+def is_unique_violation(exc: BaseException) -> bool:
+    """An INSERT or UPDATE that lost a race for a unique value (SQLSTATE 23505)."""
+    if not isinstance(exc, IntegrityError):
+        return False
+    sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return sqlstate == "23505" or "UNIQUE constraint failed" in str(exc.orig)
+
+
+def finish(sess: Session, *, commit: bool) -> None:
+    """End a request's transaction: commit it, or roll it back; the session is closed."""
+    try:
+        if commit:
+            sess.commit()
+        else:
+            sess.rollback()
+    except BaseException:
+        sess.rollback()
+        raise
+    finally:
+        sess.close()
 
 
 def init_app(app: Flask) -> None:
+    """The engine, and the app-context teardown that ends a CLI command's transaction."""
     app.extensions["portal_db"] = Database(app.config["DATABASE_URL"], app.config["SQL_ECHO"])
-
-    @app.after_request
-    def _commit(response):
-        sess = g.pop("db_session", None)
-        if sess is None:
-            return response
-        try:
-            if response.status_code < 500:
-                sess.commit()
-            else:
-                sess.rollback()
-        except Exception:
-            sess.rollback()
-            sess.close()
-            raise
-        sess.close()
-        return response
 
     @app.teardown_appcontext
     def _cleanup(exc):
         sess = g.pop("db_session", None)
         if sess is not None:
-            if exc is not None:
-                sess.rollback()
-            else:
-                # Reached only outside a request (CLI): commit what the command did.
+            # Reached for a request only if it ended with an unhandled error; otherwise
+            # outside a request (CLI): commit what the command did unless it was refused.
+            finish(sess, commit=exc is None and not errors.refused())
+        errors.clear_refusal()
+
+
+def commit_after_request(app: Flask, on_conflict: Callable[[], object]) -> None:
+    """One commit per request. Register it after every other after_request hook, so it runs
+    first and a page replacing a failed commit still gets headers and compression.
+
+    Commits when the response is below 500 and no ServiceError was raised during the request
+    (caught by a view or not); rolls back otherwise. A commit that loses a race with another
+    request is rolled back and answered with `on_conflict()` (the 409 page)."""
+
+    @app.after_request
+    def _commit(response):
+        sess = g.pop("db_session", None)
+        refused = errors.refused()
+        errors.clear_refusal()
+        if sess is None:
+            return response
+        try:
+            if response.status_code < 500 and not refused:
                 sess.commit()
-            sess.close()
+            else:
+                sess.rollback()
+        except Exception as exc:
+            sess.rollback()
+            if not (is_concurrent_change(exc) or is_unique_violation(exc)):
+                sess.close()
+                raise
+            current_app.logger.info("commit lost a race: %s", exc)
+            # The 409 page reloads what it shows (the user) through this session; the
+            # teardown closes it, rolled back.
+            g.db_session = sess
+            errors.mark_refused()
+            return current_app.make_response(on_conflict())
+        sess.close()
+        return response

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, render_template
+from flask import Flask, current_app, render_template, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from district_portal import db
 from district_portal.services.dossiers.workflow import WorkflowError
+from district_portal.services.errors import CHANGED_MEANWHILE, ServiceError, mark_refused
+
+# The requests that change one dossier: a unique value lost to a parallel request there is
+# the other staff member's (or the resident's resend's) change, not a fault of the portal.
+DOSSIER_WRITES = frozenset({
+    "staff.act", "staff.counter_submit", "documents.prepare_result", "documents.issue_result",
+    "filing.submit", "filing.withdraw", "filing.supplement",
+})
 
 
 def init_app(app: Flask) -> None:
@@ -21,13 +31,24 @@ def init_app(app: Flask) -> None:
 
     app.errorhandler(HTTPException)(render_http_error)
 
-    @app.errorhandler(WorkflowError)
-    def workflow_error(exc: WorkflowError):
-        # Nothing of a refused action may be committed.
+    @app.errorhandler(ServiceError)
+    def service_error(exc: ServiceError):
+        # A refusal no view caught. db.py rolls the request back; do it before rendering too,
+        # so the page cannot flush half of the refused change while it loads what it shows.
         db.session().rollback()
-        return render_template("error.html", code=exc.status,
-                               title=gettext("This action is not possible now"),
+        title = gettext("This action is not possible now") if isinstance(exc, WorkflowError) \
+            else _titles().get(exc.status, gettext("Something went wrong"))
+        return render_template("error.html", code=exc.status, title=title,
                                message=str(exc.message)), exc.status
+
+    @app.errorhandler(StaleDataError)
+    @app.errorhandler(DBAPIError)
+    def database_race(exc: Exception):
+        if db.is_concurrent_change(exc) or (
+                db.is_unique_violation(exc) and request.endpoint in DOSSIER_WRITES):
+            current_app.logger.info("request lost a race: %s", exc)
+            return conflict_page()
+        return server_error(exc)
 
     @app.errorhandler(Exception)
     def server_error(exc: Exception):
@@ -41,9 +62,18 @@ def init_app(app: Flask) -> None:
         ), 500
 
 
-def render_http_error(exc: HTTPException):
-    """The Vietnamese page for an HTTP error, with its status."""
-    titles = {
+def conflict_page():
+    """409: someone changed the dossier between this page's load and its form's arrival.
+    Nothing of this request is kept."""
+    db.session().rollback()
+    mark_refused()
+    return render_template("error.html", code=409,
+                           title=gettext("This action is not possible now"),
+                           message=str(CHANGED_MEANWHILE)), 409
+
+
+def _titles() -> dict:
+    return {
         400: gettext("The request could not be understood"),
         403: gettext("You may not open this page"),
         404: gettext("Page not found"),
@@ -52,6 +82,10 @@ def render_http_error(exc: HTTPException):
         413: gettext("The file is too large"),
         429: gettext("Too many attempts"),
     }
+
+
+def render_http_error(exc: HTTPException):
+    """The Vietnamese page for an HTTP error, with its status."""
     messages = {
         404: gettext("The address may be mistyped, or the page has moved. Search for the "
                      "procedure you need from the home page."),
@@ -60,6 +94,6 @@ def render_http_error(exc: HTTPException):
         429: gettext("Please wait a few minutes and try again."),
     }
     code = exc.code or 500
-    title = titles.get(code, gettext("Something went wrong"))
+    title = _titles().get(code, gettext("Something went wrong"))
     message = messages.get(code, gettext("Please go back and try again."))
     return render_template("error.html", code=code, title=title, message=message), code

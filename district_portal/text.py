@@ -18,7 +18,8 @@ _FORMAT_CHARS = re.compile("[\x00\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]"
 
 
 def clean(value: str | None) -> str:
-    """Drop invisible direction/format characters and NUL, normalise to NFC, trim."""
+    """Drop NUL and invisible direction/format characters, normalise to NFC and trim the ends.
+    Spaces and line breaks inside the text are kept as typed (a note may have paragraphs)."""
     if value is None:
         return ""
     # Drop the format characters first: one between a letter and its accent would otherwise

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import re
+import secrets
 from datetime import timedelta
 
 import pytest
@@ -450,7 +451,7 @@ def test_account_pages_are_small_and_need_no_script(client, store, path, logged_
 
 def test_production_cookies_are_secure_and_http_only(monkeypatch):
     from district_portal.config import ProductionConfig
-    monkeypatch.setenv("PORTAL_SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("PORTAL_SECRET_KEY", secrets.token_hex(32))  # "x" * 40 is refused
     config = ProductionConfig()
     assert config.SESSION_COOKIE_SECURE and config.SESSION_COOKIE_HTTPONLY
     assert config.SESSION_COOKIE_SAMESITE == "Lax"

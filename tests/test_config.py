@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import secrets
 import stat
 
 import flask
@@ -9,9 +11,15 @@ import pytest
 
 from district_portal import config as config_module
 from district_portal import create_app
-from district_portal.config import DevelopmentConfig, ProductionConfig, load_config
+from district_portal.config import (
+    ROOT,
+    DevelopmentConfig,
+    ProductionConfig,
+    load_config,
+    secret_entropy_bits,
+)
 
-GOOD_SECRET = "k" * 16 + "0123456789abcdef0123456789abcdef"
+GOOD_SECRET = "3f9c1e7a5b2d8064c1f7e9a3b5d20468ace13579bdf02468" + "9e8d7c6b5a4f3e2d"
 
 
 @pytest.fixture
@@ -36,6 +44,51 @@ def test_production_refuses_a_short_or_well_known_secret(clean_env, monkeypatch,
         ProductionConfig()
 
 
+def _example_secret() -> str:
+    lines = (ROOT / "deploy" / "portal.env.example").read_text("utf-8").splitlines()
+    return next(line.split("=", 1)[1] for line in lines if line.startswith("PORTAL_SECRET_KEY="))
+
+
+def test_production_refuses_the_secret_of_the_example_environment_file(clean_env, monkeypatch):
+    example = _example_secret()
+    assert len(example) >= 32  # long enough: only its content gives it away
+    monkeypatch.setenv("PORTAL_SECRET_KEY", example)
+    with pytest.raises(RuntimeError, match="placeholder"):
+        ProductionConfig()
+
+
+@pytest.mark.parametrize("secret", [
+    "a" * 64,  # one symbol
+    "abababababababababababababababababababab",  # two symbols
+    "0123456789012345678901234567890123456789",  # ten digits, repeated
+    "xa-hoa-binh-2026-xa-hoa-binh-2026-xa-hoa-binh-2026",  # a repeated phrase
+])
+def test_production_refuses_a_long_secret_with_little_entropy(clean_env, monkeypatch, secret):
+    assert len(secret) >= 32
+    monkeypatch.setenv("PORTAL_SECRET_KEY", secret)
+    with pytest.raises(RuntimeError, match="too predictable"):
+        ProductionConfig()
+
+
+@pytest.mark.parametrize("make", [lambda: secrets.token_hex(32), lambda: secrets.token_urlsafe(32),
+                                  lambda: secrets.token_urlsafe(64)])
+def test_production_accepts_the_usual_random_secrets(clean_env, monkeypatch, make):
+    secret = make()
+    assert secret_entropy_bits(secret) >= 128
+    monkeypatch.setenv("PORTAL_SECRET_KEY", secret)
+    assert ProductionConfig().SECRET_KEY == secret
+
+
+def test_values_are_read_when_the_app_is_created_not_at_import(clean_env, monkeypatch):
+    monkeypatch.setenv("PORTAL_BASE_URL", "https://xa-mot.example.vn")
+    monkeypatch.setenv("PORTAL_MAX_UPLOAD_BYTES", "2048")
+    app = create_app("development")
+    assert app.config["BASE_URL"] == "https://xa-mot.example.vn"
+    assert app.config["MAX_CONTENT_LENGTH"] == 2048 + 256 * 1024
+    monkeypatch.setenv("PORTAL_BASE_URL", "https://xa-hai.example.vn")
+    assert create_app("development").config["BASE_URL"] == "https://xa-hai.example.vn"
+
+
 @pytest.mark.parametrize("flag", ["1", "true", "yes", "on"])
 def test_production_refuses_the_payment_sandbox(clean_env, monkeypatch, flag):
     monkeypatch.setenv("PORTAL_SECRET_KEY", GOOD_SECRET)
@@ -56,7 +109,6 @@ def test_production_with_a_good_secret_starts_with_secure_cookies_and_no_sandbox
     app = create_app("production")
     assert app.config["PORTAL_ENV"] == "production"
     assert app.config["SECRET_KEY"] == GOOD_SECRET
-    assert app.config["PAYMENT_SANDBOX"] is False
     assert app.config["TESTING"] is False
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["REMEMBER_COOKIE_SECURE"] is True
@@ -89,10 +141,6 @@ def test_development_prefers_a_secret_from_the_environment(clean_env, monkeypatc
     assert not (clean_env / "secret_key").exists()
 
 
-def test_development_enables_the_payment_sandbox_by_default(clean_env):
-    assert DevelopmentConfig().PAYMENT_SANDBOX is True
-
-
 def test_load_config_follows_portal_env(clean_env, monkeypatch):
     monkeypatch.setenv("PORTAL_ENV", "test")
     assert load_config().ENV_NAME == "test"
@@ -103,3 +151,41 @@ def test_load_config_follows_portal_env(clean_env, monkeypatch):
 def test_an_unknown_environment_name_is_refused(clean_env):
     with pytest.raises(RuntimeError, match="Unknown PORTAL_ENV"):
         load_config("staging")
+
+
+# Keys Flask and its extensions read themselves (not named in our code).
+FRAMEWORK_KEYS = {
+    "TESTING", "SECRET_KEY", "SERVER_NAME", "PREFERRED_URL_SCHEME", "MAX_CONTENT_LENGTH",
+    "SESSION_COOKIE_HTTPONLY", "SESSION_COOKIE_SAMESITE", "SESSION_COOKIE_SECURE",
+    "REMEMBER_COOKIE_HTTPONLY", "REMEMBER_COOKIE_SAMESITE", "REMEMBER_COOKIE_SECURE",
+    "WTF_CSRF_TIME_LIMIT", "BABEL_DEFAULT_LOCALE", "BABEL_DEFAULT_TIMEZONE",
+    "COMPRESS_MIMETYPES", "COMPRESS_ALGORITHM", "COMPRESS_MIN_SIZE", "RATELIMIT_STORAGE_URI",
+}
+PACKAGE = ROOT / "district_portal"
+
+
+def _config_keys() -> set[str]:
+    keys = set()
+    for cls in (DevelopmentConfig, config_module.TestConfig):
+        keys |= {k for k in dir(cls()) if k.isupper()}
+    return keys
+
+
+def test_every_config_key_is_used_by_the_portal_or_by_flask(clean_env):
+    sources = "\n".join(p.read_text("utf-8") for p in PACKAGE.rglob("*.py")
+                        if p.name != "config.py")
+    sources += "\n".join(p.read_text("utf-8") for p in (ROOT / "templates").rglob("*.html"))
+    unused = sorted(k for k in _config_keys() - FRAMEWORK_KEYS
+                    if not re.search(rf"\b{k}\b", sources))
+    assert unused == []
+
+
+def test_every_variable_the_readme_names_is_read_by_config():
+    readme = (ROOT / "README.md").read_text("utf-8")
+    config_source = (PACKAGE / "config.py").read_text("utf-8")
+    named = set(re.findall(r"PORTAL_[A-Z0-9_]+", readme))
+    named.discard("PORTAL_TEST_DATABASE_URL")  # read by the test suite (tests/conftest.py)
+    unknown = sorted(v for v in named if f'"{v}"' not in config_source
+                     and not v.endswith("_"))
+    assert unknown == []
+    assert "PORTAL_TEST_DATABASE_URL" in (ROOT / "tests" / "conftest.py").read_text("utf-8")

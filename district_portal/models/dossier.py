@@ -113,7 +113,10 @@ class Dossier(Base):
     delivery: Mapped[dict] = mapped_column(JSONType, default=dict)  # way, address, waybill
     fee: Mapped[int] = mapped_column(BigInteger, default=0)  # VND
     payment_state: Mapped[str] = mapped_column(String(12), default="none")
-    result: Mapped[dict] = mapped_column(JSONType, default=dict)  # token, sha256, attachment
+    # The issued result (set by `complete`): kind ("rendered" or "scan"), sha256 (of the
+    # issued file), attachment (its public id), signed (a signed scan), issued_by (the
+    # leader's public id). The /verify token is the verification_token column.
+    result: Mapped[dict] = mapped_column(JSONType, default=dict)
     verification_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     rating: Mapped[int | None] = mapped_column(Integer)
     rating_comment: Mapped[str | None] = mapped_column(Text)

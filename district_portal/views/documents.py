@@ -90,10 +90,8 @@ def prepare_result(code: str):
         else:
             issuing.prepare_rendered(db.session(), dossier, current_user)
     except (issuing.IssuingError, ResultTemplateError) as exc:
-        db.session().rollback()  # nothing of a refused result is kept
-        status = getattr(exc, "status", 400)
-        return _render_result_page(filing.get_by_code(db.session(), code), form,
-                                   error=exc.message, status=status)
+        # Nothing of a refused result is kept: db.py rolls the request back.
+        return _render_result_page(dossier, form, error=exc.message, status=exc.status)
     flash(gettext("The result is prepared. A leader can now issue it."), "success")
     return redirect(url_for("documents.prepare_result", code=code), 303)
 
@@ -222,10 +220,10 @@ def verify():
         return render_template("verify/index.html", form=form,
                                error=gettext("Choose the PDF file to check.")), 400
     try:
-        sha256 = verification.hash_pdf(upload.stream, current_app.config["MAX_UPLOAD_BYTES"])
+        sha256, found = verification.check_upload(db.session(), upload.stream,
+                                                   current_app.config["MAX_UPLOAD_BYTES"])
     except verification.VerifyError as exc:
         return render_template("verify/index.html", form=form, error=exc.message), exc.status
-    found = verification.by_sha256(db.session(), sha256)
     return render_template("verify/index.html", form=VerifyForm(formdata=None), checked=True,
                            sha256=sha256, found=found)
 

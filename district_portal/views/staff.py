@@ -6,24 +6,21 @@ and a dossier's URLs answer 404 to staff of offices that neither receive nor han
 
 from __future__ import annotations
 
-import time
-
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, logout_user
+from flask_login import current_user
 
 from district_portal import access, db
+from district_portal.auth import login_url
 from district_portal.forms.staff import (
     ACTION_BUTTONS,
     ACTION_FORMS,
@@ -51,35 +48,9 @@ from district_portal.services.dossiers.workflow import (
 from district_portal.views import attachment_response, steps
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
-IDLE_KEY = "staff_seen"
 
 
 # --- who may come in -----------------------------------------------------------------------
-
-
-def login_url(next_path: str | None = None) -> str:
-    """The login page, with where to come back to."""
-    return url_for("account.login", next=next_path) if next_path else url_for("account.login")
-
-
-@bp.before_app_request
-def staff_idle_timeout():
-    """Staff sessions end after STAFF_IDLE_SECONDS without a request (shared desk PCs)."""
-    if request.endpoint == "static" or not current_user.is_authenticated or \
-            not getattr(current_user, "is_staff", False):
-        return None
-    now = int(time.time())
-    last = session.get(IDLE_KEY)
-    limit = current_app.config["STAFF_IDLE_SECONDS"]
-    if isinstance(last, int) and now - last > limit:
-        logout_user()
-        session.pop(IDLE_KEY, None)
-        flash(gettext("You were logged out after %(minutes)d minutes without activity. Log in "
-                      "again to continue.", minutes=limit // 60), "info")
-        return redirect(login_url(request.full_path.rstrip("?")
-                                  if request.method == "GET" else None))
-    session[IDLE_KEY] = now
-    return None
 
 
 @bp.before_request

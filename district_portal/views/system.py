@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, redirect, request, url_for
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 
 from district_portal import db
 
@@ -13,8 +15,18 @@ ONE_YEAR = 365 * 24 * 3600  # seconds
 
 @bp.get("/healthz")
 def healthz():
-    db.ping()
-    return {"status": "ok", "database": "ok"}, 200, {"Cache-Control": "no-store"}
+    """200 {"status": "ok"} when the database answers; 503 with a message when it does not
+    (for the load balancer and the monitoring, never an HTML page)."""
+    headers = {"Cache-Control": "no-store"}
+    if not db.ping():
+        message = _l("The database cannot be reached. The portal is temporarily unavailable.")
+        with force_locale("vi"):
+            vietnamese = str(message)
+        with force_locale("en"):
+            english = str(message)
+        return {"status": "unavailable", "database": "unreachable", "message": vietnamese,
+                "message_en": english}, 503, headers
+    return {"status": "ok", "database": "ok"}, 200, headers
 
 
 @bp.get("/language/<lang>")

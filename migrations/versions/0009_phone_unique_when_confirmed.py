@@ -2,14 +2,14 @@
 longer squat a number, and whoever confirms it first owns it.
 
 Revision ID: 0009_phone_unique_when_confirmed
-Revises: 0003_inbox_index_id
+Revises: 0004_calendar_day_unique
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_phone_unique_when_confirmed"
-down_revision = "0003_inbox_index_id"
+down_revision = "0004_calendar_day_unique"
 branch_labels = None
 depends_on = None
 

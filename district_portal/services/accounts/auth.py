@@ -26,6 +26,7 @@ from district_portal.services.accounts.users import (
     normalize_email,
     password_matches,
 )
+from district_portal.services.errors import ServiceError
 
 VERIFY_PHONE = "verify_phone"
 RESET_PASSWORD = "reset_password"
@@ -45,25 +46,24 @@ MAX_UNCONFIRMED_CLAIMS = 3
 _DUMMY_HASH = hash_password(secrets.token_hex(16))
 
 
-class AccountError(ValueError):
+class AccountError(ServiceError):
     """A request about an account was refused; `field` names the form field it belongs to."""
 
-    def __init__(self, message, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message, field: str | None = None, *, keep_changes: bool = False):
+        super().__init__(message, keep_changes=keep_changes)
         self.field = field
-
-    def __str__(self) -> str:
-        return str(self.message)
 
 
 class LoginError(AccountError):
-    """Always the same message: never says whether the login or the password was wrong."""
+    """Always the same message: never says whether the login or the password was wrong.
+    After a wrong password the failed-login count is kept (`keep_changes`): it is the
+    lockout's record, not a change the refusal should undo."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, keep_changes: bool = False) -> None:
         super().__init__(lazy_gettext(
             "The phone number, email or password is not right. After 10 failed tries the "
-            "account is locked for 15 minutes; if you forgot your password, reset it."))
+            "account is locked for 15 minutes; if you forgot your password, reset it."),
+            keep_changes=keep_changes)
 
 
 def _hash(secret: str) -> str:
@@ -211,8 +211,9 @@ def confirm_phone(session: Session, user: User, code: str, now: datetime | None 
     salt, _, _digest = token.token_hash.partition("$")
     if not hmac.compare_digest(_salted_hash(code.strip(), salt), token.token_hash):
         session.flush()
+        # The wrong try counts toward the five: keep it although the request is refused.
         raise AccountError(lazy_gettext("The code is not right. Check the SMS and try again."),
-                           "code")
+                           "code", keep_changes=True)
     token.used_at = now
     _claim_phone(session, user, now)
 
@@ -244,7 +245,8 @@ def authenticate(session: Session, login: str, password: str,
             user.locked_until = now + LOCKOUT
             user.failed_logins = 0
     session.flush()
-    raise LoginError()
+    # The failed-login counts are the lockout's record, not a change the refusal undoes.
+    raise LoginError(keep_changes=True)
 
 
 def needs_phone_confirmation(user: User) -> bool:

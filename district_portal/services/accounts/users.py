@@ -9,6 +9,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from district_portal.models import Office, Role, User
 from district_portal.models.types import utcnow
 from district_portal.phones import PhoneError, parse_phone
+from district_portal.services.errors import ServiceError
 from district_portal.text import clean
 
 DEMO_PASSWORD = "demo-portal-2026"
@@ -22,7 +23,7 @@ DEMO_USERS = (
 )
 
 
-class UserError(ValueError):
+class UserError(ServiceError):
     """A user could not be created; the message says why."""
 
 

@@ -8,10 +8,12 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from district_portal.models import CalendarDay, Office
 from district_portal.services.calendar.worktime import DEFAULT_HOURS, WorkCalendar, parse_hours
+from district_portal.services.errors import ServiceError
 from district_portal.text import clean
 
 KINDS = ("off", "work")
@@ -39,11 +41,9 @@ def calendar_for(session: Session, office: Office | None) -> WorkCalendar:
 
 
 
-class CalendarDayError(ValueError):
-    def __init__(self, message):
-        # Kept lazy: the CLI has no request to pick a language from.
-        super().__init__(message)
-        self.message = message
+class CalendarDayError(ServiceError):
+    """A calendar day that cannot be saved or removed (message kept lazy: the CLI has no
+    request to pick a language from)."""
 
 
 def _office(session: Session, agency_code: str | None) -> Office | None:
@@ -55,6 +55,12 @@ def _office(session: Session, agency_code: str | None) -> Office | None:
     return office
 
 
+def _same_entry(day: date, office_id: int | None):
+    return (CalendarDay.day == day,
+            CalendarDay.office_id.is_(None) if office_id is None else
+            CalendarDay.office_id == office_id)
+
+
 def add_day(session: Session, day: date, kind: str, office_code: str | None = None,
             note: str = "") -> CalendarDay:
     """Add (or change) the day for one office or, without an office, for every office."""
@@ -62,13 +68,16 @@ def add_day(session: Session, day: date, kind: str, office_code: str | None = No
         raise CalendarDayError(_l("The kind of day must be “off” or “work”."))
     office = _office(session, office_code)
     office_id = office.id if office else None
-    row = session.scalar(select(CalendarDay).where(
-        CalendarDay.day == day,
-        CalendarDay.office_id.is_(None) if office_id is None else
-        CalendarDay.office_id == office_id))
+    row = session.scalar(select(CalendarDay).where(*_same_entry(day, office_id)))
     if row is None:
-        row = CalendarDay(day=day, office_id=office_id)
-        session.add(row)
+        try:
+            # A savepoint: an admin adding the same day at the same moment wins the insert,
+            # and this request changes that row instead of failing on the unique index.
+            with session.begin_nested():
+                row = CalendarDay(day=day, office_id=office_id, kind=kind)
+                session.add(row)
+        except IntegrityError:
+            row = session.scalar(select(CalendarDay).where(*_same_entry(day, office_id)))
     row.kind = kind
     row.note = clean(note)[:300]
     session.flush()
@@ -79,9 +88,7 @@ def remove_day(session: Session, day: date, office_code: str | None = None) -> b
     """Remove the entry for that day and office (or the all-offices entry); False if none."""
     office = _office(session, office_code)
     row = session.scalar(select(CalendarDay).where(
-        CalendarDay.day == day,
-        CalendarDay.office_id.is_(None) if office is None else
-        CalendarDay.office_id == office.id))
+        *_same_entry(day, office.id if office else None)))
     if row is None:
         return False
     session.delete(row)

@@ -18,6 +18,7 @@ from district_portal.models import (
     ProcedureVersion,
 )
 from district_portal.models.types import utcnow
+from district_portal.services.errors import ServiceError
 from district_portal.text import fold
 
 FORMAT = "district-portal-catalog/1"
@@ -27,7 +28,7 @@ OFFICE_KEYS = ("agency_code", "name", "kind", "admin_unit_code", "parent", "addr
                "hours", "active", "successor")
 
 
-class CatalogError(Exception):
+class CatalogError(ServiceError):
     """An invalid catalogue file: `errors` lists every problem as 'path: message'."""
 
     def __init__(self, errors: list[str]):

@@ -18,10 +18,11 @@ from sqlalchemy.orm import Session
 from district_portal.models import Attachment, Dossier, DossierEvent, User
 from district_portal.models.types import utcnow
 from district_portal.services import storage
-from district_portal.services.documents import results
+from district_portal.services.documents import results, signing
 from district_portal.services.dossiers.workflow import (
     RESULT_STATUSES,
     Action,
+    can,
     perform,
     statuses_from,
 )
@@ -118,7 +119,7 @@ def prepare_scan(session: Session, dossier: Dossier, actor: User, upload) -> Att
     return attachment
 
 
-def _store(session, dossier, actor, stream, way: str) -> Attachment:
+def _store(session, dossier, actor, stream, way: str, touch: bool = True) -> Attachment:
     try:
         stored = storage.store(current_app.config["UPLOAD_DIR"], stream,
                                current_app.config["MAX_UPLOAD_BYTES"])
@@ -133,7 +134,8 @@ def _store(session, dossier, actor, stream, way: str) -> Attachment:
         content_type=stored.content_type, size=stored.size,
         uploader_id=actor.id if actor else None)
     session.add(attachment)
-    dossier.updated_at = utcnow()
+    if touch:  # not when issuing: the leader's form carries the dossier's version
+        dossier.updated_at = utcnow()
     session.flush()
     return attachment
 
@@ -141,13 +143,31 @@ def _store(session, dossier, actor, stream, way: str) -> Attachment:
 def issue(session: Session, dossier: Dossier, leader: User,
           expected_version: int | None = None) -> DossierEvent:
     """Issue the prepared result: `complete` through the workflow (leader of the handling
-    office only; WorkflowError otherwise, and nothing changes)."""
+    office only; WorkflowError otherwise, and nothing changes). When the handling office has
+    a signing certificate, the issued file is the prepared one signed with it (PAdES), and
+    the result's SHA-256 is that of the signed file."""
     attachment = prepared_result(dossier)
+    prepared_sha = attachment.stored_name if attachment is not None else None
     result = None
     if attachment is not None:
         way = way_of(attachment)
+        if can(leader, dossier, Action.COMPLETE):
+            attachment = _signed(session, dossier, attachment, leader)
         result = {"kind": way, "sha256": attachment.stored_name,
                   "attachment": attachment.public_id, "signed": way == SCAN,
+                  "digitally_signed": attachment.stored_name != prepared_sha,
                   "issued_by": leader.public_id if leader else None}
     return perform(session, dossier, Action.COMPLETE, leader,
                    expected_version=expected_version, result=result)
+
+
+def _signed(session: Session, dossier: Dossier, attachment: Attachment,
+            leader: User) -> Attachment:
+    """The prepared result signed by its office, stored as the result to issue; the prepared
+    attachment itself when the office has no certificate."""
+    office = dossier.handling_office or dossier.receiving_office
+    if signing.certificate_for(office) is None:
+        return attachment
+    path = storage.path_of(current_app.config["UPLOAD_DIR"], attachment.stored_name)
+    signed = signing.sign_pdf(path.read_bytes(), office)
+    return _store(session, dossier, leader, io.BytesIO(signed), way_of(attachment), touch=False)

@@ -10,15 +10,14 @@ from sqlalchemy.orm import Session, selectinload
 
 from district_portal.models import Dossier, DossierStatus, Office
 from district_portal.services.documents import slips
+from district_portal.services.errors import ServiceError
 from district_portal.text import LOCAL_TZ, format_date, to_local
 
 MAX_DAYS = 366  # one ledger covers at most a year
 
 
-class PeriodError(ValueError):
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
+class PeriodError(ServiceError):
+    """A ledger period that cannot be printed; the message says why."""
 
 
 def this_month(today: date | None = None) -> tuple[date, date]:

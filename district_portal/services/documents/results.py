@@ -20,6 +20,7 @@ from markupsafe import Markup
 from district_portal.models import Dossier, Office
 from district_portal.services.documents.pdf import render_html, render_pdf
 from district_portal.services.documents.slips import Heading, display_ref, heading_for
+from district_portal.services.errors import ServiceError
 from district_portal.text import format_date, format_money, to_local
 
 __all__ = ["ResultDocument", "ResultTemplateError", "render_result", "render_result_body",
@@ -29,12 +30,11 @@ MAX_OUTPUT = 200_000  # characters of rendered result body
 MAX_SEQUENCE = 10_000  # items or characters a template may build with * or **
 
 
-class ResultTemplateError(Exception):
+class ResultTemplateError(ServiceError):
     """The result template cannot be rendered; `message` is Vietnamese, for the admin."""
 
     def __init__(self, message: str, detail: str = "") -> None:
-        super().__init__(message)
-        self.message = message
+        super().__init__(message, 400)
         self.detail = detail
 
 

@@ -22,6 +22,7 @@ from district_portal.models.types import utcnow
 from district_portal.phones import display_phone
 from district_portal.services.documents.pdf import money_words, qr_svg, render_html, render_pdf
 from district_portal.services.dossiers.workflow import ENDED_WITHOUT_RESULT
+from district_portal.services.errors import ServiceError
 from district_portal.templating import time_limit_text
 from district_portal.text import format_date, format_datetime, format_money, to_local
 
@@ -62,7 +63,7 @@ DELIVERY_VI = {
 BEFORE, ON_TIME, LATE = "Trước hạn", "Đúng hạn", "Quá hạn"
 
 
-class SlipError(ValueError):
+class SlipError(ServiceError):
     """The slip cannot be issued for this dossier now; the message says why (Vietnamese)."""
 
 

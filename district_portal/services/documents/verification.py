@@ -1,8 +1,10 @@
 """Anyone may check an issued result: by the token in its QR code, or by uploading the PDF.
 
 What is shown is what the holder of the document already has, and no more: the office, the
-time of issue, the procedure and result name, the SHA-256, the signature status, the dossier
-code and the applicant's name masked. Never an ID number, a phone or an address.
+time of issue, the procedure and result name, the SHA-256, the signature status (for a
+digitally signed result: the signer's name and organisation, whether the file is intact and
+whether the certificate is trusted), the dossier code and the applicant's name masked. Never
+an ID number, a phone or an address.
 """
 
 from __future__ import annotations
@@ -11,12 +13,15 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from district_portal.models import Attachment, Dossier
 from district_portal.services import storage
+from district_portal.services.documents import signing
+from district_portal.services.documents.signing import SignatureCheck
 from district_portal.services.dossiers.workflow import RESULT_STATUSES
 from district_portal.services.errors import ServiceError
 from district_portal.text import format_datetime
@@ -37,9 +42,10 @@ class IssuedDocument:
     procedure: str
     result_name: str
     sha256: str
-    signed: bool
+    signed: bool  # a signed scan of the paper result
     code: str
     applicant: str  # masked
+    signature: SignatureCheck | None = None  # the office's digital signature, if any
 
 
 def mask_name(name: str | None) -> str:
@@ -55,7 +61,7 @@ def mask_name(name: str | None) -> str:
     return " ".join([words[0], *middles, given])
 
 
-def _issued(dossier: Dossier | None) -> IssuedDocument | None:
+def _issued(dossier: Dossier | None, content: bytes | None = None) -> IssuedDocument | None:
     if dossier is None or dossier.status not in ISSUED:
         return None
     result = dossier.result or {}
@@ -67,7 +73,21 @@ def _issued(dossier: Dossier | None) -> IssuedDocument | None:
         office=office.name if office else "", issued_at=format_datetime(dossier.completed_at),
         procedure=data["name"], result_name=(data.get("result") or {}).get("name") or "",
         sha256=result["sha256"], signed=bool(result.get("signed")), code=dossier.code or "",
-        applicant=mask_name((dossier.applicant or {}).get("name")))
+        applicant=mask_name((dossier.applicant or {}).get("name")),
+        signature=_signature(result, content))
+
+
+def _signature(result: dict, content: bytes | None) -> SignatureCheck | None:
+    """The digital signature of an issued result, checked on `content` (the uploaded file) or
+    on the stored file; None for a result issued without one."""
+    if not result.get("digitally_signed"):
+        return None
+    if content is None:
+        path = storage.path_of(current_app.config["UPLOAD_DIR"], result["sha256"])
+        if not path.is_file():
+            return None
+        content = path.read_bytes()
+    return signing.check_signature(content)
 
 
 def by_token(session: Session, token: str) -> IssuedDocument | None:
@@ -77,16 +97,26 @@ def by_token(session: Session, token: str) -> IssuedDocument | None:
     return _issued(session.scalar(select(Dossier).where(Dossier.verification_token == token)))
 
 
-def by_sha256(session: Session, sha256: str) -> IssuedDocument | None:
-    """The issued result whose file has this SHA-256, or None."""
+def by_sha256(session: Session, sha256: str, content: bytes | None = None
+              ) -> IssuedDocument | None:
+    """The issued result whose file has this SHA-256 (its signature checked on `content`
+    when given), or None."""
     dossiers = session.scalars(
         select(Dossier).join(Attachment, Attachment.dossier_id == Dossier.id)
         .where(Attachment.kind == "result", Attachment.stored_name == sha256,
                Dossier.status.in_(ISSUED)))
     for dossier in dossiers:
         if (dossier.result or {}).get("sha256") == sha256:
-            return _issued(dossier)
+            return _issued(dossier, content)
     return None
+
+
+def check_upload(session: Session, stream, max_bytes: int) -> tuple[str, IssuedDocument | None]:
+    """Hash an uploaded PDF (never stored) and find the issued result it is, with its
+    signature checked on the uploaded bytes; VerifyError for what is not a PDF."""
+    sha256 = hash_pdf(stream, max_bytes)
+    stream.seek(0)
+    return sha256, by_sha256(session, sha256, stream.read(max_bytes + 1))
 
 
 def hash_pdf(stream, max_bytes: int) -> str:

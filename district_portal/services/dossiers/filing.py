@@ -329,25 +329,27 @@ def find_for_tracking(session: Session, lookup: str, phone_e164: str) -> Dossier
 def answer_supplement(session: Session, dossier: Dossier, actor: User,
                       form: DossierForm | None) -> None:
     """Send the resident's supplement: changed answers and/or new documents since the
-    request; the clock resumes from where it paused."""
+    request; the clock resumes from where it paused. The workflow is asked first: if it
+    refuses (WorkflowError), the answers are left as they were."""
+    cleaned: dict = {}
     changes: list[str] = []
     if form is not None:
         if not form.validate():
             raise WorkflowError(_l("Some answers need correcting before you send them."), 400)
         cleaned = form.cleaned()
         old = {**{f"applicant_{k}": v for k, v in dossier.applicant.items()}, **dossier.answers}
-        for key, value in cleaned.items():
-            if not key.endswith("_label") and old.get(key) != value:
-                changes.append(key)
-        if changes:
-            dossier.applicant, dossier.answers = eform.split_applicant(cleaned, strip_prefix=True)
-            dossier.applicant_phone = dossier.applicant.get("phone")
-            dossier.applicant_name_search = fold(dossier.applicant.get("name", ""))[:300]
+        changes = [key for key, value in cleaned.items()
+                   if not key.endswith("_label") and old.get(key) != value]
     since = dossier.paused_at
     for a in dossier.attachments:
         if a.kind == "supplement" and since is not None and a.created_at >= since:
             changes.append(f"document:{a.document_key}")
     perform(session, dossier, Action.SUPPLEMENT, actor, changes=changes)
+    if any(not c.startswith("document:") for c in changes):
+        dossier.applicant, dossier.answers = eform.split_applicant(cleaned, strip_prefix=True)
+        dossier.applicant_phone = dossier.applicant.get("phone")
+        dossier.applicant_name_search = fold(dossier.applicant.get("name", ""))[:300]
+        session.flush()
 
 
 def pending_supplement_request(dossier: Dossier):

@@ -28,6 +28,7 @@ from district_portal.models import Action, Dossier, DossierEvent, DossierStatus,
 from district_portal.models.types import utcnow
 from district_portal.services.dossiers import handlers
 from district_portal.services.dossiers.handlers import Context, WorkflowError
+from district_portal.services.errors import CHANGED_MEANWHILE
 
 S = DossierStatus
 __all__ = [
@@ -312,8 +313,7 @@ def perform(session: Session, dossier: Dossier, action: Action | str, actor: Use
         raise WorkflowError(_l("Unknown action."), 404) from None
     transition = TRANSITIONS[action]
     if expected_version is not None and expected_version != dossier.version:
-        raise WorkflowError(_l("Someone else has just changed this dossier. Reload the page to "
-                               "see its current state, then try again."))
+        raise WorkflowError(CHANGED_MEANWHILE)
     kinds = {"system"} if system else access.actor_kinds(actor, dossier)
     refusal = _refusal(action, kinds, dossier)
     if refusal is not None:
