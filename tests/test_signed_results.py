@@ -203,3 +203,23 @@ def test_a_wrong_certificate_password_refuses_to_issue_and_changes_nothing(
     assert "Không dùng được chứng thư số của cơ quan" in response.get_data(as_text=True)
     db_session.expire_all()
     assert d.status == "accepted" and not d.result and len(d.attachments) == attachments
+
+
+def test_signing_and_checking_work_while_an_event_loop_runs_in_the_thread(signing_on, pki):
+    """pyHanko's sync wrappers call asyncio.run; a thread with a running loop (an async
+    server, Playwright in the test run) must still sign and check."""
+    import asyncio
+
+    from weasyprint import HTML
+
+    from district_portal.models import Office
+
+    pdf = HTML(string="<p>Giấy xác nhận</p>").write_pdf()
+
+    async def inside_a_loop():
+        with signing_on.test_request_context():
+            signed = signing.sign_pdf(pdf, Office(agency_code="000.00.04.T25", name="Xã"))
+            return signing.check_signature(signed)
+
+    check = asyncio.run(inside_a_loop())
+    assert check is not None and check.intact and check.signer == SIGNER

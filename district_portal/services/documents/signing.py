@@ -12,8 +12,10 @@ self-signed or from an authority the portal does not know.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -25,7 +27,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
-from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
 from district_portal.models import Office
@@ -57,6 +59,18 @@ class SignatureCheck:
     self_signed: bool
     whole_file: bool  # the signature covers the whole file (nothing added after signing)
     signed_at: str  # as the signer's clock said, dd/mm/yyyy HH:MM local time ("" if absent)
+
+
+def _run(coroutine):
+    """Run one of pyHanko's coroutines to completion from synchronous code. pyHanko's own sync
+    wrappers call asyncio.run, which fails in a thread that already runs an event loop (an
+    ASGI server, a browser driver in tests): then a short-lived thread runs it."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def certificate_for(office: Office | None) -> Certificate | None:
@@ -106,7 +120,7 @@ def sign_pdf(pdf_bytes: bytes, office: Office | None) -> bytes:
         location=office.name if office is not None else None)
     try:
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf_bytes), strict=False)
-        return signers.sign_pdf(writer, meta, signer=signer).getvalue()
+        return _run(signers.async_sign_pdf(writer, meta, signer=signer)).getvalue()
     except (PdfError, ValueError, KeyError) as exc:
         log.warning("cannot sign a PDF: %s", exc)
         raise SigningError(_l("This PDF cannot be signed: it is damaged or protected. Scan "
@@ -135,7 +149,7 @@ def check_signature(pdf_bytes: bytes) -> SignatureCheck | None:
         return None
     signature = embedded[-1]
     context = ValidationContext(trust_roots=_trust_roots(), allow_fetching=False)
-    status = validate_pdf_signature(signature, context)
+    status = _run(async_validate_pdf_signature(signature, context))
     cert = status.signing_cert
     when = status.signer_reported_dt
     return SignatureCheck(
