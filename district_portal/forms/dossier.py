@@ -227,7 +227,8 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:] if text[1:2].islower() or len(text) == 1 else text
 
 
-def _clean_value(spec: FieldSpec, raw: str, all_raw: dict):
+# Being replaced by the e-form domain module (issue 7 item 5): per-type validators.
+def _clean_value(spec: FieldSpec, raw: str, all_raw: dict):  # noqa: C901
     """The typed value of one visible field, or ValueError with a message saying what to do."""
     if spec.type == "checkbox":
         if spec.required and raw != "y":
