@@ -137,3 +137,37 @@ def test_models_import_nothing_from_flask_directly_or_through_other_modules():
                      or name.split(".")[0] in ("werkzeug", "jinja2")}
     assert flask_imports == {}
     assert "district_portal.db" not in reached
+
+
+# --- the tests themselves tell the truth --------------------------------------------------------
+
+TESTS = Path(__file__).resolve().parent
+ENGINE_WORDS = ("dialect", "PG_URL", "postgres", "sqlite")
+
+
+def test_no_test_returns_early_on_one_engine_instead_of_being_skipped():
+    """A PostgreSQL-only test is marked `postgresql_only` (skipped with a reason on SQLite);
+    an `if <engine>: return` would pass vacuously."""
+    vacuous = []
+    for path in sorted(TESTS.rglob("test_*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.FunctionDef) and node.name.startswith("test_")):
+                continue
+            for branch in ast.walk(node):
+                if isinstance(branch, ast.If) and \
+                        any(w in ast.unparse(branch.test) for w in ENGINE_WORDS) and \
+                        any(isinstance(n, ast.Return) for b in branch.body for n in ast.walk(b)):
+                    vacuous.append(f"{path.name}:{node.name}")
+    assert vacuous == []
+
+
+def test_tests_import_shared_helpers_absolutely():
+    """`from tests.helpers import ...`, so plain `pytest` and `make test` collect the same."""
+    relative = []
+    for path in sorted(TESTS.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [node.module] if isinstance(node, ast.ImportFrom) and node.module else \
+                [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            local = [n for n in names if (TESTS / f"{n.split('.')[0]}.py").exists()]
+            relative += [f"{path.name}: {n}" for n in local]
+    assert relative == []
