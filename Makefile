@@ -6,12 +6,14 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PORTAL_ENV ?= development
 
-.PHONY: run test install translations lint bench clean
+.PHONY: run test install translations lint lock collect-check bench clean
 
-$(STAMP): pyproject.toml
+# Exactly what CI tested: every package pinned with its hashes in requirements.lock (app,
+# test and browser extras), then the project itself without resolving anything again.
+$(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 install: $(STAMP) translations
@@ -35,6 +37,21 @@ test: install
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+
+# After changing the dependencies in pyproject.toml: re-resolve and re-hash the lock file.
+lock: $(STAMP)
+	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe \
+		--no-emit-find-links --no-emit-index-url --extra test --extra browser \
+		-o requirements.lock pyproject.toml
+
+# Plain `pytest` must collect exactly the tests `make test` runs.
+collect-check: install
+	@plain=$$(PORTAL_ENV=test $(BIN)/pytest --collect-only -q | tail -1); \
+	made=$$(PORTAL_ENV=test $(BIN)/python -m pytest --collect-only -q | tail -1); \
+	echo "pytest: $$plain / python -m pytest: $$made"; \
+	case "$$plain" in *error*|*warning*|"") exit 1;; esac; \
+	test "$${plain%% in *}" = "$${made%% in *}"
 
 bench: install
 	$(BIN)/python -m bench.pages

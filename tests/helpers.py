@@ -1,19 +1,29 @@
-"""Test helpers: parsed pages, a `client_request` that posts with the CSRF token and follows
-the expected redirect, logging a user in, and small factories for the filing tests."""
+"""Test helpers on the HTTP side: parsed pages checked like GOV.UK Notify's client_request
+(a title, unique ids, nothing left in English on a Vietnamese page), a `ClientRequest` that
+posts with the CSRF token and follows the expected redirect, logging a user in, the resident's
+filing steps, and the result and PDF helpers. Database factories are in tests/factories.py."""
 
 from __future__ import annotations
 
 import copy
+import functools
 import gzip
+import hashlib
 import io
 import json
+import re
+from collections import Counter
 from urllib.parse import urlsplit
 
 import tinyhtml5
+from babel.messages.pofile import read_po
+from pypdf import PdfReader
 from sqlalchemy import select
 
+from district_portal.config import ROOT
 from district_portal.models import Dossier, User
 from district_portal.services.catalog.importer import demo_catalog_path, import_catalog
+from tests.factories import BIRTH, OFFICE, accepted_dossier, user
 
 XHTML = "{http://www.w3.org/1999/xhtml}"
 
@@ -22,8 +32,6 @@ PROVINCE = "25"
 COMMUNE = "4795"  # Phường Hòa Bình
 OTHER_PROVINCE = "1"
 OTHER_COMMUNE = "70"  # Phường Hoàn Kiếm, Hà Nội
-OFFICE = "000.00.04.T25"
-BIRTH = "1.001193"  # Đăng ký khai sinh: three receiving offices
 TEST_PROC = "9.999001"  # every field type, one office (imported by `all_types_procedure`)
 
 
@@ -83,6 +91,74 @@ class Page:
     def gzip_size(self) -> int:
         return len(gzip.compress(self.html.encode("utf-8")))
 
+    def check(self) -> None:
+        """What every HTML page must get right (GOV.UK Notify's client_request checks): a
+        non-empty <title>, ids that are unique, and on a Vietnamese page no English UI string
+        from the catalogue (a template string that escaped gettext or lacks a translation)."""
+        if not self.response.mimetype == "text/html" or 300 <= self.status < 400:
+            return
+        title = self.find(".//title")
+        assert title is not None and (title.text or "").strip(), ("no <title>", self.url)
+        ids = Counter(el.get("id") for el in self.doc.iter() if el.get("id") is not None)
+        assert [i for i, n in ids.items() if n > 1] == [], ("duplicate ids", self.url)
+        html = self.find(".")
+        if (html.get("lang") or "vi").startswith("vi"):
+            assert self.untranslated() == [], ("English left on a Vietnamese page", self.url)
+
+    @property
+    def url(self) -> str:
+        request = getattr(self.response, "request", None)
+        return request.full_path if request is not None else "?"
+
+    def untranslated(self) -> list[str]:
+        """Visible texts (and labels in attributes) that are an English msgid of the catalogue
+        whose Vietnamese differs."""
+        exact, inside = _english_patterns()
+        found = []
+        for el in self.doc.iter():
+            if not isinstance(el.tag, str):
+                continue
+            texts = [el.tail, *(el.get(a) for a in _LABEL_ATTRIBUTES)]
+            if el.tag not in ("script", "style"):
+                texts.append(el.text)
+            if el.tag == "input" and el.get("type") in ("submit", "button"):
+                texts.append(el.get("value"))
+            for raw in texts:
+                text = " ".join((raw or "").split())
+                if text and (exact.fullmatch(text) or inside.search(text)):
+                    found.append(text)
+        return found
+
+
+_LABEL_ATTRIBUTES = ("title", "placeholder", "aria-label", "alt")
+
+
+def _pattern(msgid: str) -> str:
+    """A msgid as a regular expression: placeholders match any text."""
+    parts = re.split(r"%\(\w+\)[sd]|%[sd]", " ".join(msgid.split()))
+    return ".+?".join(re.escape(part) for part in parts)
+
+
+@functools.cache
+def _english_patterns() -> tuple[re.Pattern, re.Pattern]:
+    """(a whole text equal to an English msgid, a text containing a sentence-long msgid)."""
+    path = ROOT / "district_portal/translations/vi/LC_MESSAGES/messages.po"
+    with path.open("rb") as fh:
+        catalog = read_po(fh, locale="vi")
+    exact, sentences = [], []
+    for msg in catalog:
+        ids = [msg.id] if isinstance(msg.id, str) else list(msg.id or ())
+        strings = [msg.string] if isinstance(msg.string, str) else list(msg.string or ())
+        for msgid in ids:
+            if not msgid or msgid in strings or not re.search("[A-Za-z]{2}", msgid):
+                continue
+            exact.append(_pattern(msgid))
+            if len(msgid.split()) >= 4:
+                sentences.append(r"(?<!\w)" + _pattern(msgid) + r"(?!\w)")
+    by_length = functools.partial(sorted, key=len, reverse=True)
+    return (re.compile("|".join(by_length(exact))),
+            re.compile("|".join(by_length(sentences)) or "(?!)"))
+
 
 class ClientRequest:
     """GET a page, take its CSRF token, POST, check the status and follow the redirect."""
@@ -93,6 +169,7 @@ class ClientRequest:
     def get(self, url: str, expected_status: int = 200) -> Page:
         page = Page(self.client.get(url))
         assert page.status == expected_status, (url, page.status, page.html[:2000])
+        page.check()
         return page
 
     def post(self, url: str, data: dict | None = None, *, form_page: str = "/track",
@@ -118,17 +195,40 @@ class ClientRequest:
         page = Page(response)
         if expected_status is not None:
             assert page.status == expected_status, (url, page.status, page.html[:3000])
+        page.check()
         return page
 
 
-def login(client, user: User) -> None:
+def login(client, account: User) -> None:
+    """Log `account` in on this test client (a fresh session, as after the login form)."""
     with client.session_transaction() as s:
-        s["_user_id"] = user.get_id()
+        s["_user_id"] = account.get_id()
         s["_fresh"] = True
 
 
-def user_by_email(session, email: str) -> User:
-    return session.scalar(select(User).where(User.email == email))
+user_by_email = user  # the filing tests' name for tests.factories.user
+
+# A form's token: `csrf_token`, or `<prefix>-csrf_token` on pages with several forms.
+CSRF = re.compile(r'name="(?:[\w-]*-)?csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token(client, url: str) -> str:
+    """The first CSRF token on the page at `url`."""
+    page = client.get(url).get_data(as_text=True)
+    match = CSRF.search(page)
+    assert match, f"no CSRF token on {url}"
+    return match.group(1)
+
+
+def post_action(client, dossier: Dossier, action: str, version: int | None = None,
+                token: str | None = None, **fields):
+    """POST one action form of the staff dossier page with its CSRF token and version."""
+    url = f"/staff/dossiers/{dossier.code}"
+    token = token or csrf_token(client, url)
+    data = {f"{action}-csrf_token": token,
+            f"{action}-version": str(dossier.version if version is None else version)}
+    data.update({f"{action}-{k}": v for k, v in fields.items()})
+    return client.post(f"{url}/{action}", data=data)
 
 
 def dossier_of(session, public_id: str) -> Dossier:
@@ -324,3 +424,55 @@ def act(app, session, public_id: str, action, actor, **inputs):
         perform(session, d, action, session.merge(actor), **inputs)
         session.commit()
     return dossier_of(session, public_id)
+
+
+# --- PDFs and results -------------------------------------------------------------------------
+
+
+def pdf_text(data: bytes) -> str:
+    """The text of a PDF, whitespace collapsed (proves Vietnamese survived WeasyPrint)."""
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    return " ".join(text.split())
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def a_pdf(text: str = "Bản quét có chữ ký") -> bytes:
+    """A real PDF made with WeasyPrint."""
+    from weasyprint import HTML
+
+    return HTML(string=f"<p>{text}</p>").write_pdf()
+
+
+def prepare(client, d, **data):
+    url = f"/staff/dossiers/{d.code}/result"
+    token = csrf_token(client, url)
+    return client.post(url, data={"csrf_token": token, **data},
+                       content_type="multipart/form-data")
+
+
+def issue(client, d, version: int | None = None):
+    url = f"/staff/dossiers/{d.code}/result"
+    token = csrf_token(client, url)
+    return client.post(f"{url}/issue", data={"csrf_token": token,
+                                             "version": version or d.version})
+
+
+def issued_dossier(app, session, way: str = "rendered"):
+    """Accept → prepare (officer) → issue (leader), all over HTTP; returns the dossier."""
+    d = accepted_dossier(session)
+    officer, leader = user(session, "officer@demo.test"), user(session, "leader@demo.test")
+    client = app.test_client()
+    login(client, officer)
+    data = {"way": way}
+    if way == "scan":
+        data["scan"] = (io.BytesIO(a_pdf()), "ban-quet.pdf", "application/pdf")
+    assert prepare(client, d, **data).status_code == 303
+    session.expire_all()
+    client = app.test_client()
+    login(client, leader)
+    assert issue(client, d).status_code == 303
+    session.expire_all()
+    return d

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections import Counter
+from pathlib import Path
 
 from sqlalchemy import func, select
 from vietnam_provinces import ProvinceCode, Ward
@@ -223,3 +225,97 @@ def test_offices_from_units_import_survive_catalogue_export_and_import(fresh_app
     result = run_cli(target, "catalog-import", str(path))
     assert result.exit_code == 0, result.output
     assert offices(target) == offices(app)
+
+
+# --- db-upgrade ---------------------------------------------------------------------------------
+
+
+def _revision(app) -> str | None:
+    from alembic.migration import MigrationContext
+
+    with get_db(app).engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def _head() -> str:
+    from alembic.script import ScriptDirectory
+
+    from district_portal.migrate import alembic_config
+
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+def test_db_upgrade_migrates_an_empty_database_to_head(databases, tmp_path):
+    from tests.conftest import build_app, make_config
+
+    app = build_app(make_config(databases.new_url(), str(tmp_path / "uploads")))
+    assert _revision(app) is None
+    result = run_cli(app, "db-upgrade")
+    assert result.exit_code == 0, result.output
+    assert "Database is at revision head." in result.output
+    assert _revision(app) == _head()
+    assert set(row_counts(app)) == set(Base.metadata.tables)
+    get_db(app).engine.dispose()
+
+
+def test_db_upgrade_on_a_migrated_database_changes_nothing(fresh_app):
+    app = fresh_app()
+    before = row_counts(app)
+    for _ in range(2):
+        result = run_cli(app, "db-upgrade")
+        assert result.exit_code == 0, result.output
+        assert _revision(app) == _head()
+        assert row_counts(app) == before
+
+
+# --- backup -------------------------------------------------------------------------------------
+
+
+def _file_a_dossier_with_an_upload(app) -> tuple[str, str, bytes]:
+    """A dossier filed through the services with one stored PDF: (code, file id, bytes)."""
+    from tests.factories import TINY_PDF, create_filed_dossier
+
+    with app.test_request_context(), get_db(app).transaction() as session:
+        d = create_filed_dossier(session)
+        return d.code, d.attachments[0].public_id, TINY_PDF
+
+
+def _restore(backup: Path, databases, tmp_path) -> str:
+    """A new database holding the backup in `backup` (SQLite file or pg_dump archive)."""
+    if (backup / "portal.sqlite3").exists():
+        return f"sqlite:///{backup / 'portal.sqlite3'}"
+    url = databases.new_url()
+    libpq = url.replace("postgresql+psycopg://", "postgresql://")
+    subprocess.run(["pg_restore", "--no-owner", "--exit-on-error", f"--dbname={libpq}",
+                    str(backup / "portal.dump")], check=True, capture_output=True)
+    return url
+
+
+def test_backup_writes_a_restorable_database_and_the_uploads(fresh_app, databases, tmp_path):
+    from tests.conftest import build_app, make_config
+    from tests.helpers import login
+
+    app = fresh_app()
+    code, file_id, content = _file_a_dossier_with_an_upload(app)
+    result = run_cli(app, "backup", str(tmp_path / "backups"))
+    assert result.exit_code == 0, result.output
+    [backup] = (tmp_path / "backups").iterdir()
+    assert f"backup written to {backup}" in result.output
+    assert (backup / "uploads").is_dir()
+    uploaded = [p for p in (backup / "uploads").rglob("*") if p.is_file()
+                and p.read_bytes() == content]
+    assert uploaded, "the stored upload is in the backup"
+
+    restored = build_app(make_config(_restore(backup, databases, tmp_path),
+                                     str(backup / "uploads")))
+    try:
+        assert row_counts(restored) == row_counts(app)
+        client = restored.test_client()
+        login(client, find_user(restored, "clerk@demo.test"))
+        page = client.get(f"/staff/dossiers/{code}")
+        assert page.status_code == 200 and code in page.get_data(as_text=True)
+        download = client.get(f"/staff/dossiers/{code}/files/{file_id}")
+        assert download.status_code == 200 and download.data == content
+    finally:
+        get_db(restored).engine.dispose()
+

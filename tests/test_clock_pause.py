@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from factories import create_dossier
 from sqlalchemy import select
 
 from district_portal.models import User
 from district_portal.services.dossiers.workflow import Action, perform
+from tests.factories import create_dossier
 
 # Wednesday 4 March 2026 09:00 in Hà Nội (02:00 UTC): an ordinary working day.
 WED_0900 = datetime(2026, 3, 4, 2, 0, tzinfo=UTC)

@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session
 from district_portal.db import get_db
 from district_portal.models import Dossier, DossierEvent
 from district_portal.models import DossierStatus as S
-from tests.staff_factories import create_dossier, csrf_token, login, staff, user
+from tests.factories import create_filed_dossier as create_dossier
+from tests.factories import staff, user
+from tests.helpers import csrf_token, login
 
 CHANGED = "Người khác vừa thay đổi hồ sơ này"
 

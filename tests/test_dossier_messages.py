@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from factories import create_dossier
-from helpers import login
 from sqlalchemy import select
 
 from district_portal.models import User
 from district_portal.services.dossiers.workflow import Action, perform
 from district_portal.services.notifications import send_pending
+from tests.factories import create_dossier
+from tests.helpers import login
 
 
 def test_the_dossier_page_lists_messages_and_their_delivery_state(app, db_session):

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from helpers import (
+from sqlalchemy import func, select
+
+from district_portal.models import Dossier, DossierEvent, DossierStatus
+from district_portal.services.dossiers import codes
+from district_portal.services.dossiers.filing import find_for_tracking
+from district_portal.services.dossiers.workflow import Action
+from tests.helpers import (
     BIRTH,
     ClientRequest,
     act,
@@ -17,12 +23,6 @@ from helpers import (
     start_draft,
     upload,
 )
-from sqlalchemy import func, select
-
-from district_portal.models import Dossier, DossierEvent, DossierStatus
-from district_portal.services.dossiers import codes
-from district_portal.services.dossiers.filing import find_for_tracking
-from district_portal.services.dossiers.workflow import Action
 
 SCRIPT = "<script>alert(1)</script>"
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 import time
 
-from helpers import OFFICE, ClientRequest, applicant_answers, login, user_by_email
 from sqlalchemy import select
 
 from district_portal.db import get_db
@@ -13,6 +12,7 @@ from district_portal.models import Dossier, DossierStatus
 from district_portal.services.catalog import queries
 from district_portal.services.dossiers import codes, filing
 from district_portal.text import LOCAL_TZ
+from tests.helpers import OFFICE, ClientRequest, applicant_answers, login, user_by_email
 
 N = 50
 MARITAL = "1.004873"  # no mandatory document: a draft is complete with its answers

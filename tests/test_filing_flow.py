@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import re
 
-from helpers import (
+from sqlalchemy import select
+
+from district_portal.models import Dossier, DossierEvent, DossierStatus, Notification
+from district_portal.services.dossiers import codes
+from district_portal.text import LOCAL_TZ
+from tests.helpers import (
     BIRTH,
     OFFICE,
     ClientRequest,
@@ -14,11 +19,6 @@ from helpers import (
     pdf_bytes,
     public_id_from,
 )
-from sqlalchemy import select
-
-from district_portal.models import Dossier, DossierEvent, DossierStatus, Notification
-from district_portal.services.dossiers import codes
-from district_portal.text import LOCAL_TZ
 
 
 def start(rc: ClientRequest, code: str = BIRTH):
@@ -126,7 +126,7 @@ def test_a_draft_is_resumed_after_logging_out_and_in_again(app, resident_client,
 
 def test_a_nonce_already_used_by_another_dossier_is_refused_not_a_500(resident_client,
                                                                        session):
-    from helpers import file_dossier, save, upload
+    from tests.helpers import file_dossier, save, upload
 
     first = file_dossier(resident_client)
     used = dossier_of(session, first).submission_nonce
@@ -143,7 +143,7 @@ def test_a_nonce_already_used_by_another_dossier_is_refused_not_a_500(resident_c
 
 
 def test_invalid_answers_block_submission_and_the_draft_is_kept(resident_client, session):
-    from helpers import save, upload
+    from tests.helpers import save, upload
 
     _, public_id = start(resident_client)
     save(resident_client, public_id, birth_answers())

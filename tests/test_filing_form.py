@@ -6,7 +6,8 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
-from helpers import (
+
+from tests.helpers import (
     COMMUNE,
     OTHER_COMMUNE,
     OTHER_PROVINCE,

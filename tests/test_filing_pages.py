@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from helpers import (
+
+from district_portal.services.dossiers.workflow import Action
+from tests.helpers import (
     BIRTH,
     ClientRequest,
     act,
@@ -14,8 +16,6 @@ from helpers import (
     start_draft,
     upload,
 )
-
-from district_portal.services.dossiers.workflow import Action
 
 BUDGET = 14 * 1024  # bytes of HTML after gzip: the first TCP round trip
 
@@ -31,7 +31,7 @@ def pages(app, resident_client, session, clerk):
     act(app, session, filed, Action.REQUEST_SUPPLEMENT, clerk, reason="Bổ sung bản chụp.")
     rc = resident_client
     track = ClientRequest(app.test_client())
-    from helpers import dossier_of
+    from tests.helpers import dossier_of
 
     ref = dossier_of(session, filed).ref
     return {

@@ -8,7 +8,10 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from helpers import (
+
+from district_portal.db import get_db
+from district_portal.models import DossierStatus
+from tests.helpers import (
     TEST_PROC,
     ClientRequest,
     all_types_answers,
@@ -24,9 +27,6 @@ from helpers import (
     upload,
     user_by_email,
 )
-
-from district_portal.db import get_db
-from district_portal.models import DossierStatus
 
 ELF = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 2000
 HTML = b"<!doctype html><html><body><script>alert(1)</script></body></html>"

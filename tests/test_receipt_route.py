@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import io
 
-from factories import create_dossier
 from pypdf import PdfReader
 from sqlalchemy import select
 
 from district_portal.models import User
 from district_portal.services.dossiers.workflow import Action, perform
+from tests.factories import create_dossier
 
 
 def _login(client, user):

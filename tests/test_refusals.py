@@ -18,7 +18,9 @@ from district_portal.services.dossiers import filing
 from district_portal.services.dossiers.workflow import WorkflowError
 from district_portal.services.errors import ServiceError
 from tests.conftest import build_app, make_config, seed
-from tests.staff_factories import create_dossier, csrf_token, login, post_action, user
+from tests.factories import create_filed_dossier as create_dossier
+from tests.factories import user
+from tests.helpers import csrf_token, login, post_action
 
 NOTE = "ghi chú thử"
 
@@ -183,7 +185,7 @@ def test_a_calendar_day_for_an_unknown_office_commits_nothing(real_app):
 
 
 def test_a_draft_that_fails_validation_keeps_what_was_typed(real_app):
-    from tests.staff_factories import procedure
+    from tests.factories import procedure
 
     with real_app.test_request_context(), get_db(real_app).transaction() as session:
         resident = user(session, "resident@demo.test")

@@ -12,19 +12,16 @@ from flask import current_app
 from district_portal.models import Attachment, DossierStatus
 from district_portal.services import storage
 from district_portal.services.documents import results
-from tests.result_flow import (
+from tests.factories import accepted_dossier, other_clerk, other_resident, user
+from tests.helpers import (
     a_pdf,
-    accepted_dossier,
     csrf_token,
     issue,
     issued_dossier,
     login,
-    other_clerk,
-    other_resident,
     pdf_text,
     prepare,
     sha256,
-    staff,
 )
 
 
@@ -45,7 +42,7 @@ def test_an_officer_prepares_a_rendered_result_and_the_leader_issues_it(app, db_
     assert token and len(token) >= 22
     result = d.result
     assert result["kind"] == "rendered" and result["signed"] is False
-    assert result["issued_by"] == staff(db_session, "leader@demo.test").public_id
+    assert result["issued_by"] == user(db_session, "leader@demo.test").public_id
     stored = storage.path_of(app.config["UPLOAD_DIR"], result["sha256"]).read_bytes()
     assert sha256(stored) == result["sha256"]
     [attachment] = _result_attachments(db_session, d)
@@ -56,7 +53,7 @@ def test_an_officer_prepares_a_rendered_result_and_the_leader_issues_it(app, db_
         "kind": "rendered", "sha256": result["sha256"]}
 
     client = app.test_client()
-    login(client, staff(db_session, "resident@demo.test"))
+    login(client, user(db_session, "resident@demo.test"))
     response = client.get(f"/my/dossiers/{d.public_id}/result.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert sha256(response.data) == result["sha256"]
@@ -68,14 +65,14 @@ def test_an_officer_prepares_a_rendered_result_and_the_leader_issues_it(app, db_
 def test_the_token_exists_once_the_result_is_prepared_and_issuing_keeps_it(app, db_session):
     d = accepted_dossier(db_session)
     client = app.test_client()
-    login(client, staff(db_session, "officer@demo.test"))
+    login(client, user(db_session, "officer@demo.test"))
     assert d.verification_token is None
     assert prepare(client, d, way="rendered").status_code == 303
     db_session.expire_all()
     token = d.verification_token
     assert token is not None and d.status == DossierStatus.ACCEPTED
     client = app.test_client()
-    login(client, staff(db_session, "leader@demo.test"))
+    login(client, user(db_session, "leader@demo.test"))
     assert issue(client, d).status_code == 303
     db_session.expire_all()
     assert d.verification_token == token
@@ -86,7 +83,7 @@ def test_a_signed_scan_is_stored_as_uploaded_and_issued_as_signed(app, db_sessio
     assert d.status == DossierStatus.DONE
     assert d.result["kind"] == "scan" and d.result["signed"] is True
     client = app.test_client()
-    login(client, staff(db_session, "resident@demo.test"))
+    login(client, user(db_session, "resident@demo.test"))
     data = client.get(f"/my/dossiers/{d.public_id}/result.pdf").data
     assert sha256(data) == d.result["sha256"]
     assert "Bản quét có chữ ký" in pdf_text(data)
@@ -101,7 +98,7 @@ def test_a_scan_that_is_not_a_pdf_is_refused_and_nothing_is_stored(app, db_sessi
                                                                     name):
     d = accepted_dossier(db_session)
     client = app.test_client()
-    login(client, staff(db_session, "officer@demo.test"))
+    login(client, user(db_session, "officer@demo.test"))
     response = prepare(client, d, way="scan", scan=(io.BytesIO(content), name))
     assert response.status_code == 400
     page = response.get_data(as_text=True)
@@ -116,7 +113,7 @@ def test_a_broken_result_template_says_so_in_vietnamese_and_stores_nothing(app, 
     version.data = {**version.data, "result": {"name": "Giấy", "template": "{{ answers.x("}}
     db_session.commit()
     client = app.test_client()
-    login(client, staff(db_session, "officer@demo.test"))
+    login(client, user(db_session, "officer@demo.test"))
     response = prepare(client, d, way="rendered")
     assert response.status_code == 400
     assert "Mẫu kết quả có lỗi" in response.get_data(as_text=True)
@@ -128,12 +125,12 @@ def test_a_broken_result_template_says_so_in_vietnamese_and_stores_nothing(app, 
 def test_only_a_leader_of_the_handling_office_may_issue(app, db_session, email):
     d = accepted_dossier(db_session)
     client = app.test_client()
-    login(client, staff(db_session, "officer@demo.test"))
+    login(client, user(db_session, "officer@demo.test"))
     assert prepare(client, d, way="rendered").status_code == 303
     db_session.expire_all()
     version = d.version
     client = app.test_client()
-    login(client, staff(db_session, email))
+    login(client, user(db_session, email))
     # The clerk has no result page (403), so take the token from a page every staff member has.
     token = csrf_token(client, "/staff/ledger")
     response = client.post(f"/staff/dossiers/{d.code}/result/issue",
@@ -146,14 +143,14 @@ def test_only_a_leader_of_the_handling_office_may_issue(app, db_session, email):
 def test_a_clerk_cannot_prepare_the_result(app, db_session):
     d = accepted_dossier(db_session)
     client = app.test_client()
-    login(client, staff(db_session, "clerk@demo.test"))
+    login(client, user(db_session, "clerk@demo.test"))
     assert client.get(f"/staff/dossiers/{d.code}/result").status_code == 403
 
 
 def test_the_leader_cannot_issue_before_a_result_is_prepared(app, db_session):
     d = accepted_dossier(db_session)
     client = app.test_client()
-    login(client, staff(db_session, "leader@demo.test"))
+    login(client, user(db_session, "leader@demo.test"))
     response = issue(client, d)
     assert response.status_code == 400
     assert "kết quả" in response.get_data(as_text=True)
@@ -164,7 +161,7 @@ def test_the_leader_cannot_issue_before_a_result_is_prepared(app, db_session):
 def test_a_stale_page_cannot_issue(app, db_session):
     d = accepted_dossier(db_session)
     client = app.test_client()
-    login(client, staff(db_session, "leader@demo.test"))
+    login(client, user(db_session, "leader@demo.test"))
     assert prepare(client, d, way="rendered").status_code == 303
     response = issue(client, d, version=d.version + 5)
     assert response.status_code == 409
@@ -175,7 +172,7 @@ def test_a_stale_page_cannot_issue(app, db_session):
 def test_an_issued_result_cannot_be_prepared_again(app, db_session):
     d = issued_dossier(app, db_session)
     client = app.test_client()
-    login(client, staff(db_session, "officer@demo.test"))
+    login(client, user(db_session, "officer@demo.test"))
     response = prepare(client, d, way="rendered")
     assert response.status_code == 409
     assert len(_result_attachments(db_session, d)) == 1
@@ -185,7 +182,7 @@ def test_the_resident_gets_the_result_only_when_it_is_theirs_and_issued(app, db_
     d = accepted_dossier(db_session)
     url = f"/my/dossiers/{d.public_id}/result.pdf"
     client = app.test_client()
-    login(client, staff(db_session, "resident@demo.test"))
+    login(client, user(db_session, "resident@demo.test"))
     assert client.get(url).status_code == 404  # not issued yet
     d = issued_dossier(app, db_session)
     url = f"/my/dossiers/{d.public_id}/result.pdf"
@@ -197,7 +194,7 @@ def test_the_resident_gets_the_result_only_when_it_is_theirs_and_issued(app, db_
     anonymous = app.test_client().get(url)
     assert anonymous.status_code == 302 and "/account/login" in anonymous.headers["Location"]
     client = app.test_client()
-    login(client, staff(db_session, "clerk@demo.test"))
+    login(client, user(db_session, "clerk@demo.test"))
     assert client.get(url).status_code == 200  # staff of its offices may too
 
 
@@ -212,11 +209,11 @@ def test_every_staff_url_is_hidden_from_other_offices_residents_and_anonymous(ap
     d = issued_dossier(app, db_session)
     outsider = other_clerk(db_session)
     db_session.commit()
-    for user in (outsider, staff(db_session, "resident@demo.test")):
+    for account in (outsider, user(db_session, "resident@demo.test")):
         client = app.test_client()
-        login(client, user)
+        login(client, account)
         for url in _staff_urls(d):
-            assert client.get(url).status_code == 404, (user.email, url)
+            assert client.get(url).status_code == 404, (account.email, url)
         token = csrf_token(client, "/verify")
         assert client.post(f"/staff/dossiers/{d.code}/result/issue",
                            data={"csrf_token": token, "version": d.version}).status_code == 404
@@ -231,7 +228,7 @@ def test_every_staff_url_is_hidden_from_other_offices_residents_and_anonymous(ap
 def test_the_result_page_fits_the_staff_budget_with_no_script(app, db_session):
     d = accepted_dossier(db_session)
     client = app.test_client()
-    login(client, staff(db_session, "leader@demo.test"))
+    login(client, user(db_session, "leader@demo.test"))
     assert prepare(client, d, way="rendered").status_code == 303
     response = client.get(f"/staff/dossiers/{d.code}/result")
     page = response.get_data(as_text=True)
@@ -244,7 +241,7 @@ def test_the_result_page_fits_the_staff_budget_with_no_script(app, db_session):
 def test_the_preview_is_a_pdf_and_stores_nothing(app, db_session):
     d = accepted_dossier(db_session)
     client = app.test_client()
-    login(client, staff(db_session, "officer@demo.test"))
+    login(client, user(db_session, "officer@demo.test"))
     response = client.get(f"/staff/dossiers/{d.code}/result/preview.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert "GIẤY KHAI SINH" in pdf_text(response.data)

@@ -21,17 +21,8 @@ from pyhanko_certvalidator import ValidationContext
 
 from district_portal.services.documents import signing
 from district_portal.services.storage import path_of
-from tests.result_flow import (
-    accepted_dossier,
-    csrf_token,
-    issue,
-    issued_dossier,
-    login,
-    pdf_text,
-    prepare,
-    sha256,
-    staff,
-)
+from tests.factories import accepted_dossier, staff
+from tests.helpers import csrf_token, issue, issued_dossier, login, pdf_text, prepare, sha256
 
 SIGNER = "UBND Phường Hòa Bình"
 ORG = "Ủy ban nhân dân tỉnh Phú Thọ"

@@ -9,15 +9,8 @@ from datetime import timedelta
 import pytest
 
 from district_portal.services.dossiers.workflow import Action, perform
-from tests.factories import S, create_dossier
-from tests.result_flow import (
-    accepted_dossier,
-    login,
-    other_clerk,
-    other_resident,
-    pdf_text,
-    staff,
-)
+from tests.factories import S, accepted_dossier, create_dossier, other_clerk, other_resident, user
+from tests.helpers import login, pdf_text
 
 TITLES = {
     "receipt": "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ",
@@ -31,7 +24,7 @@ TITLES = {
 def _dossier_with_every_slip(session):
     """Accepted, supplement requested and answered, deadline extended: slips 01, 02, 04, 05."""
     d = accepted_dossier(session)
-    officer, leader = staff(session, "officer@demo.test"), staff(session, "leader@demo.test")
+    officer, leader = user(session, "officer@demo.test"), user(session, "leader@demo.test")
     perform(session, d, Action.REQUEST_SUPPLEMENT, officer, reason="Thiếu bản sao giấy chứng sinh")
     d.status = S.ACCEPTED  # as if answered (the supplement itself is tested elsewhere)
     d.resume_status = None
@@ -42,9 +35,9 @@ def _dossier_with_every_slip(session):
 
 
 def _refused(session):
-    resident = staff(session, "resident@demo.test")
+    resident = user(session, "resident@demo.test")
     d = create_dossier(session, applicant_user_id=resident.id)
-    perform(session, d, Action.REFUSE, staff(session, "clerk@demo.test"),
+    perform(session, d, Action.REFUSE, user(session, "clerk@demo.test"),
             reason="Không thuộc thẩm quyền")
     session.commit()
     return d
@@ -54,7 +47,7 @@ def _refused(session):
 def test_staff_of_the_office_download_each_slip_in_vietnamese(app, db_session, kind):
     d = _dossier_with_every_slip(db_session)
     client = app.test_client()
-    login(client, staff(db_session, "clerk@demo.test"))
+    login(client, user(db_session, "clerk@demo.test"))
     response = client.get(f"/staff/dossiers/{d.code}/slips/{kind}.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert "attachment" in response.headers["Content-Disposition"]
@@ -65,7 +58,7 @@ def test_staff_of_the_office_download_each_slip_in_vietnamese(app, db_session, k
 def test_the_refusal_slip_carries_the_reason(app, db_session):
     d = _refused(db_session)
     client = app.test_client()
-    login(client, staff(db_session, "clerk@demo.test"))
+    login(client, user(db_session, "clerk@demo.test"))
     text = pdf_text(client.get(f"/staff/dossiers/{d.code}/slips/refusal.pdf").data)
     assert TITLES["refusal"] in text and "Không thuộc thẩm quyền" in text
 
@@ -73,7 +66,7 @@ def test_the_refusal_slip_carries_the_reason(app, db_session):
 def test_a_slip_that_does_not_apply_yet_is_a_404_with_the_reason(app, db_session):
     d = accepted_dossier(db_session)
     client = app.test_client()
-    login(client, staff(db_session, "clerk@demo.test"))
+    login(client, user(db_session, "clerk@demo.test"))
     response = client.get(f"/staff/dossiers/{d.code}/slips/refusal.pdf")
     assert response.status_code == 404
     assert "Hồ sơ không bị từ chối tiếp nhận." in response.get_data(as_text=True)
@@ -83,7 +76,7 @@ def test_a_slip_that_does_not_apply_yet_is_a_404_with_the_reason(app, db_session
 def test_the_applicant_downloads_their_slips_but_not_the_control_slip(app, db_session):
     d = _dossier_with_every_slip(db_session)
     client = app.test_client()
-    login(client, staff(db_session, "resident@demo.test"))
+    login(client, user(db_session, "resident@demo.test"))
     for kind in ("supplement", "apology", "receipt"):
         response = client.get(f"/my/dossiers/{d.public_id}/slips/{kind}.pdf")
         assert response.status_code == 200, kind
@@ -98,9 +91,9 @@ def test_other_people_get_404_for_slips(app, db_session):
     d = _dossier_with_every_slip(db_session)
     outsider, stranger = other_clerk(db_session), other_resident(db_session)
     db_session.commit()
-    for user in (outsider, stranger):
+    for account in (outsider, stranger):
         client = app.test_client()
-        login(client, user)
+        login(client, account)
         for kind in TITLES:
             assert client.get(f"/staff/dossiers/{d.code}/slips/{kind}.pdf").status_code == 404
             assert client.get(f"/my/dossiers/{d.public_id}/slips/{kind}.pdf").status_code == 404
@@ -110,7 +103,7 @@ def test_other_people_get_404_for_slips(app, db_session):
 
 def test_the_ledger_form_defaults_to_this_month_and_fits_the_budget(app, db_session):
     client = app.test_client()
-    login(client, staff(db_session, "clerk@demo.test"))
+    login(client, user(db_session, "clerk@demo.test"))
     response = client.get("/staff/ledger")
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and "<script" not in page
@@ -124,7 +117,7 @@ def test_the_ledger_lists_the_office_dossiers_submitted_in_the_period(app, db_se
     later = create_dossier(db_session, submitted_at=inside.submitted_at + timedelta(days=40))
     db_session.commit()
     client = app.test_client()
-    login(client, staff(db_session, "clerk@demo.test"))
+    login(client, user(db_session, "clerk@demo.test"))
     response = client.get("/staff/ledger.pdf?from=2026-03-01&to=2026-03-31")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     text = pdf_text(response.data)
@@ -140,7 +133,7 @@ def test_the_ledger_lists_the_office_dossiers_submitted_in_the_period(app, db_se
                                    "?from=2026-02-30&to=2026-03-01"])
 def test_bad_ledger_dates_are_a_400_page_with_a_message(app, db_session, query):
     client = app.test_client()
-    login(client, staff(db_session, "clerk@demo.test"))
+    login(client, user(db_session, "clerk@demo.test"))
     response = client.get(f"/staff/ledger.pdf{query}")
     assert response.status_code == 400
     assert 'class="errors"' in response.get_data(as_text=True)
@@ -148,7 +141,7 @@ def test_bad_ledger_dates_are_a_400_page_with_a_message(app, db_session, query):
 
 def test_residents_cannot_print_the_ledger(app, db_session):
     client = app.test_client()
-    login(client, staff(db_session, "resident@demo.test"))
+    login(client, user(db_session, "resident@demo.test"))
     assert client.get("/staff/ledger").status_code == 404
     assert client.get("/staff/ledger.pdf?from=2026-03-01&to=2026-03-31").status_code == 404
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import pytest
 
 from district_portal.services.dossiers import filing
-from tests.staff_factories import OFFICE, create_dossier, login, procedure, staff, user
+from tests.factories import OFFICE, create_filed_dossier, procedure, staff, user
+from tests.helpers import login
 
 
 @pytest.fixture
 def setup(sess, client):
-    d = create_dossier(sess)
+    d = create_filed_dossier(sess)
     clerk = user(sess, "clerk@demo.test")
     draft = filing.start_counter_draft(sess, clerk, procedure(sess))
     sess.commit()
@@ -82,7 +83,7 @@ def test_only_admins_open_the_calendar_and_only_clerks_take_counter_dossiers(cli
 
 
 def test_province_staff_may_read_the_dossiers_of_communes_below(client, sess):
-    d = create_dossier(sess)
+    d = create_filed_dossier(sess)
     province_clerk = staff(sess, "leader", office="000.00.00.T25")
     sess.commit()
     login(client, province_clerk)

@@ -12,17 +12,8 @@ from district_portal.models.types import utcnow
 from district_portal.services.calendar.days import calendar_for
 from district_portal.services.dossiers import filing
 from district_portal.services.dossiers.workflow import perform
-from tests.staff_factories import (
-    MARITAL,
-    OTHER_OFFICE,
-    create_dossier,
-    csrf_token,
-    login,
-    pdf_upload,
-    post_action,
-    staff,
-    user,
-)
+from tests.factories import MARITAL, OTHER_OFFICE, create_filed_dossier, pdf_upload, staff, user
+from tests.helpers import csrf_token, login, post_action
 
 
 def _as(client, sess, email):
@@ -39,7 +30,7 @@ def _check(sess, d, response, status, action):
 
 
 def test_clerk_accepts_and_the_due_date_comes_from_the_office_calendar(client, sess):
-    d = create_dossier(sess)
+    d = create_filed_dossier(sess)
     sess.commit()
     _as(client, sess, "clerk@demo.test")
     response = post_action(client, d, "accept")
@@ -51,7 +42,7 @@ def test_clerk_accepts_and_the_due_date_comes_from_the_office_calendar(client, s
 
 
 def test_accepting_an_unpaid_fee_waits_for_payment_and_desk_payment_resumes(client, sess):
-    d = create_dossier(sess, code=MARITAL)
+    d = create_filed_dossier(sess, code=MARITAL)
     sess.commit()
     _as(client, sess, "clerk@demo.test")
     _check(sess, d, post_action(client, d, "accept"), S.PAYMENT_REQUESTED, "accept")
@@ -60,7 +51,7 @@ def test_accepting_an_unpaid_fee_waits_for_payment_and_desk_payment_resumes(clie
 
 
 def test_refuse_needs_a_reason(client, sess):
-    d = create_dossier(sess)
+    d = create_filed_dossier(sess)
     sess.commit()
     _as(client, sess, "clerk@demo.test")
     version = d.version
@@ -74,7 +65,7 @@ def test_refuse_needs_a_reason(client, sess):
 
 
 def test_assign_transfer_and_request_payment(client, sess):
-    d = create_dossier(sess, status=S.ACCEPTED, code=MARITAL)
+    d = create_filed_dossier(sess, status=S.ACCEPTED, code=MARITAL)
     sess.commit()
     _as(client, sess, "clerk@demo.test")
     _check(sess, d, post_action(client, d, "pay"), S.ACCEPTED, "pay")
@@ -97,7 +88,7 @@ def test_assign_transfer_and_request_payment(client, sess):
 
 
 def test_leader_extends_in_local_time_and_stops(client, sess):
-    d = create_dossier(sess, status=S.IN_PROGRESS)
+    d = create_filed_dossier(sess, status=S.IN_PROGRESS)
     sess.commit()
     _as(client, sess, "leader@demo.test")
     response = post_action(client, d, "extend", due_date="2030-01-02", due_time="09:30",
@@ -112,7 +103,7 @@ def test_leader_extends_in_local_time_and_stops(client, sess):
 
 
 def test_an_extension_to_year_one_is_refused_with_the_form_not_a_server_error(client, sess):
-    d = create_dossier(sess, status=S.IN_PROGRESS)
+    d = create_filed_dossier(sess, status=S.IN_PROGRESS)
     sess.commit()
     due = d.due_at
     _as(client, sess, "leader@demo.test")
@@ -124,7 +115,7 @@ def test_an_extension_to_year_one_is_refused_with_the_form_not_a_server_error(cl
 
 
 def test_a_fee_paid_at_the_desk_cannot_be_recorded_twice(client, sess):
-    d = create_dossier(sess, status=S.ACCEPTED, code=MARITAL)
+    d = create_filed_dossier(sess, status=S.ACCEPTED, code=MARITAL)
     sess.commit()
     _as(client, sess, "clerk@demo.test")
     assert d.status == S.PAYMENT_REQUESTED
@@ -136,7 +127,7 @@ def test_a_fee_paid_at_the_desk_cannot_be_recorded_twice(client, sess):
 
 
 def test_clerk_returns_a_result_by_post_with_its_waybill(client, sess):
-    d = create_dossier(sess, status=S.DONE)
+    d = create_filed_dossier(sess, status=S.DONE)
     sess.commit()
     _as(client, sess, "clerk@demo.test")
     assert post_action(client, d, "return_result", way="post").status_code == 400
@@ -153,7 +144,7 @@ def test_clerk_returns_a_result_by_post_with_its_waybill(client, sess):
 
 
 def test_an_action_not_allowed_now_is_refused_with_409_and_changes_nothing(client, sess):
-    d = create_dossier(sess, status=S.ACCEPTED)
+    d = create_filed_dossier(sess, status=S.ACCEPTED)
     sess.commit()
     _as(client, sess, "clerk@demo.test")
     token = csrf_token(client, f"/staff/dossiers/{d.code}")
@@ -168,7 +159,7 @@ def test_an_action_not_allowed_now_is_refused_with_409_and_changes_nothing(clien
 
 def test_the_second_of_two_clerks_accepting_at_once_is_told_someone_else_was_first(
         client, sess):
-    d = create_dossier(sess)
+    d = create_filed_dossier(sess)
     second_clerk = staff(sess, "clerk", office="000.00.04.T25")
     sess.commit()
     _as(client, sess, "clerk@demo.test")
@@ -190,7 +181,7 @@ def test_the_second_of_two_clerks_accepting_at_once_is_told_someone_else_was_fir
 def test_a_supplement_pauses_the_clock_and_the_answer_moves_the_due_date(client, sess):
     # Accepted three days ago with 5 working days; the office asked for more an hour later.
     accepted = utcnow() - timedelta(days=3)
-    d = create_dossier(sess, status=S.ACCEPTED, now=accepted)
+    d = create_filed_dossier(sess, status=S.ACCEPTED, now=accepted)
     old_due = d.due_at
     clerk = user(sess, "clerk@demo.test")
     asked = accepted + timedelta(hours=1)
@@ -212,7 +203,7 @@ def test_a_supplement_pauses_the_clock_and_the_answer_moves_the_due_date(client,
 
 
 def test_request_supplement_through_the_page_keeps_the_remaining_time(client, sess):
-    d = create_dossier(sess, status=S.ACCEPTED)
+    d = create_filed_dossier(sess, status=S.ACCEPTED)
     sess.commit()
     _as(client, sess, "clerk@demo.test")
     _check(sess, d, post_action(client, d, "request_supplement", reason="Thiếu ảnh"),

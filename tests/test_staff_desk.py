@@ -9,16 +9,8 @@ from datetime import date
 from district_portal.db import get_db
 from district_portal.models import Dossier
 from district_portal.services.calendar.days import calendar_for
-from tests.staff_factories import (
-    MARRIAGE,
-    OFFICE,
-    applicant_answers,
-    csrf_token,
-    login,
-    pdf_upload,
-    staff,
-    user,
-)
+from tests.factories import MARRIAGE, OFFICE, pdf_upload, staff, staff_applicant_answers, user
+from tests.helpers import csrf_token, login
 
 
 def test_a_clerk_files_a_walk_in_dossier_at_the_counter(client, sess):
@@ -29,7 +21,7 @@ def test_a_clerk_files_a_walk_in_dossier_at_the_counter(client, sess):
     assert started.status_code == 303
     edit_url = started.headers["Location"]
     public_id = re.search(r"/staff/counter/(\w+)/edit", edit_url).group(1)
-    answers = {**applicant_answers(name="Đinh Văn Khách", phone="0977 111 222"),
+    answers = {**staff_applicant_answers(name="Đinh Văn Khách", phone="0977 111 222"),
                "husband_name": "Đinh Văn Khách", "husband_id_number": "001234567890",
                "wife_name": "Phạm Thị Vợ", "wife_id_number": "001234567899",
                "contact_phone": "0977 111 222", "csrf_token": token}

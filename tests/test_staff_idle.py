@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import event
 
 from district_portal.db import get_db
-from tests.staff_factories import login, user
+from tests.factories import user
+from tests.helpers import login
 
 
 @pytest.fixture

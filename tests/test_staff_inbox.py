@@ -10,13 +10,8 @@ from district_portal.models import DossierStatus as S
 from district_portal.models.types import utcnow
 from district_portal.services.dossiers import inbox
 from district_portal.services.dossiers.codes import format_ref
-from tests.staff_factories import (
-    MARITAL,
-    OTHER_OFFICE,
-    create_dossier,
-    login,
-    user,
-)
+from tests.factories import MARITAL, OTHER_OFFICE, create_filed_dossier, user
+from tests.helpers import login
 
 SAME_DAY = "1.000656"  # Đăng ký khai tử: due the same working day
 
@@ -34,18 +29,18 @@ def _counts(client):
 
 def test_tab_counts_are_right_for_a_mix_of_statuses(client, sess):
     now = utcnow()
-    create_dossier(sess)
-    late_intake = create_dossier(sess)
+    create_filed_dossier(sess)
+    late_intake = create_filed_dossier(sess)
     late_intake.intake_due_at = now - timedelta(hours=1)
-    create_dossier(sess, status=S.ACCEPTED, now=now - timedelta(days=30))  # overdue
-    create_dossier(sess, status=S.IN_PROGRESS)
-    create_dossier(sess, status=S.ACCEPTED, code=SAME_DAY)  # due within a working day
-    create_dossier(sess, status=S.SUPPLEMENT_REQUESTED)
-    create_dossier(sess, status=S.PAYMENT_REQUESTED, code=MARITAL)
-    create_dossier(sess, status=S.DONE)
-    create_dossier(sess, status=S.RETURNED)
-    create_dossier(sess, status=S.NOT_ACCEPTED)
-    create_dossier(sess, office=OTHER_OFFICE)  # another commune's: never counted here
+    create_filed_dossier(sess, status=S.ACCEPTED, now=now - timedelta(days=30))  # overdue
+    create_filed_dossier(sess, status=S.IN_PROGRESS)
+    create_filed_dossier(sess, status=S.ACCEPTED, code=SAME_DAY)  # due within a working day
+    create_filed_dossier(sess, status=S.SUPPLEMENT_REQUESTED)
+    create_filed_dossier(sess, status=S.PAYMENT_REQUESTED, code=MARITAL)
+    create_filed_dossier(sess, status=S.DONE)
+    create_filed_dossier(sess, status=S.RETURNED)
+    create_filed_dossier(sess, status=S.NOT_ACCEPTED)
+    create_filed_dossier(sess, office=OTHER_OFFICE)  # another commune's: never counted here
     sess.commit()
     _clerk(client, sess)
     assert _counts(client) == {"new": 2, "intake_overdue": 1, "in_progress": 3,
@@ -56,8 +51,8 @@ def test_tab_counts_are_right_for_a_mix_of_statuses(client, sess):
 
 
 def test_search_finds_by_code_ref_name_without_diacritics_and_phone(client, sess):
-    an = create_dossier(sess, name="Nguyễn Văn An", phone="0912 345 678")
-    hoa = create_dossier(sess, name="Lê Thị Hoa", phone="0987 654 321", code=MARITAL)
+    an = create_filed_dossier(sess, name="Nguyễn Văn An", phone="0912 345 678")
+    hoa = create_filed_dossier(sess, name="Lê Thị Hoa", phone="0987 654 321", code=MARITAL)
     sess.commit()
     _clerk(client, sess)
 
@@ -102,7 +97,7 @@ def test_keyset_pagination_returns_every_dossier_once_in_due_order(client, sess)
     for i in range(60):
         status = S.SUBMITTED if i % 4 == 0 else S.ACCEPTED
         # Several dossiers accepted at the same moment share a due time: ties go by id.
-        made.append(create_dossier(sess, status=status, now=start + timedelta(hours=i // 3)))
+        made.append(create_filed_dossier(sess, status=status, now=start + timedelta(hours=i // 3)))
     sess.commit()
     ids, keys, pages = _walk(sess, inbox.InboxQuery(tab="all"), per_page=7)
     assert sorted(ids) == sorted(d.id for d in made) and len(ids) == len(set(ids)) == 60
@@ -122,14 +117,14 @@ def test_keyset_pagination_returns_every_dossier_once_in_due_order(client, sess)
 
 
 def test_a_forged_cursor_starts_from_the_first_page(client, sess):
-    create_dossier(sess)
+    create_filed_dossier(sess)
     sess.commit()
     _clerk(client, sess)
     assert client.get("/staff/inbox?tab=all&after=WzEsMl0").status_code == 200
 
 
 def test_dates_out_of_any_real_range_are_refused_not_a_server_error(client, sess):
-    create_dossier(sess)
+    create_filed_dossier(sess)
     sess.commit()
     _clerk(client, sess)
     for day in ("0001-01-01", "9999-12-31"):
@@ -140,7 +135,7 @@ def test_dates_out_of_any_real_range_are_refused_not_a_server_error(client, sess
 
 def test_drafts_never_appear_in_the_inbox(client, sess):
     from district_portal.services.dossiers import filing
-    from tests.staff_factories import procedure
+    from tests.factories import procedure
 
     draft = filing.start_draft(sess, user(sess, "resident@demo.test"), procedure(sess))
     sess.commit()
@@ -150,7 +145,7 @@ def test_drafts_never_appear_in_the_inbox(client, sess):
 
 
 def test_staff_pages_fit_30_kb_gzipped_and_need_no_script(client, sess):
-    made = [create_dossier(sess, status=S.IN_PROGRESS) for _ in range(55)]
+    made = [create_filed_dossier(sess, status=S.IN_PROGRESS) for _ in range(55)]
     sess.commit()
     _clerk(client, sess)
     for url in ("/staff/inbox?tab=all", "/staff/worklist", f"/staff/dossiers/{made[0].code}",
@@ -163,9 +158,9 @@ def test_staff_pages_fit_30_kb_gzipped_and_need_no_script(client, sess):
 
 
 def test_worklist_lists_overdue_and_results_to_return(client, sess):
-    late = create_dossier(sess, status=S.ACCEPTED, now=utcnow() - timedelta(days=30))
-    done = create_dossier(sess, status=S.DONE)
-    waiting = create_dossier(sess, status=S.SUPPLEMENT_REQUESTED)
+    late = create_filed_dossier(sess, status=S.ACCEPTED, now=utcnow() - timedelta(days=30))
+    done = create_filed_dossier(sess, status=S.DONE)
+    waiting = create_filed_dossier(sess, status=S.SUPPLEMENT_REQUESTED)
     sess.commit()
     _clerk(client, sess)
     page = client.get("/staff/worklist").get_data(as_text=True)

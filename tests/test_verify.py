@@ -10,15 +10,8 @@ import pytest
 
 from district_portal.services.documents.verification import mask_name
 from district_portal.text import format_datetime
-from tests.result_flow import (
-    a_pdf,
-    accepted_dossier,
-    csrf_token,
-    issued_dossier,
-    login,
-    prepare,
-    staff,
-)
+from tests.factories import accepted_dossier, user
+from tests.helpers import a_pdf, csrf_token, issued_dossier, login, prepare
 
 # Whole values only: a short digit run like "0912" can turn up inside the page's SHA-256.
 PERSONAL = ("025190000123", "+84912345678", "0912 345 678", "0912345678", "Tổ 5",
@@ -76,7 +69,7 @@ def test_an_unknown_token_is_not_a_document_of_the_portal(app, db_session):
 def test_a_prepared_but_not_issued_result_is_not_genuine_yet(app, db_session):
     d = accepted_dossier(db_session)
     client = app.test_client()
-    login(client, staff(db_session, "officer@demo.test"))
+    login(client, user(db_session, "officer@demo.test"))
     assert prepare(client, d, way="rendered").status_code == 303
     db_session.expire_all()
     assert app.test_client().get(f"/verify/{d.verification_token}").status_code == 404
@@ -97,7 +90,7 @@ def test_the_verify_form_fits_the_budget(client):
 def test_uploading_the_downloaded_result_finds_it(app, db_session):
     d = issued_dossier(app, db_session)
     client = app.test_client()
-    login(client, staff(db_session, "resident@demo.test"))
+    login(client, user(db_session, "resident@demo.test"))
     data = client.get(f"/my/dossiers/{d.public_id}/result.pdf").data
     response = _upload(app.test_client(), data)
     assert response.status_code == 200

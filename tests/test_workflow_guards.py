@@ -21,18 +21,9 @@ from district_portal.services.dossiers.workflow import (
     available_actions,
     perform,
 )
-from tests.factories import office
-from tests.staff_factories import (
-    MARITAL,
-    OFFICE,
-    OTHER_OFFICE,
-    create_dossier,
-    login,
-    pdf_upload,
-    post_action,
-    staff,
-    user,
-)
+from tests.factories import MARITAL, OFFICE, OTHER_OFFICE, office, pdf_upload, staff, user
+from tests.factories import create_filed_dossier as create_dossier
+from tests.helpers import login, post_action
 
 
 def _refused(sess, d, action, actor, status, message, **inputs):

@@ -22,8 +22,8 @@ from district_portal.services.dossiers.workflow import (
     available_actions,
     perform,
 )
-from tests.factories import create_dossier, office, user
-from tests.staff_factories import ANSWERS, MARRIAGE, applicant_answers, fill, procedure
+from tests.factories import ANSWERS, MARRIAGE, create_dossier, fill, office, procedure, user
+from tests.factories import staff_applicant_answers as applicant_answers
 
 S = DossierStatus
 RECEIVING, HANDLING, ELSEWHERE = "000.00.04.T25", "000.00.05.T25", "000.00.06.T25"

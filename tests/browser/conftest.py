@@ -34,13 +34,21 @@ def live_server(fresh_app):
     thread.join(5)
 
 
+def _cannot_run(reason: str) -> None:
+    """Under CI a browser test that cannot run fails; elsewhere it is skipped, loudly."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"browser tests must run under CI: {reason}")
+    pytest.skip(f"BROWSER TESTS SKIPPED: {reason}")
+
+
 def require_chromium() -> str:
     path = "/usr/bin/chromium"
     if not os.path.exists(path):
-        if os.environ.get("CI") == "true":
-            pytest.fail("Chromium is required under CI but /usr/bin/chromium is missing")
-        pytest.skip("BROWSER TESTS SKIPPED: /usr/bin/chromium is not installed "
-                    "(apt-get install chromium)")
+        _cannot_run("/usr/bin/chromium is not installed (apt-get install chromium)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        _cannot_run("Playwright is not installed (pip install -e '.[browser]', or make install)")
     return path
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from importlib import resources
 
@@ -104,6 +105,15 @@ def validate_catalog(doc: object, known_offices: set[str] = frozenset()) -> list
 
 
 def _key_errors(proc: dict, path: str) -> list[str]:
+    errors = _key_collisions(proc, path)
+    field_types = {f["key"]: f["type"] for f in proc["fields"]}
+    for j, f in enumerate(proc["fields"]):
+        errors.extend(_field_errors(f, f"{path}.fields[{j}]", field_types))
+    return errors
+
+
+def _key_collisions(proc: dict, path: str) -> list[str]:
+    """Keys used twice, or colliding with the applicant section, the form or a derived label."""
     errors = []
     items = [(f"{path}.fields[{j}]", f["key"]) for j, f in enumerate(proc["fields"])]
     items += [(f"{path}.documents[{j}]", d["key"]) for j, d in enumerate(proc["documents"])]
@@ -118,31 +128,32 @@ def _key_errors(proc: dict, path: str) -> list[str]:
         if key.endswith("_label") and key[: -len("_label")] in keys:
             errors.append(f"{where}.key: key {key!r} collides with the derived label of "
                           f"{key[: -len('_label')]!r}")
-    field_types = {f["key"]: f["type"] for f in proc["fields"]}
-    for j, f in enumerate(proc["fields"]):
-        where = f"{path}.fields[{j}]"
-        if f["type"] in ("select", "radio") and not f.get("options"):
-            errors.append(f"{where}.options: a {f['type']} field needs options")
-        values = [o["value"] for o in f.get("options", [])]
-        if len(values) != len(set(values)):
-            errors.append(f"{where}.options: option values must be unique")
-        cond = f.get("visible_if")
-        if cond:
-            if cond["field"] not in field_types:
-                errors.append(f"{where}.visible_if.field: unknown field {cond['field']!r}")
-            elif cond["field"] == f["key"]:
-                errors.append(f"{where}.visible_if.field: a field cannot depend on itself")
-        if "min_length" in f and "max_length" in f and f["min_length"] > f["max_length"]:
-            errors.append(f"{where}: min_length is greater than max_length")
-        if "min" in f and "max" in f and f["min"] > f["max"]:
-            errors.append(f"{where}: min is greater than max")
-        if "pattern" in f:
-            import re
+    return errors
 
-            try:
-                re.compile(f["pattern"])
-            except re.error as exc:
-                errors.append(f"{where}.pattern: not a valid regular expression ({exc})")
+
+def _field_errors(f: dict, where: str, field_types: dict[str, str]) -> list[str]:
+    """What the schema cannot say about one field: options, its condition, bounds, pattern."""
+    errors = []
+    if f["type"] in ("select", "radio") and not f.get("options"):
+        errors.append(f"{where}.options: a {f['type']} field needs options")
+    values = [o["value"] for o in f.get("options", [])]
+    if len(values) != len(set(values)):
+        errors.append(f"{where}.options: option values must be unique")
+    cond = f.get("visible_if")
+    if cond:
+        if cond["field"] not in field_types:
+            errors.append(f"{where}.visible_if.field: unknown field {cond['field']!r}")
+        elif cond["field"] == f["key"]:
+            errors.append(f"{where}.visible_if.field: a field cannot depend on itself")
+    if "min_length" in f and "max_length" in f and f["min_length"] > f["max_length"]:
+        errors.append(f"{where}: min_length is greater than max_length")
+    if "min" in f and "max" in f and f["min"] > f["max"]:
+        errors.append(f"{where}: min is greater than max")
+    if "pattern" in f:
+        try:
+            re.compile(f["pattern"])
+        except re.error as exc:
+            errors.append(f"{where}.pattern: not a valid regular expression ({exc})")
     return errors
 
 

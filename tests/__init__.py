@@ -1,0 +1,1 @@
+"""The test suite; shared code is imported absolutely: `from tests.helpers import ...`."""
