@@ -159,7 +159,8 @@ def _action_forms(d, failed=None):
     forms = []
     for action in allowed_actions(current_user, d):
         if action not in UI_ACTIONS or (action == Action.PAY and (
-                not d.fee or d.payment_state == "paid")):
+                not d.fee or d.payment_state == "paid")) or \
+                (action == Action.RATE and d.rating is not None):
             continue
         if failed is not None and failed.action == action:
             forms.append((action, failed, ACTION_BUTTONS[action]))
@@ -196,7 +197,17 @@ def _render_dossier(d, failed=None, status=200):
         answer_rows=[r for r in rows if not r[0].key.startswith("applicant_")],
         docs=filing.documents(d), events=[(e, TRANSITIONS[Action(e.action)].label)
                                             for e in d.events],
-        actions=_action_forms(d, failed), now=utcnow()), status
+        actions=_action_forms(d, failed), rated_by=_rated_by(d), now=utcnow()), status
+
+
+def _rated_by(d) -> str:
+    """Who gave the rating: the applicant online, or the clerk who recorded it."""
+    event = next((e for e in reversed(d.events) if e.action == "rate"), None)
+    if event is None:
+        return ""
+    if (event.data or {}).get("by") == "clerk" and event.actor is not None:
+        return gettext("recorded at the counter by %(name)s", name=event.actor.full_name)
+    return gettext("given by the applicant online")
 
 
 @bp.get("/dossiers/<code>/files/<file_id>")
@@ -321,7 +332,9 @@ def counter_review(public_id: str):
     d = _counter(public_id)
     form = filing.load_form(d)
     valid = form.validate()
-    return render_template("staff/counter_review.html", dossier=d, form=form, valid=valid,
+    bill, fee_error = filing.preview_fee(d, form)
+    return render_template("staff/counter_review.html", dossier=d, form=form,
+                           valid=valid and fee_error is None, bill=bill, fee_error=fee_error,
                            rows=form.display_rows(), docs=filing.documents(d),
                            missing=filing.missing_documents(d),
                            submit_form=SubmitForm(nonce=secrets.token_urlsafe(16)))

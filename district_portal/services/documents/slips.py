@@ -23,7 +23,8 @@ from district_portal.services.dossiers.codes import format_ref, is_valid_ref
 from district_portal.text import format_date, format_datetime, format_money, local
 
 __all__ = [
-    "ApologySlip", "ControlRow", "ControlSlip", "DocumentLine", "Heading", "Ledger",
+    "ApologySlip", "ControlRow", "ControlSlip", "DocumentLine", "FeeLineText", "Heading",
+    "Ledger",
     "LedgerRow", "Party", "ReceiptSlip", "RefusalSlip", "SlipError", "SupplementSlip",
     "acceptance_receipt", "apology_slip", "control_slip", "ledger", "online_receipt",
     "receipt_for", "refusal_slip", "render_slip", "slip_html", "supplement_slip",
@@ -93,6 +94,16 @@ class DocumentLine:
 
 
 @dataclass(frozen=True, kw_only=True)
+class FeeLineText:
+    """One fee line as form 01 prints it."""
+
+    label: str
+    quantity: str
+    unit_amount: str
+    amount: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class _Slip:
     template: str
     title: str
@@ -117,6 +128,7 @@ class ReceiptSlip(_Slip):
     processing_time: str = ""
     fee: str = ""
     fee_words: str = ""
+    fee_lines: tuple[FeeLineText, ...] = ()
     delivery: str = ""
     clerk: str = ""
 
@@ -328,7 +340,23 @@ def acceptance_receipt(dossier: Dossier) -> ReceiptSlip:
         processing_time=processing_time_text(data.get("processing_time", {})),
         fee=format_money(dossier.fee) if dossier.fee else "Không thu phí, lệ phí",
         fee_words=money_words(dossier.fee) if dossier.fee else "",
+        fee_lines=fee_line_texts(dossier.fee_lines),
         delivery=delivery_text(dossier.delivery), clerk=_actor_name(accept))
+
+
+def fee_line_texts(stored: list | None) -> tuple[FeeLineText, ...]:
+    """The bill worked out at submission, as the slip prints it (none before fee lines)."""
+    out = []
+    for line in stored or []:
+        label = line.get("label") or "Phí, lệ phí"
+        if line.get("exempt") is not None:
+            label += " (miễn" + (f": {line['exempt']}" if line["exempt"] else "") + ")"
+        elif line.get("capped"):
+            label += " (mức tối đa)"
+        out.append(FeeLineText(label=label, quantity=str(line["quantity"]),
+                               unit_amount=format_money(line["unit_amount"]),
+                               amount=format_money(line["amount"])))
+    return tuple(out)
 
 
 def receipt_for(dossier: Dossier) -> ReceiptSlip:

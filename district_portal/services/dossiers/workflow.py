@@ -106,8 +106,8 @@ TRANSITIONS: dict[Action, Transition] = {
                       label=_l("Deadline extended")),
     Action.WITHDRAW: _t({S.SUBMITTED, S.SUPPLEMENT_REQUESTED}, S.WITHDRAWN, {"owner"},
                         label=_l("Withdrawn by the applicant")),
-    Action.RATE: _t({S.RETURNED}, None, {"owner"}, needs=("rating",), data=("rating",),
-                    label=_l("Rated")),
+    Action.RATE: _t({S.RETURNED}, None, {"owner", "clerk@receiving"}, needs=("rating",),
+                    data=("rating", "by"), label=_l("Rated")),
 }
 
 STATUS_LABELS = {
@@ -460,9 +460,14 @@ def _rate(ctx: Context):
         raise WorkflowError(_l("You have already rated this dossier."))
     if not isinstance(rating, int) or not 1 <= rating <= 5:
         raise WorkflowError(_l("Choose a rating from 1 to 5."), 400)
+    comment = ctx.inputs.get("comment") or None
+    if comment is not None and len(comment) > 1000:
+        raise WorkflowError(_l("The comment must be at most %(max)d characters.", max=1000), 400)
     d.rating = rating
-    d.rating_comment = (ctx.inputs.get("comment") or None)
+    d.rating_comment = comment
     ctx.data["rating"] = rating
+    # The owner online, or the clerk at the counter on the resident's behalf (the actor).
+    ctx.data["by"] = "owner" if access.is_owner(ctx.actor, d) else "clerk"
     return None
 
 
