@@ -3,6 +3,7 @@ shown on the resident's and the staff's dossier pages and on form 01 (the PDF's 
 
 from __future__ import annotations
 
+from district_portal.services.catalog.importer import import_catalog
 from tests.helpers import (
     OFFICE,
     ClientRequest,
@@ -20,7 +21,6 @@ from tests.helpers import (
     upload,
     user_by_email,
 )
-from district_portal.services.catalog.importer import import_catalog
 from tests.helpers import act as workflow_act
 from tests.test_pdf import pdf_text
 
