@@ -209,7 +209,8 @@ def _render_review(dossier, delivery_form=None, delivery_error=None, status=200)
 @login_required
 def choose_delivery(public_id: str):
     """The resident's choice of delivery: on the check page (draft) or the dossier page."""
-    d = _own(public_id, access.can_choose_delivery)
+    # Any dossier the resident owns: once the result is returned, the service says why not.
+    d = _own(public_id, access.is_owner)
     form = delivery.form_from(d, request.form)
     if not ConfirmForm().validate_on_submit():
         abort(400)
