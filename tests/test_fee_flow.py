@@ -3,6 +3,10 @@ shown on the resident's and the staff's dossier pages and on form 01 (the PDF's 
 
 from __future__ import annotations
 
+import io
+
+from pypdf import PdfReader
+
 from district_portal.services.catalog.importer import import_catalog
 from tests.helpers import (
     OFFICE,
@@ -94,11 +98,13 @@ def test_form_01_prints_the_fee_lines_and_the_total_in_words(app, resident_clien
     response = resident_client.client.get(f"/my/dossiers/{public_id}/receipt.pdf")
     assert response.status_code == 200
     text = pdf_text(response.data)
+    assert len(PdfReader(io.BytesIO(response.data)).pages) == 1  # signatures stay on page 1
     assert "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ" in text
     assert "6. Phí, lệ phí: 21.000 đồng" in text
     assert "Hai mươi mốt nghìn đồng" in text
-    assert "trang thứ nhất và thứ hai 6 2.000 đồng 12.000 đồng" in text
-    assert "từ trang thứ ba 9 1.000 đồng 9.000 đồng" in text
+    assert ("Gồm: Phí chứng thực bản sao từ bản chính – trang thứ nhất và thứ hai: 6 × 2.000 "
+            "đồng = 12.000 đồng; Phí chứng thực bản sao từ bản chính – từ trang thứ ba: 9 × "
+            "1.000 đồng = 9.000 đồng.") in text
 
 
 def test_birth_registration_on_time_is_free_and_says_why(resident_client, session):
@@ -166,3 +172,6 @@ def test_the_handbook_page_explains_tiers_cap_and_exemption(client):
     birth = client.get("/procedures/1.001193").get_data(as_text=True)
     assert "Miễn phí khi: Đăng ký khai sinh đúng hạn" in birth
     assert "Có thể nộp trực tuyến." in birth
+    marital = client.get("/procedures/1.004873").get_data(as_text=True)
+    assert "Lệ phí cấp Giấy xác nhận tình trạng hôn nhân: 15.000 đồng</li>" in \
+        " ".join(marital.split()).replace(" </li>", "</li>")

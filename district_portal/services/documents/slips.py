@@ -344,6 +344,11 @@ def acceptance_receipt(dossier: Dossier) -> ReceiptSlip:
         delivery=delivery_text(dossier.delivery), clerk=_actor_name(accept))
 
 
+def _unbroken(text: str) -> str:
+    """'12.000 đồng' kept on one line."""
+    return text.replace(" ", "\u00a0")
+
+
 def fee_line_texts(stored: list | None) -> tuple[FeeLineText, ...]:
     """The bill worked out at submission, as the slip prints it (none before fee lines)."""
     out = []
@@ -354,8 +359,8 @@ def fee_line_texts(stored: list | None) -> tuple[FeeLineText, ...]:
         elif line.get("capped"):
             label += " (mức tối đa)"
         out.append(FeeLineText(label=label, quantity=str(line["quantity"]),
-                               unit_amount=format_money(line["unit_amount"]),
-                               amount=format_money(line["amount"])))
+                               unit_amount=_unbroken(format_money(line["unit_amount"])),
+                               amount=_unbroken(format_money(line["amount"]))))
     return tuple(out)
 
 
