@@ -77,6 +77,7 @@ def test_the_check_page_offers_post_at_the_offices_postage_prefilled_from_the_ap
     assert page.value("post_phone") == "0912 345 678"
     assert page.value("post_street") == "Số 5, tổ 3"
     assert page.value("post_commune") == COMMUNE
+    assert page.gzip_size() <= 14 * 1024  # a resident page's budget (DESIGN §8)
 
 
 def test_choosing_post_on_the_check_page_is_kept_through_submission(resident_client, session):
