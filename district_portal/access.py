@@ -97,6 +97,21 @@ def can_withdraw(user, dossier: Dossier) -> bool:
     return is_owner(user, dossier) and wf.can(user, dossier, wf.Action.WITHDRAW)
 
 
+def can_choose_delivery(user, dossier: Dossier) -> bool:
+    """The owner, until the result is returned (whether post is offered is the service's
+    question)."""
+    from district_portal.services.dossiers.delivery import CHOICE_STATUSES
+
+    return is_owner(user, dossier) and dossier.status in CHOICE_STATUSES
+
+
+def can_rate(user, dossier: Dossier) -> bool:
+    """The owner, once the result is returned and while it is not rated yet (the clerk rates
+    on the resident's behalf through the staff page's `rate` action)."""
+    return is_owner(user, dossier) and dossier.status == DossierStatus.RETURNED and \
+        dossier.rating is None
+
+
 def can_download_attachment(user, dossier: Dossier) -> bool:
     """Uploads are served to the owner and to staff of the receiving or handling office."""
     return can_view_dossier(user, dossier)

@@ -64,6 +64,8 @@ def _print_report(report) -> None:
         f"{report.procedures_unchanged} unchanged; "
         f"online-level changes logged: {report.level_changes}"
     )
+    for line in report.messages:
+        click.echo(f"warning: {line}", err=True)
 
 
 @portal_cli.command("catalog-import")

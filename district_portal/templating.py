@@ -74,8 +74,14 @@ def init_app(app: Flask) -> None:
         is_overdue=is_overdue,
         has_endpoint=lambda name: name in app.view_functions,
         sent_state=lambda state: str(SENT_STATES.get(state, state)),
+        fee_rules=_fee_rules,
+        fee_lines=_fee_lines,
+        condition_text=condition_text,
+        step_text=_step_text,
+        rating_label=rating_label,
     )
     app.jinja_env.filters["ref"] = _ref
+    app.jinja_env.filters["phone"] = _phone
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
@@ -117,6 +123,42 @@ def answer_text(fields: list[dict], cond: dict) -> str:
     return str(cond["equals"])
 
 
+def condition_text(fields: list[dict], cond: dict) -> str:
+    """A fee exemption as it reads: its own label, else “field” is value(s)."""
+    if cond.get("label"):
+        return cond["label"]
+    values = cond["in"] if "in" in cond else [cond.get("equals")]
+    shown = " / ".join(answer_text(fields, {"field": cond["field"], "equals": v})
+                       for v in values)
+    return gettext("“%(label)s” is %(value)s", label=field_label(fields, cond["field"]),
+                   value=shown)
+
+
+def _fee_rules(version_data: dict) -> dict:
+    from district_portal.services.catalog.fees import fee_rules
+
+    return fee_rules(version_data)
+
+
+def _fee_lines(stored: list | None) -> list:
+    """A dossier's stored fee lines as FeeLine objects (none for dossiers filed before)."""
+    from district_portal.services.catalog.fees import FeeLine
+
+    return [FeeLine.from_json(line) for line in stored or []]
+
+
+def rating_label(rating: int | None) -> str:
+    from district_portal.forms.filing import RATING_LEVELS
+
+    return str(dict(RATING_LEVELS).get(rating, "")) if rating else ""
+
+
+def _step_text(step) -> str:
+    from district_portal.services.catalog.readiness import step_text
+
+    return step_text(step)
+
+
 def field_label(fields: list[dict], key: str) -> str:
     return next((f["label"] for f in fields if f["key"] == key), key)
 
@@ -125,6 +167,12 @@ def _ref(value: str | None) -> str:
     from district_portal.codes import format_ref
 
     return format_ref(value) if value else ""
+
+
+def _phone(value: str | None) -> str:
+    from district_portal.services.accounts.phones import display_phone
+
+    return display_phone(value) if value else ""
 
 
 def date_input(raw: str) -> str:

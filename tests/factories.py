@@ -23,6 +23,7 @@ from district_portal.models import (
     User,
 )
 from district_portal.services.accounts import users
+from district_portal.services.catalog.fees import quote
 from district_portal.services.dossiers import filing
 from district_portal.services.dossiers.codes import format_dossier_code, new_ref
 from district_portal.services.dossiers.workflow import Action, perform
@@ -111,13 +112,14 @@ def create_dossier(session, *, status: DossierStatus = S.SUBMITTED,
                  "child_ethnicity": "Kinh", "mother_name": "Nguyễn Thị Hằng",
                  "mother_id_number": "025190000123", "has_father": False},
         status=status, channel="online", submitted_at=submitted_at,
-        intake_due_at=submitted_at + timedelta(days=1), fee=version.data.get("fee", 0),
-        delivery={"way": "online"},
+        intake_due_at=submitted_at + timedelta(days=1), delivery={"way": "online"},
     )
     if status not in (S.DRAFT, S.SUBMITTED, S.NOT_ACCEPTED, S.WITHDRAWN):
         values["accepted_at"] = submitted_at + timedelta(hours=1)
         values["due_at"] = submitted_at + timedelta(days=3)
     values.update(overrides)
+    if "fee" not in values:  # as submission works it out
+        values["fee"] = quote(version.data, values["answers"]).total
     dossier = Dossier(**values)
     session.add(dossier)
     session.flush()

@@ -248,16 +248,15 @@ def demo_procedure(code: str) -> dict:
     return copy.deepcopy(next(p for p in doc["procedures"] if p["code"] == code))
 
 
-def import_procedure(session, entry: dict) -> None:
-    import_catalog(session, {"format": "district-portal-catalog/1", "procedures": [entry]},
-                   reason="test")
+def import_procedure(session, entry: dict, fmt: str = "district-portal-catalog/2") -> None:
+    import_catalog(session, {"format": fmt, "procedures": [entry]}, reason="test")
     session.commit()
 
 
 def all_types_entry() -> dict:
     """A test procedure with every field type, one receiving office, two documents."""
     entry = demo_procedure(BIRTH)
-    entry.update(code=TEST_PROC, name="Thủ tục thử mọi loại ô", offices=[OFFICE])
+    entry.update(code=TEST_PROC, name="Thủ tục thử mọi loại ô", offices=[OFFICE], fee=0)
     entry["documents"] = [
         {"key": "ban_chinh", "name": "Bản chụp giấy tờ chính", "originals": 0, "copies": 1,
          "mandatory": True},

@@ -271,7 +271,7 @@ def test_a_changed_procedure_gets_version_2_and_version_1_keeps_its_data(db_sess
     doc = demo_doc()
     entry = next(p for p in doc["procedures"] if p["code"] == "1.004873")
     original = copy.deepcopy(entry)
-    entry["fee"] = 20000
+    entry["fee"]["lines"][0]["amount"] = 20000
     report = import_catalog(db_session, doc, reason="new fee")
     assert (report.procedures_new_version, report.procedures_created) == (1, 0)
     assert report.level_changes == 0
@@ -281,7 +281,7 @@ def test_a_changed_procedure_gets_version_2_and_version_1_keeps_its_data(db_sess
         ProcedureVersion.procedure_id == proc.id).order_by(ProcedureVersion.number)).all()
     assert [v.number for v in versions] == [1, 2]
     assert versions[0].data == original
-    assert versions[1].data["fee"] == 20000
+    assert versions[1].data["fee"]["lines"][0]["amount"] == 20000
     assert proc.current_version_id == versions[1].id
     assert db_session.scalar(select(func.count()).select_from(ProcedureLevelChange).where(
         ProcedureLevelChange.procedure_id == proc.id)) == 1
@@ -292,6 +292,9 @@ def test_a_changed_online_level_is_logged_with_old_and_new_level(db_session):
     entry = next(p for p in doc["procedures"] if p["code"] == "1.000894")
     assert entry["online_level"] == "partial"
     entry["online_level"] = "full"
+    # Ready to be fully online: no in-person step, the result sent by post.
+    entry["steps"] = [s["text"] if isinstance(s, dict) else s for s in entry["steps"]]
+    entry["result"]["by_post"] = True
     report = import_catalog(db_session, doc, reason="nâng mức độ")
     assert report.level_changes == 1
     proc = db_session.scalar(select(Procedure).where(Procedure.code == "1.000894"))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import HiddenField, StringField
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms import HiddenField, RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from district_portal.codes import parse_lookup
 from district_portal.eform import messages
@@ -37,3 +38,27 @@ class TrackForm(PortalForm):
 
 class SubmitForm(PortalForm):
     nonce = HiddenField(validators=[DataRequired(), Length(max=64)])
+
+
+RATING_LEVELS = (
+    (5, _l("Very satisfied")),
+    (4, _l("Satisfied")),
+    (3, _l("Neither satisfied nor dissatisfied")),
+    (2, _l("Dissatisfied")),
+    (1, _l("Very dissatisfied")),
+)
+MAX_COMMENT = 1000
+
+
+class RateForm(PortalForm):
+    """Satisfaction with a returned dossier: five levels (5 = very satisfied) and a comment."""
+
+    rating = RadioField(_l("How satisfied are you with how this dossier was handled?"),
+                        choices=[SelectChoice(str(n), label) for n, label in RATING_LEVELS],
+                        validators=[InputRequired(_l("Choose how satisfied you are."))])
+    comment = TextAreaField(_l("Comment (if you wish)"), validators=[
+        Optional(), Length(max=MAX_COMMENT, message=_l(
+            "The comment must be at most %(max)d characters.", max=MAX_COMMENT))])
+
+    def rating_inputs(self) -> dict:
+        return {"rating": int(self.rating.data), "comment": self.comment.data or None}

@@ -27,6 +27,7 @@ from wtforms.validators import (
 )
 
 from district_portal.forms import PortalForm, StripForm
+from district_portal.forms.filing import RateForm
 from district_portal.models import Action
 from district_portal.text import from_local
 
@@ -177,14 +178,33 @@ class ReturnForm(ActionForm):
     address = StringField(_l("Postal address"), validators=[Optional(), Length(max=300)])
     waybill = StringField(_l("Waybill number"), validators=[Optional(), Length(max=60)])
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        chosen = (self.dossier.delivery or {}) if self.dossier is not None else {}
+        if chosen.get("way") == "post" and kwargs.get("formdata") is None:
+            # The resident asked for post: prefill the way and the address they gave.
+            self.way.data = self.way.data or "post"
+            self.address.data = self.address.data or chosen.get("address", "")
+
     def inputs(self) -> dict:
         delivery = {"way": self.way.data}
         if self.way.data == "post":
+            chosen = (self.dossier.delivery or {}) if self.dossier is not None else {}
+            # Keep what the resident chose (phone, commune, postage) beside the waybill.
+            delivery = {**(chosen if chosen.get("way") == "post" else {}), **delivery}
             delivery.update(address=self.address.data or "", waybill=self.waybill.data or "")
         return {"delivery": delivery}
 
 
-# The staff page offers these actions; submit, withdraw and rate are not the office's.
+class StaffRateForm(ActionForm, RateForm):
+    """The clerk records the rating the resident gives at the counter."""
+
+    def inputs(self) -> dict:
+        return self.rating_inputs()
+
+
+# The staff page offers these actions; submit and withdraw are not the office's (rate is, on the
+# resident's behalf at the counter).
 ACTION_FORMS: dict[Action, type[ActionForm]] = {
     Action.ACCEPT: ConfirmActionForm,
     Action.REFUSE: ReasonForm,
@@ -198,6 +218,7 @@ ACTION_FORMS: dict[Action, type[ActionForm]] = {
     Action.STOP: ReasonForm,
     Action.EXTEND: ExtendForm,
     Action.COMPLETE: ConfirmActionForm,
+    Action.RATE: StaffRateForm,
 }
 # Shown as buttons; `complete` is reached from the results page (built separately).
 UI_ACTIONS = tuple(a for a in ACTION_FORMS if a != Action.COMPLETE)
@@ -215,6 +236,7 @@ ACTION_BUTTONS = {
     Action.STOP: _l("Stop processing"),
     Action.EXTEND: _l("Extend the due date"),
     Action.COMPLETE: _l("Issue the result"),
+    Action.RATE: _l("Record the applicant's rating"),
 }
 
 

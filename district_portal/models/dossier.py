@@ -111,7 +111,9 @@ class Dossier(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivery: Mapped[dict] = mapped_column(JSONType, default=dict)  # way, address, waybill
-    fee: Mapped[int] = mapped_column(BigInteger, default=0)  # VND
+    fee: Mapped[int] = mapped_column(BigInteger, default=0)  # VND; the total of fee_lines
+    # The bill worked out at submission (services/catalog/fees.py FeeLine.to_json()).
+    fee_lines: Mapped[list | None] = mapped_column(JSONType)
     payment_state: Mapped[str] = mapped_column(String(12), default="none")
     # The issued result (set by `complete`): kind ("rendered" or "scan"), sha256 (of the
     # issued file), attachment (its public id), signed (a signed scan), issued_by (the

@@ -37,6 +37,8 @@ class Office(Base):
     # Opening periods on working days as "HH:MM-HH:MM" strings; None means the default.
     hours: Mapped[list | None] = mapped_column(JSONType)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Postage for sending a result by post, in đồng; None: this office does not post results.
+    postage: Mapped[int | None] = mapped_column(Integer)
     successor_id: Mapped[int | None] = mapped_column(ForeignKey("office.id"))
 
     parent: Mapped[Office | None] = relationship(

@@ -22,12 +22,13 @@ from district_portal.eform import communes
 from district_portal.extensions import limiter
 from district_portal.forms import ConfirmForm
 from district_portal.forms.dossier import DossierForm
-from district_portal.forms.filing import TrackForm
+from district_portal.forms.filing import RateForm, TrackForm
 from district_portal.models import DossierStatus
 from district_portal.services import notifications
 from district_portal.services.catalog import queries
 from district_portal.services.documents import slips
-from district_portal.services.dossiers import filing
+from district_portal.services.dossiers import delivery, filing
+from district_portal.services.dossiers.delivery import DeliveryError
 from district_portal.services.dossiers.filing import FilingError
 from district_portal.services.dossiers.workflow import (
     STATUS_LABELS,
@@ -167,7 +168,36 @@ def download(public_id: str, file_id: str):
 @bp.get("/my/dossiers/<public_id>/review")
 @login_required
 def review(public_id: str):
-    return steps.review(RESIDENT, public_id)
+    return _render_review(steps.load(RESIDENT, public_id))
+
+
+def _render_review(dossier, delivery_form=None, delivery_error=None, status=200):
+    """The check page with the resident's choice of delivery (by post, with its postage)."""
+    return steps.render_review(
+        RESIDENT, dossier, status=status, postage=delivery.postage(dossier),
+        delivery_form=delivery_form or delivery.load_form(dossier),
+        delivery_error=delivery_error)
+
+
+@bp.post("/my/dossiers/<public_id>/delivery")
+@login_required
+def choose_delivery(public_id: str):
+    """The resident's choice of delivery: on the check page (draft) or the dossier page."""
+    # Any dossier the resident owns: once the result is returned, the service says why not.
+    d = _own(public_id, access.is_owner)
+    form = delivery.form_from(d, request.form)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    render = _render_review if d.status == DossierStatus.DRAFT else _render_dossier
+    if form.action == "refresh":  # the province changed, without JavaScript
+        return render(d, delivery_form=form)
+    try:
+        delivery.choose(db.session(), d, form, current_user)
+    except DeliveryError as exc:
+        return render(d, delivery_form=form, delivery_error=exc.message, status=exc.status)
+    flash(gettext("Your choice of delivery is saved."), "success")
+    target = "filing.review" if d.status == DossierStatus.DRAFT else "filing.dossier"
+    return redirect(url_for(target, public_id=public_id) + "#delivery", 303)
 
 
 @bp.post("/my/dossiers/<public_id>/submit")
@@ -182,17 +212,46 @@ def dossier(public_id: str):
     d = _own(public_id)
     if d.status == DossierStatus.DRAFT:
         return redirect(url_for("filing.edit", public_id=public_id))
+    return _render_dossier(d)
+
+
+def _render_dossier(d, delivery_form=None, delivery_error=None, rate_form=None, status=200):
     form = filing.load_form(d)
+    can_post = access.can_choose_delivery(current_user, d) and \
+        delivery.postage(d) is not None
+    can_rate = access.can_rate(current_user, d)
     return render_template("filing/dossier.html", dossier=d, rows=form.display_rows(),
                            docs=filing.documents(d), labels=STATUS_LABELS,
-                           events=_history(d), confirm=ConfirmForm(),
+                           events=_history(d), confirm=ConfirmForm(formdata=None),
                            can_withdraw=access.can_withdraw(current_user, d),
                            has_result=access.can_download_result(current_user, d),
                            can_supplement=access.can_answer_supplement(current_user, d),
                            request_event=filing.pending_supplement_request(d),
                            sent=notifications.for_applicant(db.session(), d),
                            slip_kinds=_slip_kinds(d),
-                           just_filed=request.args.get("filed") == "1")
+                           delivery_form=(delivery_form or delivery.load_form(d))
+                           if can_post else None,
+                           delivery_error=delivery_error, postage=delivery.postage(d),
+                           rate_form=(rate_form or RateForm(formdata=None)) if can_rate
+                           else None,
+                           just_filed=request.args.get("filed") == "1"), status
+
+
+@bp.post("/my/dossiers/<public_id>/rate")
+@login_required
+def rate(public_id: str):
+    # Any dossier the resident owns: a second rating, or one before the result is returned,
+    # gets the workflow's explanation (409).
+    d = _own(public_id, access.is_owner)
+    form = RateForm()
+    if form.validate_on_submit():
+        perform(db.session(), d, Action.RATE, current_user, **form.rating_inputs())
+    elif access.can_rate(current_user, d):
+        return _render_dossier(d, rate_form=form, status=400)
+    else:  # not returned yet, or rated already: the workflow says why not
+        perform(db.session(), d, Action.RATE, current_user, rating=0)
+    flash(gettext("Thank you: your rating has been recorded."), "success")
+    return redirect(url_for("filing.dossier", public_id=public_id), 303)
 
 
 RESIDENT_SLIPS = (

@@ -164,7 +164,17 @@ def _render_dossier(d, failed=None, status=200):
         answer_rows=[r for r in rows if not r[0].key.startswith("applicant_")],
         docs=filing.documents(d), events=[(e, TRANSITIONS[Action(e.action)].label)
                                             for e in d.events],
-        actions=_action_forms(d, failed), now=utcnow()), status
+        actions=_action_forms(d, failed), rated_by=_rated_by(d), now=utcnow()), status
+
+
+def _rated_by(d) -> str:
+    """Who gave the rating: the applicant online, or the clerk who recorded it."""
+    event = next((e for e in reversed(d.events) if e.action == "rate"), None)
+    if event is None:
+        return ""
+    if (event.data or {}).get("by") == "clerk" and event.actor is not None:
+        return gettext("recorded at the counter by %(name)s", name=event.actor.full_name)
+    return gettext("given by the applicant online")
 
 
 @bp.get("/dossiers/<code>/files/<file_id>")

@@ -130,12 +130,19 @@ def delete_file(flow: Flow, public_id: str, file_id: str):
 
 
 def review(flow: Flow, public_id: str):
-    dossier = load(flow, public_id)
+    return render_review(flow, load(flow, public_id))
+
+
+def render_review(flow: Flow, dossier: Dossier, status: int = 200, **extra):
+    """The check page: every answer, document and fee line, and the submit button once all
+    is in order (the fee is worked out from the answers, as it will be at submission)."""
     form = filing.load_form(dossier)
     valid = form.validate()
-    return _render(flow, "review", dossier, form=form, valid=valid, rows=form.display_rows(),
+    bill, fee_error = filing.preview_fee(dossier, form)
+    return _render(flow, "review", dossier, form=form, valid=valid and fee_error is None,
+                   bill=bill, fee_error=fee_error, rows=form.display_rows(),
                    docs=filing.documents(dossier), missing=filing.missing_documents(dossier),
-                   submit_form=SubmitForm(nonce=secrets.token_urlsafe(16)))
+                   submit_form=SubmitForm(nonce=secrets.token_urlsafe(16)), **extra), status
 
 
 def submit(flow: Flow, public_id: str):

@@ -19,10 +19,14 @@ from district_portal.models import (
     ProcedureVersion,
 )
 from district_portal.models.types import utcnow
+from district_portal.services.catalog.fees import rule_errors
+from district_portal.services.catalog.readiness import readiness
 from district_portal.services.errors import ServiceError
 from district_portal.text import fold
 
-FORMAT = "district-portal-catalog/1"
+FORMAT = "district-portal-catalog/2"  # what export writes
+FORMAT_1 = "district-portal-catalog/1"
+SCHEMAS = {FORMAT: "catalog.schema.json", FORMAT_1: "catalog-1.schema.json"}
 RESERVED_KEYS = {"csrf_token"}
 APPLICANT_PREFIX = "applicant_"
 OFFICE_KEYS = ("agency_code", "name", "kind", "admin_unit_code", "parent", "address", "phone",
@@ -53,9 +57,17 @@ class ImportReport:
                     or self.procedures_new_version)
 
 
-def load_schema() -> dict:
+def load_schema(fmt: str = FORMAT) -> dict:
+    """The JSON schema of catalogue format `fmt` (the current one by default)."""
     return json.loads(resources.files("district_portal.data").joinpath(
-        "catalog.schema.json").read_text("utf-8"))
+        SCHEMAS[fmt]).read_text("utf-8"))
+
+
+def file_format(doc: object) -> str:
+    """The file's declared format when it is one we read, else the current one (whose schema
+    then reports the wrong `format`)."""
+    fmt = doc.get("format") if isinstance(doc, dict) else None
+    return fmt if fmt in SCHEMAS else FORMAT
 
 
 def demo_catalog_path():
@@ -68,9 +80,12 @@ def validate_catalog(doc: object, known_offices: set[str] = frozenset()) -> list
     Beyond the schema: unique codes and keys, keys that would collide with the applicant
     section, the CSRF field or a derived `<key>_label`, `visible_if` pointing at a field of
     the same procedure, options for choice fields, and offices that exist (in the file or in
-    `known_offices`).
+    `known_offices`). Format 2 also checks fee rules (the fields they count or test, tier
+    order) and refuses an online_level "full" procedure that is not ready (services/catalog/
+    readiness.py), one error per reason.
     """
-    validator = Draft202012Validator(load_schema())
+    fmt = file_format(doc)
+    validator = Draft202012Validator(load_schema(fmt))
     errors = [f"{e.json_path}: {e.message}" for e in
               sorted(validator.iter_errors(doc), key=lambda e: list(map(str, e.path)))]
     if errors or not isinstance(doc, dict):
@@ -101,7 +116,21 @@ def validate_catalog(doc: object, known_offices: set[str] = frozenset()) -> list
             if code not in available:
                 errors.append(f"{path}.offices[{j}]: unknown office {code!r}")
         errors.extend(_key_errors(proc, path))
+        if fmt != FORMAT_1:
+            errors.extend(rule_errors(proc, path))
+            if proc["online_level"] == "full":
+                errors.extend(f"{path}.{r.path}: a fully online procedure needs this: "
+                              f"{r.message}" for r in readiness(proc))
     return errors
+
+
+def readiness_warnings(doc: dict) -> list[str]:
+    """Format-1 files still import their "full" procedures; say which are not ready."""
+    if file_format(doc) != FORMAT_1:
+        return []
+    return [f"$.procedures[{i}].{r.path}: not ready to be fully online: {r.message}"
+            for i, proc in enumerate(doc["procedures"]) if proc["online_level"] == "full"
+            for r in readiness(proc)]
 
 
 def _key_errors(proc: dict, path: str) -> list[str]:
@@ -173,10 +202,11 @@ def import_catalog(session: Session, doc: object, user_id: int | None = None,
     errors = validate_catalog(doc, known)
     if errors:
         raise CatalogError(errors)
-    report = ImportReport()
+    report = ImportReport(messages=readiness_warnings(doc))
     offices = {o.agency_code: o for o in session.scalars(select(Office))}
+    with_postage = file_format(doc) != FORMAT_1  # format 1 knows no postage: keep it
     for entry in doc.get("offices", []):
-        _upsert_office(session, offices, entry, report)
+        _upsert_office(session, offices, entry, report, with_postage)
     session.flush()
     for entry in doc.get("offices", []):
         office = offices[entry["agency_code"]]
@@ -190,7 +220,7 @@ def import_catalog(session: Session, doc: object, user_id: int | None = None,
     return report
 
 
-def _upsert_office(session, offices, entry, report) -> None:
+def _upsert_office(session, offices, entry, report, with_postage=True) -> None:
     values = {
         "name": entry["name"],
         "kind": OfficeKind(entry["kind"]),
@@ -200,6 +230,8 @@ def _upsert_office(session, offices, entry, report) -> None:
         "hours": entry.get("hours"),
         "active": entry.get("active", True),
     }
+    if with_postage:
+        values["postage"] = entry.get("postage")
     office = offices.get(entry["agency_code"])
     if office is None:
         office = Office(agency_code=entry["agency_code"], **values)
@@ -262,6 +294,7 @@ def export_catalog(session: Session) -> dict:
             "address": o.address,
             "phone": o.phone,
             "hours": o.hours,
+            "postage": o.postage,
             "successor": o.successor.agency_code if o.successor else None,
         }
         entry.update({k: v for k, v in optional.items() if v is not None})

@@ -76,6 +76,16 @@ class DocumentLine:
 
 
 @dataclass(frozen=True, kw_only=True)
+class FeeLineText:
+    """One fee line as form 01 prints it."""
+
+    label: str
+    quantity: str
+    unit_amount: str
+    amount: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class _Slip:
     template: str
     title: str
@@ -100,6 +110,7 @@ class ReceiptSlip(_Slip):
     processing_time: str = ""
     fee: str = ""
     fee_words: str = ""
+    fee_lines: tuple[FeeLineText, ...] = ()
     delivery: str = ""
     clerk: str = ""
 

@@ -32,6 +32,7 @@ from district_portal.services.documents.slip_models import (
     ControlRow,
     ControlSlip,
     DocumentLine,
+    FeeLineText,
     Heading,
     Ledger,
     LedgerRow,
@@ -46,7 +47,8 @@ from district_portal.templating import time_limit_text
 from district_portal.text import format_date, format_datetime, format_money, to_local
 
 __all__ = [
-    "ApologySlip", "ControlRow", "ControlSlip", "DocumentLine", "Heading", "Ledger",
+    "ApologySlip", "ControlRow", "ControlSlip", "DocumentLine", "FeeLineText", "Heading",
+    "Ledger",
     "LedgerRow", "Party", "ReceiptSlip", "RefusalSlip", "SlipError", "SupplementSlip",
     "acceptance_receipt", "apology_slip", "control_slip", "ledger", "online_receipt",
     "receipt_for", "refusal_slip", "render_slip", "slip_html", "supplement_slip",
@@ -188,7 +190,28 @@ def acceptance_receipt(dossier: Dossier) -> ReceiptSlip:
         processing_time=processing_time_text(data.get("processing_time", {})),
         fee=format_money(dossier.fee) if dossier.fee else "Không thu phí, lệ phí",
         fee_words=money_words(dossier.fee) if dossier.fee else "",
+        fee_lines=fee_line_texts(dossier.fee_lines),
         delivery=delivery_text(dossier.delivery), clerk=_actor_name(accept))
+
+
+def _unbroken(text: str) -> str:
+    """'12.000 đồng' kept on one line."""
+    return text.replace(" ", "\u00a0")
+
+
+def fee_line_texts(stored: list | None) -> tuple[FeeLineText, ...]:
+    """The bill worked out at submission, as the slip prints it (none before fee lines)."""
+    out = []
+    for line in stored or []:
+        label = line.get("label") or "Phí, lệ phí"
+        if line.get("exempt") is not None:
+            label += " (miễn" + (f": {line['exempt']}" if line["exempt"] else "") + ")"
+        elif line.get("capped"):
+            label += " (mức tối đa)"
+        out.append(FeeLineText(label=label, quantity=str(line["quantity"]),
+                               unit_amount=_unbroken(format_money(line["unit_amount"])),
+                               amount=_unbroken(format_money(line["amount"]))))
+    return tuple(out)
 
 
 def receipt_for(dossier: Dossier) -> ReceiptSlip:

@@ -25,6 +25,7 @@ from district_portal.models.types import utcnow
 from district_portal.phones import display_phone
 from district_portal.services import storage
 from district_portal.services.calendar.days import calendar_for
+from district_portal.services.catalog import fees
 from district_portal.services.dossiers.workflow import Action, WorkflowError, perform
 from district_portal.services.errors import ServiceError
 from district_portal.text import LOCAL_TZ, fold
@@ -88,7 +89,6 @@ def start_draft(session: Session, user: User, procedure: Procedure) -> Dossier:
         procedure=procedure, procedure_version=version, applicant_user_id=user.id,
         applicant=applicant, answers={}, status=DossierStatus.DRAFT, channel="online",
         receiving_office_id=offices[0].id if len(offices) == 1 else None,
-        fee=version.data.get("fee", 0),
     )
     session.add(dossier)
     session.flush()
@@ -110,7 +110,6 @@ def start_counter_draft(session: Session, clerk: User, procedure: Procedure) -> 
         procedure=procedure, procedure_version=version, applicant_user_id=None,
         applicant={"applicant_type": "person"}, answers={}, status=DossierStatus.DRAFT,
         channel="counter", receiving_office_id=office.id, receiving_office=office,
-        fee=version.data.get("fee", 0),
     )
     session.add(dossier)
     session.flush()
@@ -258,7 +257,12 @@ def prepare_submission(ctx) -> None:
     dossier.ref = _unique_ref(session)
     dossier.submission_nonce = ctx.inputs.get("nonce")
     dossier.submitted_at = ctx.now
-    dossier.fee = dossier.procedure_version.data.get("fee", 0)
+    try:  # the bill as the answers make it, kept with the dossier
+        bill = fees.quote(dossier.procedure_version.data, dossier.answers)
+    except fees.FeeError as exc:
+        raise WorkflowError(exc.message, 400) from None
+    dossier.fee_lines = bill.lines_json()
+    dossier.fee = bill.total
     dossier.payment_state = "unpaid" if dossier.fee else "none"
     days = current_app.config["INTAKE_WORKING_DAYS"]
     if dossier.channel == "online":
@@ -267,6 +271,19 @@ def prepare_submission(ctx) -> None:
     # Last: the counter row stays locked until the request commits, so hold it briefly.
     dossier.code = allocate_code(session, office, ctx.now)
     ctx.data.update(code=dossier.code, ref=dossier.ref, channel=dossier.channel)
+
+
+def preview_fee(dossier: Dossier, form: DossierForm) -> tuple[fees.FeeQuote | None,
+                                                               fees.FeeError | None]:
+    """The bill the current answers would make, for the check page: (quote, None), or
+    (None, the error naming the answer to fix); (None, None) while the answers are invalid."""
+    if form.errors:
+        return None, None
+    answers = {k: v for k, v in form.cleaned().items() if not k.startswith("applicant_")}
+    try:
+        return fees.quote(dossier.procedure_version.data, answers), None
+    except fees.FeeError as exc:
+        return None, exc
 
 
 def _remember_profile(session: Session, dossier: Dossier) -> None:

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
+from district_portal import access
 from district_portal.models import Dossier, DossierStatus, Office, User
 from district_portal.services import notifications
 from district_portal.services.calendar.days import calendar_for
@@ -205,14 +206,23 @@ def extend(ctx: Context):
     return None
 
 
+MAX_RATING_COMMENT = 1000
+
+
 def rate(ctx: Context):
     d = ctx.dossier
     rating = ctx.inputs["rating"]
     if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
         raise WorkflowError(_l("Choose a rating from 1 to 5."), 400)
+    comment = ctx.inputs.get("comment") or None
+    if comment is not None and len(comment) > MAX_RATING_COMMENT:
+        raise WorkflowError(_l("The comment must be at most %(max)d characters.",
+                               max=MAX_RATING_COMMENT), 400)
     d.rating = rating
-    d.rating_comment = (ctx.inputs.get("comment") or None)
+    d.rating_comment = comment
     ctx.data["rating"] = rating
+    # The owner online, or the clerk at the counter on the resident's behalf (the actor).
+    ctx.data["by"] = "owner" if access.is_owner(ctx.actor, d) else "clerk"
     return None
 
 

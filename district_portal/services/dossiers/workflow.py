@@ -195,8 +195,8 @@ TRANSITIONS: dict[Action, Transition] = {
                       _l("Dossier %(code)s was withdrawn by the applicant."),
                       office="receiving", roles=("clerk",), assignee=True)),
     Action.RATE: _t(
-        {S.RETURNED}, None, {"owner"}, handler=handlers.rate, needs=("rating",),
-        data=("rating",), label=_l("Rated"), guards=(NOT_RATED,)),
+        {S.RETURNED}, None, {"owner", RECEIVING_CLERK}, handler=handlers.rate,
+        needs=("rating",), data=("rating", "by"), label=_l("Rated"), guards=(NOT_RATED,)),
 }
 
 STATUS_LABELS = {
