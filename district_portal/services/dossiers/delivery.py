@@ -8,17 +8,18 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from district_portal.forms.dossier import DossierForm, FieldSpec
-from district_portal.models import Dossier, DossierStatus, User
+from district_portal.eform import DossierForm, FieldSpec
+from district_portal.models import Action, Dossier, DossierStatus, User
 from district_portal.models.types import utcnow
-from district_portal.services.accounts.phones import display_phone
+from district_portal.phones import display_phone
+from district_portal.services.dossiers.workflow import OPEN_STATUSES, statuses_from
 from district_portal.services.errors import ServiceError
 from district_portal.text import format_money
 
 S = DossierStatus
-# Before the result is returned, and not closed otherwise.
-CHOICE_STATUSES = frozenset({S.DRAFT, S.SUBMITTED, S.ACCEPTED, S.IN_PROGRESS,
-                             S.SUPPLEMENT_REQUESTED, S.PAYMENT_REQUESTED, S.DONE})
+# Before the result is returned, and not closed otherwise: a draft, an open dossier, or one
+# whose result waits to be returned (derived from the transition table).
+CHOICE_STATUSES = frozenset({S.DRAFT}) | OPEN_STATUSES | statuses_from(Action.RETURN_RESULT)
 WAY, COMMUNE, STREET, PHONE = "delivery_way", "post_commune", "post_street", "post_phone"
 
 
