@@ -21,7 +21,7 @@ from pyhanko_certvalidator import ValidationContext
 
 from district_portal.services.documents import signing
 from district_portal.services.storage import path_of
-from tests.factories import accepted_dossier, staff
+from tests.factories import accepted_dossier, user
 from tests.helpers import csrf_token, issue, issued_dossier, login, pdf_text, prepare, sha256
 
 SIGNER = "UBND Phường Hòa Bình"
@@ -105,7 +105,7 @@ def test_an_issued_result_is_signed_and_pyhanko_finds_the_signature_intact(
     assert embedded.sig_object["/SubFilter"] == "/ETSI.CAdES.detached"  # PAdES
     # What the resident downloads is that signed file.
     client = app.test_client()
-    login(client, staff(db_session, "resident@demo.test"))
+    login(client, user(db_session, "resident@demo.test"))
     assert client.get(f"/my/dossiers/{d.public_id}/result.pdf").data == data
 
 
@@ -183,12 +183,12 @@ def test_a_wrong_certificate_password_refuses_to_issue_and_changes_nothing(
     signing._signer.cache_clear()
     d = accepted_dossier(db_session)
     client = app.test_client()
-    login(client, staff(db_session, "officer@demo.test"))
+    login(client, user(db_session, "officer@demo.test"))
     assert prepare(client, d, way="rendered").status_code == 303
     db_session.expire_all()
     attachments = len(d.attachments)
     client = app.test_client()
-    login(client, staff(db_session, "leader@demo.test"))
+    login(client, user(db_session, "leader@demo.test"))
     response = issue(client, d)
     assert response.status_code == 503
     assert "Không dùng được chứng thư số của cơ quan" in response.get_data(as_text=True)
