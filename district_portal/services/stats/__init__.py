@@ -26,22 +26,23 @@ from district_portal.services.stats.catalogue import (
     level_counts_as_of,
 )
 from district_portal.services.stats.periods import (
+    Filters,
     Period,
     StatsError,
     default_period,
     find_office,
     office_subtree,
+    offices,
+    parse_filters,
     parse_period,
     today_local,
 )
 
-__all__ = ["LevelCounts", "OfficeRow", "Period", "ProcedureRow", "Stats", "StatsError",
-           "compute", "default_period", "find_office", "level_counts", "level_counts_as_of",
-           "parse_period", "today_local", "DEFAULT_TARGET"]
+__all__ = ["DEFAULT_TARGET", "Filters", "LevelCounts", "OfficeRow", "Period", "ProcedureRow",
+           "Stats", "StatsError", "compute", "default_period", "find_office", "level_counts",
+           "level_counts_as_of", "offices", "parse_filters", "parse_period", "today_local"]
 
 DEFAULT_TARGET = 0.30
-LEVEL_LABELS = {"full": "Toàn trình (mức độ 4)", "partial": "Một phần (mức độ 3)",
-                "none": "Trực tiếp"}
 
 
 @dataclass
@@ -114,7 +115,7 @@ def compute(session: Session, period: Period, office: Office | None = None,
     Procedures by level are today's catalogue when the period reaches today, else the
     catalogue as it stood at the period's end (rebuilt from ProcedureLevelChange).
     """
-    now = now or datetime.now(UTC)
+    now = (now or datetime.now(UTC)).astimezone(UTC)
     office_ids = office_subtree(session, office) if office is not None else None
     lo, hi = period.bounds()
     levels = level_counts(session, office_ids) if hi > now else \

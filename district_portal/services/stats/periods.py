@@ -118,3 +118,21 @@ def office_subtree(session: Session, office: Office) -> list[int]:
             Office.parent_id.in_(frontier))) if i not in ids]
         ids.extend(frontier)
     return ids
+
+
+@dataclass(frozen=True)
+class Filters:
+    period: Period
+    office: Office | None
+
+
+def parse_filters(session: Session, start: str | None, end: str | None,
+                  office: str | None, today: date | None = None) -> Filters:
+    """The period and the office of a statistics request, or StatsError (status 400)."""
+    return Filters(parse_period(start, end, today=today), find_office(session, office))
+
+
+def offices(session: Session) -> list[Office]:
+    """Offices a statistic can be asked for, the province first, then by name."""
+    rows = session.scalars(select(Office).where(Office.active.is_(True))).all()
+    return sorted(rows, key=lambda o: (o.parent_id is not None, o.kind != "province", o.name))
