@@ -6,9 +6,9 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from district_portal.models import Dossier, Office
+from district_portal.models import Dossier, Office, ProcedureLevelChange
 from district_portal.services.dossiers import filing
 from district_portal.services.dossiers.workflow import perform
 from district_portal.text import LOCAL_TZ
@@ -91,8 +91,16 @@ class Builder:
         return dossier
 
 
+def date_catalogue(session) -> None:
+    """The demo catalogue counts as published on 1 January 2026 (its level changes are dated
+    so), so that March 2026 has it."""
+    session.execute(update(ProcedureLevelChange).values(
+        changed_at=datetime(2026, 1, 1, tzinfo=LOCAL_TZ)))
+
+
 def build_march(session) -> dict:
     """The dataset behind EXPECTED_MARCH; returns the dossiers by name."""
+    date_catalogue(session)
     b = Builder(session)
     office_b = session.scalar(select(Office).where(Office.agency_code == OTHER_OFFICE))
     leader_b = staff(session, "leader", OTHER_OFFICE)

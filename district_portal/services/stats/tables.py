@@ -29,6 +29,11 @@ class Table:
     rows: list[list] = field(default_factory=list)
     chart: Markup | None = None
 
+    def cells(self, row: list) -> list[tuple[Column, object, str]]:
+        """(column, value, kind) of each cell; a 'mixed' column takes its row's last item."""
+        return [(c, v, row[-1] if c.kind == "mixed" else c.kind)
+                for c, v in zip(self.columns, row, strict=False)]
+
 
 def _num(rows):
     return [(str(label), value, tone) for label, value, tone in rows]
