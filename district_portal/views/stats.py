@@ -5,13 +5,17 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
-from district_portal import db
+from district_portal import access, db
 from district_portal.forms.stats import StatsFilterForm
+from district_portal.models.types import utcnow
 from district_portal.services import stats
+from district_portal.services.stats import readiness as stats_readiness
 from district_portal.services.stats import tables
 from district_portal.services.stats.export import to_csv
 from district_portal.text import format_money
+from district_portal.views.staff import bp as staff_bp
 
 bp = Blueprint("stats", __name__)
 PROCEDURE_ROWS = 10  # on the page; the CSV has them all
@@ -77,3 +81,18 @@ def csv():
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+# The readiness page is a staff page: it lives on the staff blueprint, so it gets the staff
+# login, the idle timeout and the staff layout like every other staff page.
+@staff_bp.get("/stats/readiness")
+def readiness():
+    if not access.can_view_readiness(current_user):
+        abort(404)
+    report = stats_readiness.report(db.session(), access.readiness_scope(current_user))
+    return render_template("stats/readiness.html", report=report, now=utcnow())
+
+
+@bp.app_context_processor
+def _readiness_link():
+    return {"can_view_readiness": access.can_view_readiness}

@@ -40,7 +40,8 @@ from district_portal.services.stats.periods import (
 
 __all__ = ["DEFAULT_TARGET", "Filters", "LevelCounts", "OfficeRow", "Period", "ProcedureRow",
            "Stats", "StatsError", "compute", "default_period", "find_office", "level_counts",
-           "level_counts_as_of", "offices", "parse_filters", "parse_period", "today_local"]
+           "level_counts_as_of", "office_subtree", "offices", "parse_filters", "parse_period",
+           "today_local"]
 
 DEFAULT_TARGET = 0.30
 
