@@ -121,12 +121,10 @@ def compute(session: Session, period: Period, office: Office | None = None,
     lo, hi = period.bounds()
     levels = level_counts(session, office_ids) if hi > now else \
         level_counts_as_of(session, hi - timedelta(microseconds=1), office_ids)
-    by_office = _by_key(session, lo, hi, now, office_ids, fg.D.receiving_office_id,
-                        fg.D.handling_office_id)
-    by_proc = _by_key(session, lo, hi, now, office_ids, fg.D.procedure_id, fg.D.procedure_id)
-    totals = fg.Figures()
-    for fig in by_office.values():
-        totals.add(fig)
+    totals, by_office, by_proc = fg.split(
+        fg.intake(session, lo, hi, now, office_ids),
+        fg.resolved(session, lo, hi, office_ids),
+        fg.open_now(session, lo, hi, now, office_ids))
     _add_processing_days(session, lo, hi, office_ids, totals, by_office, by_proc)
     return Stats(
         as_of=now, period=period,
@@ -140,50 +138,35 @@ def compute(session: Session, period: Period, office: Office | None = None,
     )
 
 
-def _by_key(session, lo, hi, now, office_ids, intake_key, processing_key) -> dict:
-    return fg.combine(
-        fg.intake(session, lo, hi, now, office_ids, intake_key),
-        fg.resolved(session, lo, hi, office_ids, processing_key),
-        fg.open_now(session, lo, hi, now, office_ids, processing_key),
-    )
-
-
 def _add_processing_days(session, lo, hi, office_ids, totals, by_office, by_proc) -> None:
     """Working days from acceptance to result: the working days after the day of acceptance
     up to and including the day of the result (accepted Monday, result Thursday: 3), on the
-    handling office's calendar (its days off and make-up days)."""
-    pairs = fg.processing_day_pairs(session, lo, hi, office_ids)
-    counters: dict = {}
-    for office_id, proc_id, accepted, completed, n in pairs:
-        counter = counters.get(office_id)
-        if counter is None:
-            counter = counters[office_id] = _DayCounter(
-                calendar_for(session, session.get(Office, office_id) if office_id else None))
-        days = counter.between(accepted, completed) * n
-        totals.processing_days_total += days
-        for table, key in ((by_office, office_id), (by_proc, proc_id)):
-            if key in table:
-                table[key].processing_days_total += days
+    handling office's calendar (its days off and make-up days): the difference of the two
+    days' working-day ordinals, for each group of dossiers sharing them."""
+    pairs = fg.day_pairs(session, lo, hi, office_ids)
+    days_by_office: dict = {}
+    for office_id, _proc, taken, done, _n in pairs:
+        days_by_office.setdefault(office_id, set()).update((taken, done))
+    ordinals = {office_id: _ordinals(session, office_id, days)
+                for office_id, days in days_by_office.items()}
+    for office_id, proc_id, taken, done, n in pairs:
+        value = n * max(0, ordinals[office_id][done] - ordinals[office_id][taken])
+        totals.processing_days_total += value
+        by_office[office_id].processing_days_total += value
+        by_proc[proc_id].processing_days_total += value
 
 
-class _DayCounter:
-    """Working days between two dates, memoised per date (few distinct dates)."""
-
-    def __init__(self, calendar):
-        self.calendar = calendar
-        self.cache: dict[tuple[date, date], int] = {}
-
-    def between(self, a: date, b: date) -> int:
-        if b <= a:
-            return 0
-        key = (a, b)
-        if key not in self.cache:
-            n, d = 0, a
-            while d < b:
-                d += timedelta(days=1)
-                n += self.calendar.is_working_day(d)
-            self.cache[key] = n
-        return self.cache[key]
+def _ordinals(session, office_id, days: set[date]) -> dict[date, int]:
+    """For each day, the number of the office's working days from the first day (excluded)
+    to it (included): a difference of two ordinals is a number of working days."""
+    calendar = calendar_for(session, session.get(Office, office_id) if office_id else None)
+    first, last = min(days), max(days)
+    out, n, d = {first: 0}, 0, first
+    while d < last:
+        d += timedelta(days=1)
+        n += calendar.is_working_day(d)
+        out[d] = n
+    return out
 
 
 def _office_rows(session, by_office: dict) -> list[OfficeRow]:

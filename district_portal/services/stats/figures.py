@@ -18,7 +18,7 @@ Drafts are never counted.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import String, and_, case, func, literal, or_, select
@@ -89,41 +89,41 @@ class Figures:
     def average_processing_days(self) -> float | None:
         return round(self.processing_days_total / self.resolved, 2) if self.resolved else None
 
-    def add(self, other: Figures) -> None:
-        for f in fields(self):
-            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+    def add(self, values: dict) -> None:
+        for name, v in values.items():
+            setattr(self, name, getattr(self, name) + v)
 
 
 def _count(cond):
     return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
 
 
-def _has_event(action: str):
-    return select(DossierEvent.id).where(DossierEvent.dossier_id == D.id,
-                                         DossierEvent.action == action).exists()
+def _with_event(session, action: str, office_col, columns: dict, where) -> dict:
+    """Like _grouped, over the dossiers that have at least one `action` event: few events,
+    each joined to its dossier by primary key (no subquery per dossier)."""
+    stmt = (select(office_col, D.procedure_id, *[c.label(n) for n, c in columns.items()])
+            .select_from(DossierEvent).join(D, D.id == DossierEvent.dossier_id)
+            .where(DossierEvent.action == action, *where)
+            .group_by(office_col, D.procedure_id))
+    return {(row[0], row[1]): {n: int(v or 0) for n, v in zip(columns, row[2:], strict=True)}
+            for row in session.execute(stmt)}
 
 
 def _between(col, lo, hi):
     return and_(col >= lo, col < hi)
 
 
-def _grouped(session, key, columns: dict, where) -> dict:
-    """{key value (None for the whole scope): {column name: int}}."""
+def _grouped(session, office_col, columns: dict, where) -> dict:
+    """{(office id, procedure id): {column name: int}}: one GROUP BY query."""
     names = list(columns)
-    cols = [c.label(n) for n, c in columns.items()]
-    stmt = select(*([key.label("k")] if key is not None else []), *cols).where(*where)
-    if key is not None:
-        stmt = stmt.group_by(key)
-    out = {}
-    for row in session.execute(stmt):
-        k = row[0] if key is not None else None
-        values = row[1:] if key is not None else row
-        out[k] = {n: int(v or 0) for n, v in zip(names, values, strict=True)}
-    return out
+    stmt = (select(office_col, D.procedure_id, *[c.label(n) for n, c in columns.items()])
+            .where(*where).group_by(office_col, D.procedure_id))
+    return {(row[0], row[1]): {n: int(v or 0) for n, v in zip(names, row[2:], strict=True)}
+            for row in session.execute(stmt)}
 
 
-def intake(session, lo, hi, now, office_ids, key=None) -> dict:
-    """Dossiers submitted in [lo, hi), by receiving office."""
+def intake(session, lo, hi, now, office_ids) -> dict:
+    """Dossiers submitted in [lo, hi), by receiving office and procedure."""
     now_ = literal(now, UTCDateTime())
     waiting = D.status == S.SUBMITTED
     cols = {
@@ -138,24 +138,34 @@ def intake(session, lo, hi, now, office_ids, key=None) -> dict:
         "intake_late": _count(or_(D.accepted_at > D.intake_due_at,
                                   and_(D.status == S.NOT_ACCEPTED,
                                        D.completed_at > D.intake_due_at))),
-        "supplement_requested": _count(_has_event("request_supplement")),
     }
     where = [D.status != S.DRAFT, _between(D.submitted_at, lo, hi)]
     if office_ids is not None:
         where.append(D.receiving_office_id.in_(office_ids))
-    return _grouped(session, key, cols, where)
+    out = _grouped(session, D.receiving_office_id, cols, where)
+    asked = _with_event(session, "request_supplement", D.receiving_office_id,
+                        {"supplement_requested": func.count(D.id.distinct())}, where)
+    for key, values in asked.items():
+        out.setdefault(key, dict.fromkeys(cols, 0)).update(values)
+    return out
 
 
-def _late():
-    return or_(D.completed_at > D.due_at, _has_event("extend"))
-
-
-def resolved(session, lo, hi, office_ids, key=None) -> dict:
-    """Results issued in [lo, hi), by handling office."""
-    late = _late()
-    cols = {"resolved": func.count(), "on_time": _count(~late), "late": _count(late),
-            "extended": _count(_has_event("extend"))}
-    return _grouped(session, key, cols, _resolved_where(lo, hi, office_ids))
+def resolved(session, lo, hi, office_ids) -> dict:
+    """Results issued in [lo, hi), by handling office and procedure."""
+    where = _resolved_where(lo, hi, office_ids)
+    late = D.completed_at > D.due_at
+    out = _grouped(session, D.handling_office_id, {
+        "resolved": func.count(), "on_time": _count(~late), "late": _count(late)}, where)
+    # An extended deadline is an admitted delay: late even if done by the new due time.
+    extended = _with_event(session, "extend", D.handling_office_id, {
+        "extended": func.count(D.id.distinct()),
+        "in_time": func.count(case((~late, D.id)).distinct())}, where)
+    for key, values in extended.items():
+        row = out[key]
+        row["extended"] = values["extended"]
+        row["on_time"] -= values["in_time"]
+        row["late"] += values["in_time"]
+    return out
 
 
 def _resolved_where(lo, hi, office_ids):
@@ -165,8 +175,9 @@ def _resolved_where(lo, hi, office_ids):
     return where
 
 
-def open_now(session, lo, hi, now, office_ids, key=None) -> dict:
-    """Dossiers submitted in [lo, hi) and being processed at `now`, by handling office."""
+def open_now(session, lo, hi, now, office_ids) -> dict:
+    """Dossiers submitted in [lo, hi) and being processed at `now`, by handling office and
+    procedure."""
     now_ = literal(now, UTCDateTime())
     deadline = func.coalesce(D.due_at, D.intake_due_at)
     clock = case((D.status.in_(PAUSED), D.paused_at), else_=now_)
@@ -176,18 +187,19 @@ def open_now(session, lo, hi, now, office_ids, key=None) -> dict:
     where = [D.status.in_(PROCESSING), _between(D.submitted_at, lo, hi)]
     if office_ids is not None:
         where.append(D.handling_office_id.in_(office_ids))
-    return _grouped(session, key, cols, where)
+    return _grouped(session, D.handling_office_id, cols, where)
 
 
-def processing_day_pairs(session, lo, hi, office_ids) -> list[tuple]:
-    """(handling office id, procedure id, accepted local date, completed local date, count)
-    for results issued in [lo, hi): few rows, since many dossiers share the same days."""
-    a, c = local_date(D.accepted_at), local_date(D.completed_at)
-    stmt = (select(D.handling_office_id, D.procedure_id, a, c, func.count())
+def day_pairs(session, lo, hi, office_ids) -> list[tuple]:
+    """(handling office id, procedure id, local date of acceptance, local date of the result,
+    count) over the results issued in [lo, hi): one sort in SQL, and at most offices ×
+    procedures × day pairs rows, however many dossiers."""
+    taken, done = local_date(D.accepted_at), local_date(D.completed_at)
+    stmt = (select(D.handling_office_id, D.procedure_id, taken, done, func.count())
             .where(*_resolved_where(lo, hi, office_ids), D.accepted_at.is_not(None))
-            .group_by(D.handling_office_id, D.procedure_id, a, c))
-    return [(o, p, date.fromisoformat(str(x)[:10]), date.fromisoformat(str(y)[:10]), n)
-            for o, p, x, y, n in session.execute(stmt)]
+            .group_by(D.handling_office_id, D.procedure_id, taken, done))
+    return [(o, p, date.fromisoformat(str(a)[:10]), date.fromisoformat(str(c)[:10]), int(n))
+            for o, p, a, c, n in session.execute(stmt)]
 
 
 def payments(session, lo, hi, office_ids) -> dict:
@@ -218,12 +230,13 @@ def ratings(session, lo, hi, office_ids) -> dict[int, int]:
     return out
 
 
-def combine(*parts: dict) -> dict:
-    """Merge grouped results ({key: {name: int}}) into {key: Figures}."""
-    out: dict = {}
+def split(*parts: dict) -> tuple[Figures, dict, dict]:
+    """Grouped results ({(office id, procedure id): {name: int}}) summed into the totals,
+    {office id: Figures} and {procedure id: Figures}: a few dozen groups, not dossiers."""
+    totals, by_office, by_proc = Figures(), {}, {}
     for part in parts:
-        for k, values in part.items():
-            fig = out.setdefault(k, Figures())
-            for name, v in values.items():
-                setattr(fig, name, getattr(fig, name) + v)
-    return out
+        for (office_id, proc_id), values in part.items():
+            totals.add(values)
+            by_office.setdefault(office_id, Figures()).add(values)
+            by_proc.setdefault(proc_id, Figures()).add(values)
+    return totals, by_office, by_proc
