@@ -118,7 +118,7 @@ def offices_table(st) -> Table:
 def procedures_table(st, limit: int | None = None) -> Table:
     rows = st.by_procedure[:limit] if limit else st.by_procedure
     return Table("procedures", _l("By procedure"),
-                 [Column(_l("Code"), "text"), Column(_l("Procedure"), "text"),
+                 [Column(_l("Procedure code"), "text"), Column(_l("Procedure"), "text"),
                   *FIGURE_COLUMNS],
                  [[r.code, r.name, *_figure_cells(r.figures)] for r in rows])
 
