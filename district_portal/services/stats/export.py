@@ -5,8 +5,6 @@ from __future__ import annotations
 import csv
 import io
 
-from flask_babel import lazy_gettext as _l
-
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -90,6 +88,3 @@ def to_csv(header: list, rows: list[list]) -> bytes:
     for row in rows:
         writer.writerow([safe_cell(c) for c in row])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
-
-
-__all__ = ["figures_dict", "safe_cell", "stats_dict", "to_csv", "_l"]
