@@ -208,3 +208,21 @@ def can_take_counter_dossiers(user) -> bool:
 
 def can_manage_calendar(user) -> bool:
     return can_work_inbox(user) and user.has_role(Role.ADMIN)
+
+
+def can_view_readiness(user) -> bool:
+    """The road to fully online: staff of the province (its committee or service centre) and
+    admins."""
+    if not can_work_inbox(user):
+        return False
+    return user.has_role(Role.ADMIN) or (
+        user.office is not None and str(user.office.kind) in ("province", "centre"))
+
+
+def readiness_scope(user) -> Office | None:
+    """The offices whose road to fully online `user` sees: every office for an admin, else
+    the user's province (a service centre's staff see the province above it)."""
+    if user.has_role(Role.ADMIN):
+        return None
+    office = user.office
+    return office.parent if str(office.kind) == "centre" and office.parent else office

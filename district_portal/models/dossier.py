@@ -74,6 +74,15 @@ class Dossier(Base):
         # The inbox's "handled here, received elsewhere" branch (transferred dossiers).
         Index("ix_dossier_handling_status_receiving", "handling_office_id", "status",
               "receiving_office_id", "due_at"),
+        # Statistics (services/stats): covering indexes in GROUP BY order (office, procedure),
+        # so a long period reads no rows and sorts nothing.
+        Index("ix_dossier_stats_submitted", "receiving_office_id", "procedure_id",
+              "submitted_at", "status", "channel", "intake_due_at", "accepted_at",
+              "completed_at"),
+        Index("ix_dossier_stats_completed", "handling_office_id", "procedure_id",
+              "completed_at", "status", "due_at", "accepted_at"),
+        Index("ix_dossier_stats_returned", "returned_at", "receiving_office_id", "status",
+              "rating"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -145,6 +154,8 @@ class DossierEvent(Base):
     """Append-only history: the control slip and the history page are read from it."""
 
     __tablename__ = "dossier_event"
+    # Statistics: supplements, extensions and payments by action.
+    __table_args__ = (Index("ix_dossier_event_action", "action", "dossier_id", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), index=True)

@@ -2,14 +2,14 @@
 longer squat a number, and whoever confirms it first owns it.
 
 Revision ID: 0009_phone_unique_when_confirmed
-Revises: 0007_fee_lines
+Revises: 0008_stats_indexes
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_phone_unique_when_confirmed"
-down_revision = "0007_fee_lines"
+down_revision = "0008_stats_indexes"
 branch_labels = None
 depends_on = None
 
