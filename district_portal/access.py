@@ -183,3 +183,8 @@ def can_take_counter_dossiers(user) -> bool:
 
 def can_manage_calendar(user) -> bool:
     return can_work_inbox(user) and user.has_role(Role.ADMIN)
+
+
+def can_manage_api_keys(user) -> bool:
+    """API keys and webhooks for other systems: admins only."""
+    return can_work_inbox(user) and user.has_role(Role.ADMIN)

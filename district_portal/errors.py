@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 
 from district_portal import db
 from district_portal.services.dossiers.workflow import WorkflowError
+from district_portal.views import api
 
 
 def init_app(app: Flask) -> None:
@@ -34,6 +35,8 @@ def init_app(app: Flask) -> None:
         if isinstance(exc, HTTPException):
             return render_http_error(exc)
         app.logger.exception("Unhandled error")
+        if api.is_api_request():
+            return api.error_response(500)
         return render_template(
             "error.html", code=500, title=gettext("The portal had a problem"),
             message=gettext("Please try again in a few minutes; if it happens again, call "
@@ -42,7 +45,9 @@ def init_app(app: Flask) -> None:
 
 
 def render_http_error(exc: HTTPException):
-    """The Vietnamese page for an HTTP error, with its status."""
+    """The Vietnamese page for an HTTP error, with its status (JSON under /api/v1)."""
+    if api.is_api_request():
+        return api.http_error(exc)
     titles = {
         400: gettext("The request could not be understood"),
         403: gettext("You may not open this page"),

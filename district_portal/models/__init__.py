@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per aggregate. No Flask imports here."""
 
+from district_portal.models.api import ApiKey, Webhook
 from district_portal.models.base import Base
 from district_portal.models.calendar import CalendarDay
 from district_portal.models.catalog import (
@@ -20,6 +21,7 @@ from district_portal.models.office import Office, OfficeKind
 from district_portal.models.user import Role, User, UserToken
 
 __all__ = [
+    "ApiKey",
     "Attachment",
     "Base",
     "CalendarDay",
@@ -37,4 +39,5 @@ __all__ = [
     "Role",
     "User",
     "UserToken",
+    "Webhook",
 ]

@@ -118,6 +118,8 @@ class DossierEvent(Base):
     """Append-only history: the control slip and the history page are read from it."""
 
     __tablename__ = "dossier_event"
+    # The changes feed's keyset (at, id).
+    __table_args__ = (Index("ix_dossier_event_at_id", "at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), index=True)

@@ -21,6 +21,7 @@ from district_portal import access
 from district_portal.models import Dossier, DossierEvent, DossierStatus, Office, User
 from district_portal.models.types import utcnow
 from district_portal.services import notifications
+from district_portal.services.api import webhooks
 from district_portal.services.calendar.days import calendar_for
 from district_portal.services.errors import ServiceError
 
@@ -210,6 +211,7 @@ def _record(session, dossier, action, transition, ctx, from_status, to_status) -
     )
     session.add(event)
     session.flush()
+    webhooks.queue_event(session, event)
     return event
 
 
