@@ -46,6 +46,7 @@ def create_app(config: Config | str | None = None) -> Flask:
         filing,
         public,
         staff,
+        stats,
         system,
     )
 
@@ -59,6 +60,7 @@ def create_app(config: Config | str | None = None) -> Flask:
     app.register_blueprint(filing.bp)
     app.register_blueprint(documents.bp)
     app.register_blueprint(staff.bp)
+    app.register_blueprint(stats.bp)
     app.register_blueprint(api_keys.bp)
     api.init_app(app)
     app.cli.add_command(portal_cli)
