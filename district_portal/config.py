@@ -61,6 +61,8 @@ class Config:
     SMTP_USER = _env("PORTAL_SMTP_USER")
     SMTP_PASSWORD = _env("PORTAL_SMTP_PASSWORD")
     MAIL_FROM = _env("PORTAL_MAIL_FROM", "no-reply@localhost")
+    WEBHOOK_TIMEOUT = float(_env("PORTAL_WEBHOOK_TIMEOUT", "10"))  # seconds per delivery
+    API_RATE_LIMIT = _env("PORTAL_API_RATE_LIMIT", "600/minute")  # per client, all of /api/v1
     MAX_UPLOAD_BYTES = int(_env("PORTAL_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024)))  # per file
     MAX_DOSSIER_BYTES = int(_env("PORTAL_MAX_DOSSIER_BYTES", str(30 * 1024 * 1024)))
     # A request may carry one file plus the form: leave a little room above one file.

@@ -59,6 +59,7 @@ class Receiver(BaseHTTPRequestHandler):
         signed = hmac.compare_digest(expected, self.headers.get("X-Portal-Signature", ""))
         self.deliveries.append({"body": body, "json": json.loads(body), "signed": signed,
                                 "timestamp": timestamp,
+                                "signature": self.headers.get("X-Portal-Signature", ""),
                                 "event_id": self.headers.get("X-Portal-Event-Id")})
         if self.hang:
             time.sleep(self.hang)

@@ -215,3 +215,26 @@ def test_an_admin_registers_and_removes_a_webhook_on_the_page(client, session):
     assert removed.status_code == 303
     session.refresh(hook)
     assert hook.revoked_at is not None
+
+
+def test_the_verification_example_in_the_docs_accepts_a_real_delivery_and_refuses_tampering(
+        app, sess, receiver):
+    from pathlib import Path
+
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "api.md").read_text("utf-8")
+    code = re.search(r"```python\n(.*?)```", docs, re.S).group(1)
+    namespace: dict = {}
+    exec(compile(code, "docs/api.md", "exec"), namespace)  # noqa: S102
+    verify = namespace["verify"]
+    handler, url = receiver()
+    webhooks.register(sess, url=url, secret=SECRET, office_code=OFFICE)
+    create_dossier(sess)
+    send_pending(sess, settings(app))
+    (delivery,) = handler.deliveries
+    headers = {"X-Portal-Timestamp": delivery["timestamp"],
+               "X-Portal-Signature": delivery["signature"]}
+    assert verify(SECRET, headers, delivery["body"])
+    assert not verify(SECRET, headers, delivery["body"].replace(b"submit", b"accept"))
+    assert not verify("another-secret-of-some-length", headers, delivery["body"])
+    old = {**headers, "X-Portal-Timestamp": str(int(delivery["timestamp"]) - 3600)}
+    assert not verify(SECRET, old, delivery["body"])
