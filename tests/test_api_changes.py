@@ -146,13 +146,22 @@ def test_since_an_iso_time_starts_at_that_instant(client, db_session):
 
 
 @pytest.mark.parametrize("query", ["limit=0", "limit=501", "limit=abc", "since=yesterday",
-                                   "since=2026-13-01", "since=WzEsMl0.forged"])
+                                   "since=2026-13-01", "since=WzEsMl0.forged",
+                                   "since=0001-01-01T00:00:00%2B14:00"])
 def test_bad_since_or_limit_is_a_400_in_vietnamese(client, db_session, query):
     response = client.get(f"{FEED}?{query}", headers=bearer(key_for(db_session)))
     assert response.status_code == 400
     validate_response(FEED, response)
     assert "phải" in response.get_json()["error"]["message"] or \
         "con trỏ" in response.get_json()["error"]["message"]
+
+
+def test_a_time_before_the_epoch_starts_at_the_beginning(client, db_session):
+    _dossiers, events = dataset(db_session)
+    items, _cursor, _pages = read_all(client, key_for(db_session), 500, since="1900-01-01")
+    assert len(items) == len(events)
+    empty = client.get(f"{FEED}?since=2999-01-01", headers=bearer(key_for(db_session)))
+    assert empty.status_code == 200 and empty.get_json()["items"] == []
 
 
 def test_a_cursor_altered_by_the_client_is_refused(client, db_session):

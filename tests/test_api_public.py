@@ -172,6 +172,8 @@ def test_errors_under_api_v1_are_json_with_one_shape_never_the_html_page(client)
         assert response.get_json()["error"]["code"] == code
         assert response.headers["Access-Control-Allow-Origin"] == "*"
         assert "ETag" in response.headers
+        if status == 405:
+            assert "GET" in response.headers["Allow"]
 
 
 def test_too_many_requests_is_a_json_429(fresh_app):

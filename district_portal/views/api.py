@@ -14,7 +14,6 @@ import hashlib
 import json
 
 from flask import Blueprint, Flask, Response, current_app, request
-from flask.sessions import SecureCookieSessionInterface
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
@@ -180,8 +179,8 @@ def _conditional(response: Response) -> Response:
     return response
 
 
-class ApiSessionInterface(SecureCookieSessionInterface):
-    """Cookie sessions everywhere but under /api/v1, where the session cookie is neither
+class CookielessApi:
+    """Mixed into the app's session interface: under /api/v1 the session cookie is neither
     read (API calls act as no one but their key) nor ever set."""
 
     def open_session(self, app, req):
@@ -199,4 +198,6 @@ def init_app(app: Flask) -> None:
     """Register the blueprint, its headers and the cookie-less session for /api/v1."""
     app.register_blueprint(bp)
     app.after_request(_api_headers)
-    app.session_interface = ApiSessionInterface()
+    # On top of whatever interface the app has (assets.py's keeps static files cookie-free).
+    base = type(app.session_interface)
+    app.session_interface = type("ApiAwareSessionInterface", (CookielessApi, base), {})()

@@ -31,6 +31,7 @@ CHANGE_FIELDS = ("event_id", "dossier_code", "procedure_code", "receiving_office
                  "handling_office", "from_office", "to_office", "action", "from_status",
                  "to_status", "at")
 _SALT = "dossier-changes-cursor"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class ChangesError(ServiceError):
@@ -82,7 +83,7 @@ def parse_since(secret: str, value: str | None) -> tuple[datetime, int | None]:
     """A cursor from a previous page (strictly after it) or an ISO 8601 time (events at or
     after it; a time without an offset is UTC). Nothing given: from the beginning."""
     if not value:
-        return datetime(1970, 1, 1, tzinfo=UTC), None
+        return EPOCH, None
     if not value[:1].isdigit():
         try:
             at, pk = URLSafeSerializer(secret, salt=_SALT).loads(value)
@@ -91,10 +92,11 @@ def parse_since(secret: str, value: str | None) -> tuple[datetime, int | None]:
             raise ChangesError(_l("since is not a cursor this feed gave out.")) from None
     try:
         when = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "+"))
-    except ValueError:
+        when = (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError):
         raise ChangesError(_l("since must be an ISO 8601 time such as 2026-03-01T00:00:00Z "
                               "or a next_cursor.")) from None
-    return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC), None
+    return max(when, EPOCH), None  # nothing happened before the portal existed
 
 
 def make_cursor(secret: str, at: datetime, pk: int | None) -> str:

@@ -125,6 +125,7 @@ def queue_event(session: Session, event: DossierEvent) -> int:
     body = json.dumps({"type": "dossier.event", "event": item}, ensure_ascii=False,
                       separators=(",", ":"))
     for hook in hooks:
+        # The outbox row's subject carries the event id (sent as X-Portal-Event-Id).
         note = notifications.queue(session, channel="webhook", recipient=hook.url, text=body,
                                    subject=item["event_id"], dossier=dossier)
         note.webhook_id = hook.id
