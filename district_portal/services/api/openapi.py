@@ -36,8 +36,10 @@ def _figures() -> dict:
     return props
 
 
-def _schemas() -> dict:
-    office = _obj({"agency_code": {"type": "string"}, "name": {"type": "string"}})
+OFFICE = _obj({"agency_code": {"type": "string"}, "name": {"type": "string"}})
+
+
+def _catalog_schemas() -> dict:
     processing_time = _obj({"amount": {"type": "integer", "minimum": 0},
                             "unit": {"enum": ["working_days", "working_hours", "same_day"]}})
     summary_props = {
@@ -46,14 +48,8 @@ def _schemas() -> dict:
         "fee": {"type": "integer", "minimum": 0, "description": "VND"},
         "offices": {"type": "array", "items": _ref("Office")},
     }
-    figures = _figures()
-    progress = {k: v for k, v in figures.items() if k not in (
-        "received", "received_online", "received_counter", "online_share")}
     return {
-        "Error": _obj({"error": _obj({
-            "code": {"type": "string", "examples": ["not_found", "unauthorized"]},
-            "message": {"type": "string", "description": "Vietnamese, for people"}})}),
-        "Office": office,
+        "Office": OFFICE,
         "ProcedureSummary": _obj(summary_props),
         "ProcedurePage": _obj({
             "items": {"type": "array", "items": _ref("ProcedureSummary")},
@@ -79,6 +75,11 @@ def _schemas() -> dict:
             "updated_at": {"type": "string", "format": "date-time"},
         }, required=[*summary_props, "level", "steps", "documents", "fields", "result",
                      "version", "updated_at"]),
+    }
+
+
+def _change_schemas() -> dict:
+    return {
         "Change": _obj({
             "event_id": {"type": "string", "description": "stable id: the same event "
                                                           "delivered twice has the same id"},
@@ -96,38 +97,51 @@ def _schemas() -> dict:
                                                              "page (also when items is empty)"},
             "has_more": {"type": "boolean"}}),
         "WebhookDelivery": _obj({"type": {"const": "dossier.event"}, "event": _ref("Change")}),
-        "Figures": _obj(figures),
-        "Stats": _obj({
-            "as_of": {"type": "string", "format": "date-time"},
-            "period": _obj({"start": {"type": "string", "format": "date"},
-                            "end": {"type": "string", "format": "date"}}),
-            "office": {"oneOf": [office, {"type": "null"}]},
-            "transparency": _obj({
-                "procedures_published": COUNT,
-                "procedures_by_level": _obj({"full": COUNT, "partial": COUNT, "none": COUNT,
-                                             "total": COUNT}),
-                "level_labels": {"type": "object",
-                                 "additionalProperties": {"type": "string"}}}),
-            "progress": _obj(progress),
-            "online_service": _obj({
-                "procedures_full": COUNT, "procedures_partial": COUNT,
-                "full_online_share": RATE, "full_online_target": RATE,
-                "full_online_needed": COUNT, "received": COUNT, "received_online": COUNT,
-                "received_counter": COUNT, "online_share": RATE}),
-            "online_payment": _obj({
-                "online": _obj({"count": COUNT, "amount": COUNT}),
-                "desk": _obj({"count": COUNT, "amount": COUNT}),
-                "online_share": RATE}),
-            "satisfaction": _obj({
-                "ratings": {"type": "object", "additionalProperties": COUNT},
-                "count": COUNT, "average": {"type": ["number", "null"]}}),
-            "by_office": {"type": "array", "items": _obj(
-                {"agency_code": {"type": "string"}, "name": {"type": "string"}, **figures})},
-            "by_procedure": {"type": "array", "items": _obj(
-                {"code": {"type": "string"}, "name": {"type": "string"},
-                 "online_level": LEVEL, **figures})},
-        }, description="Grouped as the service-quality index of Decision 766/QĐ-TTg (2022)."),
     }
+
+
+def _stats_schema() -> dict:
+    figures = _figures()
+    progress = {k: v for k, v in figures.items() if k not in (
+        "received", "received_online", "received_counter", "online_share")}
+    return _obj({
+        "as_of": {"type": "string", "format": "date-time"},
+        "period": _obj({"start": {"type": "string", "format": "date"},
+                        "end": {"type": "string", "format": "date"}}),
+        "office": {"oneOf": [OFFICE, {"type": "null"}]},
+        "transparency": _obj({
+            "procedures_published": COUNT,
+            "procedures_by_level": _obj({"full": COUNT, "partial": COUNT, "none": COUNT,
+                                         "total": COUNT}),
+            "level_labels": {"type": "object",
+                             "additionalProperties": {"type": "string"}}}),
+        "progress": _obj(progress),
+        "online_service": _obj({
+            "procedures_full": COUNT, "procedures_partial": COUNT,
+            "full_online_share": RATE, "full_online_target": RATE,
+            "full_online_needed": COUNT, "received": COUNT, "received_online": COUNT,
+            "received_counter": COUNT, "online_share": RATE}),
+        "online_payment": _obj({
+            "online": _obj({"count": COUNT, "amount": COUNT}),
+            "desk": _obj({"count": COUNT, "amount": COUNT}),
+            "online_share": RATE}),
+        "satisfaction": _obj({
+            "ratings": {"type": "object", "additionalProperties": COUNT},
+            "count": COUNT, "average": {"type": ["number", "null"]}}),
+        "by_office": {"type": "array", "items": _obj(
+            {"agency_code": {"type": "string"}, "name": {"type": "string"}, **figures})},
+        "by_procedure": {"type": "array", "items": _obj(
+            {"code": {"type": "string"}, "name": {"type": "string"},
+             "online_level": LEVEL, **figures})},
+    }, description="Grouped as the service-quality index of Decision 766/QĐ-TTg (2022).")
+
+
+def _schemas() -> dict:
+    error = _obj({"error": _obj({
+        "code": {"type": "string", "examples": ["not_found", "unauthorized"]},
+        "message": {"type": "string", "description": "Vietnamese, for people"}})})
+    return {"Error": error, **_catalog_schemas(), **_change_schemas(),
+            "Figures": _obj(_figures()), "Stats": _stats_schema()}
 
 
 def _query(name: str, description: str, schema: dict | None = None, **extra) -> dict:
