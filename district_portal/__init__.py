@@ -37,7 +37,17 @@ def create_app(config: Config | str | None = None) -> Flask:
 
     from district_portal import assets, auth, errors, templating
     from district_portal.cli import portal_cli
-    from district_portal.views import account, documents, filing, public, staff, stats, system
+    from district_portal.views import (
+        account,
+        api,
+        api_keys,
+        documents,
+        filing,
+        public,
+        staff,
+        stats,
+        system,
+    )
 
     assets.init_app(app)
     auth.init_app(app)
@@ -50,6 +60,8 @@ def create_app(config: Config | str | None = None) -> Flask:
     app.register_blueprint(documents.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(stats.bp)
+    app.register_blueprint(api_keys.bp)
+    api.init_app(app)
     app.cli.add_command(portal_cli)
     app.after_request(_security_headers)
     # Last registered, so it runs first: a 409 page that replaces a commit lost to a

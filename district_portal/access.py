@@ -226,3 +226,8 @@ def readiness_scope(user) -> Office | None:
         return None
     office = user.office
     return office.parent if str(office.kind) == "centre" and office.parent else office
+
+
+def can_manage_api_keys(user) -> bool:
+    """API keys and webhooks for other systems: admins only."""
+    return can_work_inbox(user) and user.has_role(Role.ADMIN)

@@ -250,3 +250,9 @@ def calendar_day_remove(day: str, office_code: str | None) -> None:
         click.echo(f"error: no entry for {day} ({office_code or 'every office'})", err=True)
         sys.exit(1)
     click.echo(f"removed {day} ({office_code or 'every office'})")
+
+
+from district_portal.cli_api import api_key_cli, webhook_cli  # noqa: E402
+
+portal_cli.add_command(api_key_cli)
+portal_cli.add_command(webhook_cli)

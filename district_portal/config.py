@@ -121,6 +121,8 @@ class Config:
         self.SMTP_USER = _env("PORTAL_SMTP_USER")
         self.SMTP_PASSWORD = _env("PORTAL_SMTP_PASSWORD")
         self.MAIL_FROM = _env("PORTAL_MAIL_FROM", "no-reply@localhost")
+        self.WEBHOOK_TIMEOUT = float(_env("PORTAL_WEBHOOK_TIMEOUT", "10"))  # seconds a delivery
+        self.API_RATE_LIMIT = _env("PORTAL_API_RATE_LIMIT", "600/minute")  # per client, /api/v1
         self.MAX_UPLOAD_BYTES = int(_env("PORTAL_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024)))
         self.MAX_DOSSIER_BYTES = int(_env("PORTAL_MAX_DOSSIER_BYTES", str(30 * 1024 * 1024)))
         # A request may carry one file plus the form: leave a little room above one file.

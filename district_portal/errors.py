@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 from district_portal import db
 from district_portal.services.dossiers.workflow import WorkflowError
 from district_portal.services.errors import CHANGED_MEANWHILE, ServiceError, mark_refused
+from district_portal.views import api
 
 # The requests that change one dossier: a unique value lost to a parallel request there is
 # the other staff member's (or the resident's resend's) change, not a fault of the portal.
@@ -36,6 +37,8 @@ def init_app(app: Flask) -> None:
         # A refusal no view caught. db.py rolls the request back; do it before rendering too,
         # so the page cannot flush half of the refused change while it loads what it shows.
         db.session().rollback()
+        if api.is_api_request():
+            return api.error_response(exc.status, exc.message)
         title = gettext("This action is not possible now") if isinstance(exc, WorkflowError) \
             else _titles().get(exc.status, gettext("Something went wrong"))
         return render_template("error.html", code=exc.status, title=title,
@@ -55,6 +58,8 @@ def init_app(app: Flask) -> None:
         if isinstance(exc, HTTPException):
             return render_http_error(exc)
         app.logger.exception("Unhandled error")
+        if api.is_api_request():
+            return api.error_response(500)
         return render_template(
             "error.html", code=500, title=gettext("The portal had a problem"),
             message=gettext("Please try again in a few minutes; if it happens again, call "
@@ -85,7 +90,9 @@ def _titles() -> dict:
 
 
 def render_http_error(exc: HTTPException):
-    """The Vietnamese page for an HTTP error, with its status."""
+    """The Vietnamese page for an HTTP error, with its status (JSON under /api/v1)."""
+    if api.is_api_request():
+        return api.http_error(exc)
     messages = {
         404: gettext("The address may be mistyped, or the page has moved. Search for the "
                      "procedure you need from the home page."),

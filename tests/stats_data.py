@@ -12,18 +12,9 @@ from district_portal.models import Dossier, Office, ProcedureLevelChange
 from district_portal.services.dossiers import filing
 from district_portal.services.dossiers.workflow import perform
 from district_portal.text import LOCAL_TZ
-from tests.staff_factories import (
-    MARITAL,
-    MARRIAGE,
-    OFFICE,
-    OTHER_OFFICE,
-    applicant_answers,
-    fill,
-    procedure,
-    staff,
-    user,
-)
-from tests.staff_factories import _procedure_answers as procedure_answers
+from tests.factories import MARITAL, MARRIAGE, OFFICE, OTHER_OFFICE, fill, procedure, staff, user
+from tests.factories import _procedure_answers as procedure_answers
+from tests.factories import staff_applicant_answers as applicant_answers
 
 # Friday 20 March 2026, 10:00 in Hà Nội: the "as of" time of the dataset.
 NOW = datetime(2026, 3, 20, 10, 0, tzinfo=LOCAL_TZ)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from district_portal.models import Office, OnlineLevel
 from district_portal.services import stats
 from district_portal.services.stats.catalogue import LevelCounts
-from tests.staff_factories import OFFICE, OTHER_OFFICE
+from tests.factories import OFFICE, OTHER_OFFICE
 from tests.stats_data import EXPECTED_MARCH, NOW, build_march
 
 MARCH = stats.Period(datetime(2026, 3, 1).date(), datetime(2026, 3, 31).date())

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from district_portal.models import Office
 from district_portal.services.stats.export import safe_cell, to_csv
-from tests.staff_factories import OFFICE
+from tests.factories import OFFICE
 from tests.stats_data import build_march, date_catalogue
 
 KB = 1024

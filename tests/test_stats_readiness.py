@@ -10,7 +10,9 @@ import pytest
 
 from district_portal.services.catalog.importer import demo_catalog_path
 from district_portal.services.stats.readiness import lacks_of, readiness
-from tests.staff_factories import MARRIAGE, create_dossier, login, staff, user
+from tests.factories import MARRIAGE, staff, user
+from tests.factories import create_filed_dossier as create_dossier
+from tests.helpers import login
 
 DEMO = {p["code"]: p for p in json.loads(demo_catalog_path().read_text("utf-8"))["procedures"]}
 URL = "/staff/stats/readiness"

@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per aggregate. No Flask imports here."""
 
+from district_portal.models.api import ApiKey, Webhook
 from district_portal.models.base import Base
 from district_portal.models.calendar import CalendarDay
 from district_portal.models.catalog import (
@@ -22,6 +23,7 @@ from district_portal.models.user import Role, User, UserToken
 
 __all__ = [
     "Action",
+    "ApiKey",
     "Attachment",
     "Base",
     "CalendarDay",
@@ -39,4 +41,5 @@ __all__ = [
     "Role",
     "User",
     "UserToken",
+    "Webhook",
 ]

@@ -154,8 +154,9 @@ class DossierEvent(Base):
     """Append-only history: the control slip and the history page are read from it."""
 
     __tablename__ = "dossier_event"
-    # Statistics: supplements, extensions and payments by action.
-    __table_args__ = (Index("ix_dossier_event_action", "action", "dossier_id", "at"),)
+    # Statistics: supplements, extensions and payments by action; the changes feed's keyset.
+    __table_args__ = (Index("ix_dossier_event_action", "action", "dossier_id", "at"),
+                      Index("ix_dossier_event_at_id", "at", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), index=True)

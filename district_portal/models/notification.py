@@ -17,6 +17,8 @@ class Notification(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossier.id"), index=True)
+    # The receiver whose secret signs a "webhook" row (None for email and SMS).
+    webhook_id: Mapped[int | None] = mapped_column(ForeignKey("webhook.id"))
     channel: Mapped[str] = mapped_column(String(10))  # email, sms, webhook
     recipient: Mapped[str] = mapped_column(String(300))
     subject: Mapped[str | None] = mapped_column(String(300))

@@ -165,7 +165,14 @@ def _send_email(note: Notification, config, now: datetime) -> None:
         raise PermanentError(f"unknown mail backend {backend!r}")
 
 
-SENDERS = {"sms": _send_sms, "email": _send_email}
+def _send_webhook(note: Notification, config, now: datetime) -> None:
+    from district_portal.services.api import webhooks
+
+    webhooks.deliver(note, now, timeout=float(_setting(config, "WEBHOOK_TIMEOUT",
+                                                       HTTP_TIMEOUT)))
+
+
+SENDERS = {"sms": _send_sms, "email": _send_email, "webhook": _send_webhook}
 
 
 def send_pending(session: Session, config, now: datetime | None = None,

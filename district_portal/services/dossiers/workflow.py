@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from district_portal import access
 from district_portal.models import Action, Dossier, DossierEvent, DossierStatus, User
 from district_portal.models.types import utcnow
+from district_portal.services.api import webhooks
 from district_portal.services.dossiers import handlers
 from district_portal.services.dossiers.handlers import Context, WorkflowError
 from district_portal.services.errors import CHANGED_MEANWHILE
@@ -375,4 +376,5 @@ def _record(session, dossier, action, transition, ctx, from_status, to_status) -
     )
     session.add(event)
     session.flush()
+    webhooks.queue_event(session, event)
     return event
