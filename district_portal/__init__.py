@@ -38,7 +38,16 @@ def create_app(config: Config | str | None = None) -> Flask:
 
     from district_portal import assets, auth, errors, templating
     from district_portal.cli import portal_cli
-    from district_portal.views import account, documents, filing, public, staff, system
+    from district_portal.views import (
+        account,
+        documents,
+        filing,
+        payments,
+        payments_sandbox,
+        public,
+        staff,
+        system,
+    )
 
     assets.init_app(app)
     auth.init_app(app)
@@ -50,6 +59,9 @@ def create_app(config: Config | str | None = None) -> Flask:
     app.register_blueprint(filing.bp)
     app.register_blueprint(documents.bp)
     app.register_blueprint(staff.bp)
+    app.register_blueprint(payments.bp)
+    if app.config.get("PAYMENT_SANDBOX"):
+        app.register_blueprint(payments_sandbox.bp)
     app.cli.add_command(portal_cli)
     app.after_request(_security_headers)
     return app

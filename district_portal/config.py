@@ -44,6 +44,8 @@ class Config:
     VNPAY_HASH_SECRET = _env("PORTAL_VNPAY_HASH_SECRET")
     VNPAY_PAY_URL = _env("PORTAL_VNPAY_PAY_URL")
     VNPAY_API_URL = _env("PORTAL_VNPAY_API_URL")
+    # An online payment attempt may be paid for this long (vnp_ExpireDate), in minutes.
+    PAYMENT_EXPIRY_MINUTES = int(_env("PORTAL_PAYMENT_EXPIRY_MINUTES", "15"))
     FULL_ONLINE_TARGET = float(_env("PORTAL_FULL_ONLINE_TARGET", "0.30"))
     INTAKE_WORKING_DAYS = int(_env("PORTAL_INTAKE_WORKING_DAYS", "1"))
     RATELIMIT_STORAGE_URI = _env("PORTAL_RATELIMIT_STORAGE", "memory://")

@@ -72,6 +72,8 @@ def init_app(app: Flask) -> None:
         is_overdue=is_overdue,
         has_endpoint=lambda name: name in app.view_functions,
         sent_state=lambda state: str(SENT_STATES.get(state, state)),
+        payment_state_label=lambda state: str(PAYMENT_STATES.get(str(state), state)),
+        receipt_label=_receipt_label,
     )
     app.jinja_env.filters["ref"] = _ref
     app.jinja_env.trim_blocks = True
@@ -83,6 +85,20 @@ SENT_STATES = {
     "sent": lazy_gettext("sent"),
     "failed": lazy_gettext("could not be sent"),
 }
+
+PAYMENT_STATES = {
+    "pending": lazy_gettext("waiting for confirmation"),
+    "paid": lazy_gettext("paid"),
+    "failed": lazy_gettext("not completed"),
+    "expired": lazy_gettext("expired"),
+}
+
+
+def _receipt_label(payment) -> str:
+    from district_portal.services.payments.attempts import receipt_label
+
+    return receipt_label(payment)
+
 
 FIELD_KINDS = {
     "text": lazy_gettext("text"),

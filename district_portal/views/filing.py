@@ -36,6 +36,7 @@ from district_portal.services.dossiers.workflow import (
     WorkflowError,
     perform,
 )
+from district_portal.services.payments import attempts as payments
 from district_portal.views import attachment_response, pdf_response
 
 bp = Blueprint("filing", __name__)
@@ -67,7 +68,9 @@ def apply(code: str):
 @login_required
 def my_dossiers():
     rows = filing.user_dossiers(db.session(), current_user)
-    return render_template("filing/list.html", rows=rows, labels=STATUS_LABELS)
+    return render_template("filing/list.html", rows=rows, labels=STATUS_LABELS,
+                           payable={d.public_id for d in rows
+                                    if access.can_pay(current_user, d)})
 
 
 @bp.route("/my/dossiers/<public_id>/edit", methods=["GET", "POST"])
@@ -229,6 +232,8 @@ def dossier(public_id: str):
                            request_event=filing.pending_supplement_request(d),
                            sent=notifications.for_applicant(db.session(), d),
                            slip_kinds=_slip_kinds(d),
+                           can_pay=access.can_pay(current_user, d),
+                           payments=payments.payments_of(db.session(), d),
                            just_filed=request.args.get("filed") == "1")
 
 

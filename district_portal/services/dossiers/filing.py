@@ -278,6 +278,11 @@ def prepare_submission(ctx) -> None:
         session, dossier, str(_l("Dossier filed")),
         str(_l("Dossier %(code)s was filed. Tracking code: %(ref)s.", code=dossier.code,
                ref=codes.format_ref(dossier.ref))))
+    if dossier.fee and dossier.channel == "online":
+        from district_portal.services.payments.attempts import payment_request_text
+
+        notifications.notify_applicant(session, dossier, str(_l("Payment requested")),
+                                       payment_request_text(dossier))
 
 
 def _remember_profile(session: Session, dossier: Dossier) -> None:

@@ -272,6 +272,8 @@ def _accept(ctx: Context):
     if d.fee and d.payment_state != "paid":
         # Unpaid fee: the processing clock waits for the payment.
         _pause(ctx, S.ACCEPTED)
+        notifications.notify_applicant(ctx.session, d, str(_l("Payment requested")),
+                                       _payment_request_text(d))
         return S.PAYMENT_REQUESTED
     return None
 
@@ -350,11 +352,15 @@ def _request_payment(ctx: Context):
     d.payment_state = "pending"
     ctx.data["amount"] = amount
     _pause(ctx, d.status)
-    notifications.notify_applicant(
-        ctx.session, d, str(_l("Payment requested")),
-        str(_l("Dossier %(code)s: please pay %(amount)s.", code=d.code,
-               amount=f"{amount:,}".replace(",", ".") + " đồng")))
+    notifications.notify_applicant(ctx.session, d, str(_l("Payment requested")),
+                                   _payment_request_text(d))
     return None
+
+
+def _payment_request_text(d: Dossier) -> str:
+    from district_portal.services.payments.attempts import payment_request_text
+
+    return payment_request_text(d)
 
 
 def _pay(ctx: Context):
