@@ -16,7 +16,7 @@ from district_portal.models import DossierEvent, Payment
 from district_portal.models import DossierStatus as S
 from district_portal.services.payments import vnpay
 from district_portal.text import LOCAL_TZ
-from tests.payment_vectors import SECRET, TMN, documented_signature, ipn_params
+from tests.payment_vectors import TMN, documented_signature, ipn_params
 from tests.staff_factories import MARITAL, create_dossier, csrf_token, login, user
 
 CONFIRMED = {"RspCode": "00", "Message": "Confirm Success"}
