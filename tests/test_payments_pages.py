@@ -11,6 +11,7 @@ from sqlalchemy import select
 from district_portal.models import DossierEvent, Notification, Payment
 from district_portal.models import DossierStatus as S
 from district_portal.services.documents import fee_receipts
+from district_portal.services.notifications import sms_text
 from tests.payment_vectors import ipn_params
 from tests.staff_factories import (
     MARITAL,
@@ -95,11 +96,26 @@ def test_the_applicant_is_told_how_much_and_where_to_pay(client, sess):
     sess.commit()
     texts = [n.text for n in sess.scalars(select(Notification).where(
         Notification.dossier_id == d.id))]
-    url = f"http://127.0.0.1:5000/my/dossiers/{d.public_id}"
+    url = f"http://127.0.0.1:5000/pay/{d.ref}"
     asking = [t for t in texts if "15.000 đồng" in t and url in t]
     # At submission and at acceptance, by SMS and by email when the applicant gave one.
     assert len(asking) >= 2, texts
     assert "Thanh toán trực tuyến" in asking[0]
+    # The link fits in one SMS and leads the owner, logged in, to the pay button.
+    sms = sms_text(asking[0])
+    assert sms.endswith(url) and len(sms) <= 160
+    login(client, user(sess, "resident@demo.test"))
+    response = client.get(f"/pay/{d.ref.lower()}")
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/my/dossiers/{d.public_id}#pay")
+
+
+def test_the_short_payment_link_is_only_for_the_owner(client, sess, other_resident):
+    d = create_dossier(sess, code=MARITAL)
+    sess.commit()
+    login(client, other_resident)
+    assert client.get(f"/pay/{d.ref}").status_code == 404
+    assert client.application.test_client().get(f"/pay/{d.ref}").status_code == 302
 
 
 def test_the_clerk_records_a_desk_payment_with_the_amount_received(client, sess):

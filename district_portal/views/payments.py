@@ -43,6 +43,16 @@ def pay(public_id: str):
     return redirect(url, 303)
 
 
+@bp.get("/pay/<ref>")
+@login_required
+def short_link(ref: str):
+    """The link in the payment SMS: the owner's dossier page, where the pay button is."""
+    dossier = attempts.owned_by_ref(db.session(), current_user, ref)
+    if dossier is None:
+        abort(404)
+    return redirect(url_for("filing.dossier", public_id=dossier.public_id) + "#pay", 303)
+
+
 @bp.get("/payments/vnpay/return")
 def vnpay_return():
     """What the resident sees on coming back: read from our own record, never from the URL

@@ -74,7 +74,17 @@ def payment_request_text(dossier: Dossier) -> str:
 
 
 def _dossier_url(dossier: Dossier) -> str:
-    return current_app.config["BASE_URL"].rstrip("/") + f"/my/dossiers/{dossier.public_id}"
+    """A short link (it must fit in one SMS): /pay/<tracking code>, which sends the logged-in
+    owner to the dossier page."""
+    return current_app.config["BASE_URL"].rstrip("/") + f"/pay/{dossier.ref}"
+
+
+def owned_by_ref(session: Session, user: User, ref: str) -> Dossier | None:
+    """The user's own filed dossier with this tracking code (None for anyone else's)."""
+    if not ref or len(ref) > 20:
+        return None
+    return session.scalar(select(Dossier).where(Dossier.ref == ref.upper(),
+                                                Dossier.applicant_user_id == user.id))
 
 
 # --- starting an online payment -------------------------------------------------------------
@@ -97,8 +107,8 @@ def start_online_payment(session: Session, dossier: Dossier, ip: str,
     if not payable(dossier):
         raise PaymentError(_l("This dossier has nothing to pay now."), 409)
     pending = pending_of(session, dossier)
-    if pending is not None and pending.expires_at and pending.expires_at > now + \
-            timedelta(minutes=1):
+    if pending is not None and pending.amount == dossier.fee and pending.expires_at and \
+            pending.expires_at > now + timedelta(minutes=1):
         return pending, vnpay.pay_url(settings, pending.raw["request"])
     if pending is not None:
         _close(session, pending, P.EXPIRED, now)
