@@ -252,3 +252,32 @@ def test_a_forged_success_on_the_return_page_shows_waiting_and_changes_nothing(c
     _ipn(client, forged)
     page = client.get("/payments/vnpay/return", query_string=forged)
     assert "Đã nhận thanh toán" in page.get_data(as_text=True)
+
+
+def test_a_transaction_number_already_recorded_cannot_settle_another_payment(client, sess):
+    first = create_dossier(sess, code=MARITAL)
+    second = create_dossier(sess, code=MARITAL)
+    sess.commit()
+    _, one = _start(client, sess, first)
+    _, two = _start(client, sess, second)
+    assert _ipn(client, ipn_params(dict(one)["vnp_TxnRef"], 15000,
+                                   transaction_no="14555555")) == CONFIRMED
+    reused = ipn_params(dict(two)["vnp_TxnRef"], 15000, transaction_no="14555555")
+    assert _ipn(client, reused) == {"RspCode": "99", "Message": "Unknown error"}
+    (payment,) = _payments(sess, second)
+    assert payment.state == "pending" and second.payment_state == "unpaid"
+    assert not _pay_events(sess, second)
+
+
+def test_a_payment_for_a_withdrawn_dossier_is_not_recorded(client, sess):
+    d = create_dossier(sess, code=MARITAL)
+    sess.commit()
+    _, pairs = _start(client, sess, d)
+    token = csrf_token(client, f"/my/dossiers/{d.public_id}")
+    assert client.post(f"/my/dossiers/{d.public_id}/withdraw",
+                       data={"csrf_token": token}).status_code == 303
+    late = ipn_params(dict(pairs)["vnp_TxnRef"], 15000)
+    assert _ipn(client, late)["RspCode"] == "99"
+    (payment,) = _payments(sess, d)
+    assert payment.state == "pending" and d.status == S.WITHDRAWN
+    assert d.payment_state == "unpaid" and not _pay_events(sess, d)
