@@ -24,11 +24,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import insert, select
 
 from district_portal import create_app
+from district_portal.codes import format_dossier_code, new_ref
 from district_portal.config import TestConfig
 from district_portal.db import get_db
 from district_portal.migrate import upgrade
 from district_portal.models import Dossier, Office, Procedure, User
-from district_portal.services.dossiers.codes import format_dossier_code, new_ref
 from district_portal.text import fold
 
 STATUSES = [("submitted", 10), ("accepted", 10), ("in_progress", 45),

@@ -21,6 +21,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from district_portal import create_app
+from district_portal.codes import new_ref
 from district_portal.config import TestConfig
 from district_portal.db import get_db
 from district_portal.migrate import upgrade
@@ -28,7 +29,6 @@ from district_portal.models import Dossier, DossierEvent, DossierStatus, Office,
 from district_portal.services.accounts.users import ensure_demo_users
 from district_portal.services.catalog.importer import demo_catalog_path, import_catalog
 from district_portal.services.documents.slips import control_slip, ledger, receipt_for, render_slip
-from district_portal.services.dossiers.codes import new_ref
 
 WARM_UP = 5
 BUDGET_MS = 150

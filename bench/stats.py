@@ -23,11 +23,11 @@ from sqlalchemy import insert, select
 
 from bench.inbox import free_port, measure, percentile
 from district_portal import create_app
+from district_portal.codes import format_dossier_code, new_ref
 from district_portal.config import TestConfig
 from district_portal.db import get_db
 from district_portal.migrate import upgrade
 from district_portal.models import Dossier, DossierEvent, Office, Procedure, User
-from district_portal.services.dossiers.codes import format_dossier_code, new_ref
 
 COMMUNES = ("000.00.04.T25", "000.00.05.T25", "000.00.06.T25")
 OLD = [("returned", 72), ("done", 6), ("not_accepted", 5), ("withdrawn", 2), ("stopped", 2),

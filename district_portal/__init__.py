@@ -37,37 +37,41 @@ def create_app(config: Config | str | None = None) -> Flask:
 
     from district_portal import assets, auth, errors, templating
     from district_portal.cli import portal_cli
-    from district_portal.views import (
-        account,
-        api,
-        api_keys,
-        documents,
-        filing,
-        public,
-        staff,
-        stats,
-        system,
-    )
 
     assets.init_app(app)
     auth.init_app(app)
     templating.init_app(app)
     errors.init_app(app)
-    app.register_blueprint(system.bp)
-    app.register_blueprint(public.bp)
-    app.register_blueprint(account.bp)
-    app.register_blueprint(filing.bp)
-    app.register_blueprint(documents.bp)
-    app.register_blueprint(staff.bp)
-    app.register_blueprint(stats.bp)
-    app.register_blueprint(api_keys.bp)
-    api.init_app(app)
+    _register_blueprints(app)
     app.cli.add_command(portal_cli)
     app.after_request(_security_headers)
     # Last registered, so it runs first: a 409 page that replaces a commit lost to a
     # parallel request still gets the headers and compression above.
     db.commit_after_request(app, on_conflict=errors.conflict_page)
     return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from district_portal.views import (
+        account,
+        api,
+        api_keys,
+        documents,
+        filing,
+        payments,
+        payments_sandbox,
+        public,
+        staff,
+        stats,
+        system,
+    )
+
+    for blueprint in (system.bp, public.bp, account.bp, filing.bp, documents.bp, staff.bp,
+                      stats.bp, api_keys.bp, payments.bp):
+        app.register_blueprint(blueprint)
+    api.init_app(app)
+    if app.config.get("PAYMENT_SANDBOX"):  # never in production (config.py refuses it)
+        app.register_blueprint(payments_sandbox.bp)
 
 
 def _select_locale() -> str:

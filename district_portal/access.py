@@ -117,6 +117,19 @@ def can_download_attachment(user, dossier: Dossier) -> bool:
     return can_view_dossier(user, dossier)
 
 
+def can_pay(user, dossier: Dossier) -> bool:
+    """Only the owner pays a dossier online, and only while the workflow's `pay` row allows
+    it and a fee is unpaid."""
+    from district_portal.services.payments.attempts import payable
+
+    return is_owner(user, dossier) and payable(dossier)
+
+
+def can_download_fee_receipt(user, dossier: Dossier) -> bool:
+    """E-receipts (biên lai): the owner and staff of the dossier's offices."""
+    return can_view_filed_dossier(user, dossier)
+
+
 def can_file(user) -> bool:
     """Any logged-in account may file for itself."""
     return _is_user(user) and user.is_active

@@ -188,6 +188,35 @@ def send_notifications(limit: int) -> None:
 # --- calendar days -------------------------------------------------------------------------
 
 calendar_day_cli = AppGroup("calendar-day", help="Extra days off and make-up working days.")
+@portal_cli.command("payments-reconcile")
+@click.option("--older-than", "older_than", type=click.IntRange(min=1), default=15,
+              show_default=True, help="Re-check attempts pending longer than this (minutes).")
+def payments_reconcile(older_than: int) -> None:
+    """Re-check pending online payments through VNPay's query API; record paid ones and
+    expire abandoned ones. Each answer is awaited outside any transaction."""
+    from district_portal.services.payments import reconcile
+    from district_portal.services.payments.vnpay import QueryError
+
+    with get_db().transaction(write=False) as session:
+        todo = reconcile.candidates(session, older_than)
+    report = reconcile.Report()
+    for candidate in todo:
+        try:
+            answer = reconcile.query(candidate)
+        except QueryError as exc:
+            report.errors.append(f"{candidate.txn_ref}: {exc}")
+            continue
+        with _tx() as session:
+            reconcile.apply(session, candidate.txn_ref, answer, report)
+    click.echo(f"checked {report.checked}: {report.paid} paid, {report.failed} failed, "
+               f"{report.expired} expired, {report.left} still pending; "
+               f"{len(report.errors)} error(s)")
+    for line in report.errors:
+        click.echo(f"  {line}", err=True)
+    if report.errors:
+        sys.exit(1)
+
+
 portal_cli.add_command(calendar_day_cli)
 
 

@@ -135,6 +135,14 @@ class Config:
         self.SIGNING_P12_PASSWORD = _env("PORTAL_SIGNING_P12_PASSWORD")
         self.SIGNING_P12_DIR = _env("PORTAL_SIGNING_P12_DIR")
         self.SIGNING_TRUST_ROOTS = _env("PORTAL_SIGNING_TRUST_ROOTS")  # a PEM file
+        self.FULL_ONLINE_TARGET = float(_env("PORTAL_FULL_ONLINE_TARGET", "0.30"))
+        self.PAYMENT_SANDBOX = _flag("PORTAL_PAYMENT_SANDBOX")
+        self.VNPAY_TMN_CODE = _env("PORTAL_VNPAY_TMN_CODE")
+        self.VNPAY_HASH_SECRET = _env("PORTAL_VNPAY_HASH_SECRET")
+        self.VNPAY_PAY_URL = _env("PORTAL_VNPAY_PAY_URL")
+        self.VNPAY_API_URL = _env("PORTAL_VNPAY_API_URL")
+        # An online payment attempt may be paid for this long (vnp_ExpireDate), in minutes.
+        self.PAYMENT_EXPIRY_MINUTES = int(_env("PORTAL_PAYMENT_EXPIRY_MINUTES", "15"))
 
 
 class DevelopmentConfig(Config):
@@ -144,6 +152,8 @@ class DevelopmentConfig(Config):
     def __init__(self) -> None:
         super().__init__()
         self.SECRET_KEY = _env("PORTAL_SECRET_KEY") or _instance_secret()
+        # `make run` tries the whole fully-online flow locally, payments included.
+        self.PAYMENT_SANDBOX = _flag("PORTAL_PAYMENT_SANDBOX", True)
 
 
 class TestConfig(Config):
@@ -157,6 +167,7 @@ class TestConfig(Config):
         super().__init__()
         self.SECRET_KEY = "test-secret-not-for-production"
         self.DATABASE_URL = _env("PORTAL_TEST_DATABASE_URL", "sqlite://")
+        self.PAYMENT_SANDBOX = True
 
 
 class ProductionConfig(Config):
@@ -178,6 +189,7 @@ class ProductionConfig(Config):
         if _flag("PORTAL_PAYMENT_SANDBOX"):
             raise RuntimeError("PORTAL_PAYMENT_SANDBOX is refused in production.")
         self.SECRET_KEY = secret
+        self.PAYMENT_SANDBOX = False
 
 
 CONFIGS = {

@@ -98,7 +98,7 @@ def session() -> Session:
         db = get_db()
         write = True
         try:
-            write = request.method not in SAFE_METHODS
+            write = request.method not in SAFE_METHODS or g.get("db_write", False)
         except RuntimeError:  # no request: app context of a CLI command
             pass
         g.db_session = (db.writer if write else db.reader)()
@@ -148,6 +148,21 @@ def finish(sess: Session, *, commit: bool) -> None:
         raise
     finally:
         sess.close()
+
+
+def writes(view):
+    """Mark a GET view that changes data (a payment provider's notification), so that its
+    transaction is a writing one (BEGIN IMMEDIATE on SQLite) like a POST's."""
+    from functools import wraps
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        g.db_write = True
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
 
 
 def init_app(app: Flask) -> None:

@@ -79,6 +79,8 @@ def init_app(app: Flask) -> None:
         condition_text=condition_text,
         step_text=_step_text,
         rating_label=rating_label,
+        payment_state_label=lambda state: str(PAYMENT_STATES.get(str(state), state)),
+        receipt_label=_receipt_label,
     )
     app.jinja_env.filters["ref"] = _ref
     app.jinja_env.filters["phone"] = _phone
@@ -91,6 +93,20 @@ SENT_STATES = {
     "sent": lazy_gettext("sent"),
     "failed": lazy_gettext("could not be sent"),
 }
+
+PAYMENT_STATES = {
+    "pending": lazy_gettext("waiting for confirmation"),
+    "paid": lazy_gettext("paid"),
+    "failed": lazy_gettext("not completed"),
+    "expired": lazy_gettext("expired"),
+}
+
+
+def _receipt_label(payment) -> str:
+    from district_portal.services.payments.attempts import receipt_label
+
+    return receipt_label(payment)
+
 
 FIELD_KINDS = {
     "text": lazy_gettext("text"),
@@ -170,7 +186,7 @@ def _ref(value: str | None) -> str:
 
 
 def _phone(value: str | None) -> str:
-    from district_portal.services.accounts.phones import display_phone
+    from district_portal.phones import display_phone
 
     return display_phone(value) if value else ""
 

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage, MultiDict
 
+from district_portal.codes import format_dossier_code, new_ref
 from district_portal.forms.dossier import DossierForm
 from district_portal.models import (
     Attachment,
@@ -25,7 +26,6 @@ from district_portal.models import (
 from district_portal.services.accounts import users
 from district_portal.services.catalog.fees import quote
 from district_portal.services.dossiers import filing
-from district_portal.services.dossiers.codes import format_dossier_code, new_ref
 from district_portal.services.dossiers.workflow import Action, perform
 from district_portal.text import LOCAL_TZ
 

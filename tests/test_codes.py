@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from district_portal.services.dossiers import codes
-from district_portal.services.dossiers.codes import (
+from district_portal import codes
+from district_portal.codes import (
     DOSSIER_CODE_RE,
     REF_ALPHABET,
     check_char,

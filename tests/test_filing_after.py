@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from district_portal import codes
 from district_portal.models import Dossier, DossierEvent, DossierStatus
-from district_portal.services.dossiers import codes
 from district_portal.services.dossiers.filing import find_for_tracking
 from district_portal.services.dossiers.workflow import Action
 from tests.helpers import (

@@ -7,10 +7,11 @@ import time
 
 from sqlalchemy import select
 
+from district_portal import codes
 from district_portal.db import get_db
 from district_portal.models import Dossier, DossierStatus
 from district_portal.services.catalog import queries
-from district_portal.services.dossiers import codes, filing
+from district_portal.services.dossiers import filing
 from district_portal.text import LOCAL_TZ
 from tests.helpers import OFFICE, ClientRequest, applicant_answers, login, user_by_email
 

@@ -6,8 +6,8 @@ import re
 
 from sqlalchemy import select
 
+from district_portal import codes
 from district_portal.models import Dossier, DossierEvent, DossierStatus, Notification
-from district_portal.services.dossiers import codes
 from district_portal.text import LOCAL_TZ
 from tests.helpers import (
     BIRTH,

@@ -46,7 +46,7 @@ def test_accepting_an_unpaid_fee_waits_for_payment_and_desk_payment_resumes(clie
     sess.commit()
     _as(client, sess, "clerk@demo.test")
     _check(sess, d, post_action(client, d, "accept"), S.PAYMENT_REQUESTED, "accept")
-    _check(sess, d, post_action(client, d, "pay"), S.ACCEPTED, "pay")
+    _check(sess, d, post_action(client, d, "pay", amount="15000"), S.ACCEPTED, "pay")
     assert d.payment_state == "paid"
 
 
@@ -78,7 +78,7 @@ def test_assign_transfer_and_request_payment(client, sess):
     _check(sess, d, post_action(client, d, "request_payment", amount="30000"),
            S.PAYMENT_REQUESTED, "request_payment")
     assert d.fee == 30000 and d.paused_at is not None
-    _check(sess, d, post_action(client, d, "pay"), S.IN_PROGRESS, "pay")
+    _check(sess, d, post_action(client, d, "pay", amount="30000"), S.IN_PROGRESS, "pay")
     _check(sess, d, post_action(client, d, "transfer", office=OTHER_OFFICE,
                                 reason="Đúng thẩm quyền phường Tân Hòa"),
            S.IN_PROGRESS, "transfer")
@@ -119,9 +119,9 @@ def test_a_fee_paid_at_the_desk_cannot_be_recorded_twice(client, sess):
     sess.commit()
     _as(client, sess, "clerk@demo.test")
     assert d.status == S.PAYMENT_REQUESTED
-    _check(sess, d, post_action(client, d, "pay"), S.ACCEPTED, "pay")
+    _check(sess, d, post_action(client, d, "pay", amount="15000"), S.ACCEPTED, "pay")
     events = len(d.events)
-    assert post_action(client, d, "pay").status_code == 409
+    assert post_action(client, d, "pay", amount="15000").status_code == 409
     sess.expire_all()
     assert len(d.events) == events and d.status == S.ACCEPTED
 

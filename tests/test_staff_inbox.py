@@ -6,10 +6,10 @@ import gzip
 import re
 from datetime import timedelta
 
+from district_portal.codes import format_ref
 from district_portal.models import DossierStatus as S
 from district_portal.models.types import utcnow
 from district_portal.services.dossiers import inbox
-from district_portal.services.dossiers.codes import format_ref
 from tests.factories import MARITAL, OTHER_OFFICE, create_filed_dossier, user
 from tests.helpers import login
 

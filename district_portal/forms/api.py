@@ -7,7 +7,6 @@ from wtforms import StringField
 from wtforms.validators import AnyOf, Length, Optional, ValidationError
 
 from district_portal.forms import StripForm
-from district_portal.services.catalog.queries import ProcedureFilter
 
 LEVELS = ("full", "partial", "none")
 MAX_PER_PAGE = 100
@@ -49,7 +48,6 @@ class ProcedureQuery(StripForm):
         return ""
 
     def query(self) -> dict:
-        return {"filter": ProcedureFilter(q=self.q.data or "", field=self.field.data or "",
-                                          level=self.level.data or "",
-                                          office=self.office.data or ""),
+        return {"q": self.q.data or "", "field": self.field.data or "",
+                "level": self.level.data or "", "office": self.office.data or "",
                 "page": int(self.page.data or 1), "per_page": int(self.per_page.data or 50)}

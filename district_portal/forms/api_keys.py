@@ -7,9 +7,8 @@ from wtforms import SelectField, SelectMultipleField, StringField, widgets
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from district_portal.api_vocabulary import MIN_SECRET, SCOPES
 from district_portal.forms import PortalForm
-from district_portal.services.api.keys import SCOPES
-from district_portal.services.api.webhooks import MIN_SECRET
 
 
 class ApiKeyForm(PortalForm):

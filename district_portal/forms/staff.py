@@ -29,7 +29,7 @@ from wtforms.validators import (
 from district_portal.forms import PortalForm, StripForm
 from district_portal.forms.filing import RateForm
 from district_portal.models import Action
-from district_portal.text import from_local
+from district_portal.text import format_money, from_local
 
 # Dates typed by staff: outside these years the local ↔ UTC arithmetic overflows (year 1, year
 # 9999) and no real dossier date lies there anyway.
@@ -89,10 +89,7 @@ class ActionForm(PortalForm):
 
 
 class ConfirmActionForm(ActionForm):
-    """accept, pay at the desk, complete (its result inputs come from the results feature)."""
-
-    def inputs(self) -> dict:
-        return {"payment": "desk"} if getattr(self, "action", None) == Action.PAY else {}
+    """accept, complete (its result inputs come from the results feature)."""
 
 
 class ReasonForm(ActionForm):
@@ -150,6 +147,22 @@ class PaymentForm(ActionForm):
         InputRequired(_l("Enter the amount.")),
         NumberRange(min=1, max=10_000_000_000,
                     message=_l("Enter an amount in đồng greater than zero."))])
+
+    def inputs(self) -> dict:
+        return {"amount": self.amount.data}
+
+
+class DeskPaymentForm(ActionForm):
+    """The fee taken in cash at the desk: the amount received must equal the fee."""
+
+    amount = IntegerField(_l("Amount received (đồng)"), validators=[
+        InputRequired(_l("Enter the amount received."))])
+
+    def validate_amount(self, field) -> None:
+        fee = getattr(self.dossier, "fee", None)
+        if fee and field.data != fee:
+            raise ValidationError(_l("The amount received must equal the fee: %(fee)s.",
+                                     fee=format_money(fee)))
 
     def inputs(self) -> dict:
         return {"amount": self.amount.data}
@@ -213,7 +226,7 @@ ACTION_FORMS: dict[Action, type[ActionForm]] = {
     Action.ASSIGN: AssignForm,
     Action.TRANSFER: TransferForm,
     Action.REQUEST_PAYMENT: PaymentForm,
-    Action.PAY: ConfirmActionForm,
+    Action.PAY: DeskPaymentForm,
     Action.RETURN_RESULT: ReturnForm,
     Action.STOP: ReasonForm,
     Action.EXTEND: ExtendForm,

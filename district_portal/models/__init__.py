@@ -19,6 +19,12 @@ from district_portal.models.dossier import (
 )
 from district_portal.models.notification import Notification
 from district_portal.models.office import Office, OfficeKind
+from district_portal.models.payment import (
+    Payment,
+    PaymentState,
+    ReceiptCounter,
+    SandboxTransaction,
+)
 from district_portal.models.user import Role, User, UserToken
 
 __all__ = [
@@ -35,10 +41,14 @@ __all__ = [
     "Office",
     "OfficeKind",
     "OnlineLevel",
+    "Payment",
+    "PaymentState",
     "Procedure",
     "ProcedureLevelChange",
     "ProcedureVersion",
+    "ReceiptCounter",
     "Role",
+    "SandboxTransaction",
     "User",
     "UserToken",
     "Webhook",

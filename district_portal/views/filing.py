@@ -37,6 +37,7 @@ from district_portal.services.dossiers.workflow import (
     WorkflowError,
     perform,
 )
+from district_portal.services.payments import attempts as payments
 from district_portal.views import attachment_response, pdf_response, steps
 
 bp = Blueprint("filing", __name__)
@@ -73,7 +74,9 @@ def apply(code: str):
 @login_required
 def my_dossiers():
     rows = filing.user_dossiers(db.session(), current_user)
-    return render_template("filing/list.html", rows=rows, labels=STATUS_LABELS)
+    return render_template("filing/list.html", rows=rows, labels=STATUS_LABELS,
+                           payable={d.public_id for d in rows
+                                    if access.can_pay(current_user, d)})
 
 
 def _files_page(dossier) -> str:
@@ -234,6 +237,8 @@ def _render_dossier(d, delivery_form=None, delivery_error=None, rate_form=None, 
                            delivery_error=delivery_error, postage=delivery.postage(d),
                            rate_form=(rate_form or RateForm(formdata=None)) if can_rate
                            else None,
+                           can_pay=access.can_pay(current_user, d),
+                           payments=payments.payments_of(db.session(), d),
                            just_filed=request.args.get("filed") == "1"), status
 
 

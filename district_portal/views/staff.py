@@ -45,6 +45,7 @@ from district_portal.services.dossiers.workflow import (
     available_actions,
     perform,
 )
+from district_portal.services.payments import attempts as payments
 from district_portal.views import attachment_response, steps
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -164,6 +165,7 @@ def _render_dossier(d, failed=None, status=200):
         answer_rows=[r for r in rows if not r[0].key.startswith("applicant_")],
         docs=filing.documents(d), events=[(e, TRANSITIONS[Action(e.action)].label)
                                             for e in d.events],
+        payments=payments.payments_of(db.session(), d),
         actions=_action_forms(d, failed), rated_by=_rated_by(d), now=utcnow()), status
 
 
@@ -204,8 +206,12 @@ def act(code: str, action: str):
             form.expected_version() == d.version:
         return _render_dossier(d, failed=form, status=400)
     # Otherwise the workflow says why not: stale version, wrong status, not this office's.
-    perform(sess, d, action, current_user, expected_version=form.expected_version(),
-            **(form.inputs() if valid else {}))
+    if action == Action.PAY and valid:
+        payments.record_desk_payment(sess, d, current_user, form.amount.data,
+                                     expected_version=form.expected_version())
+    else:
+        perform(sess, d, action, current_user, expected_version=form.expected_version(),
+                **(form.inputs() if valid else {}))
     flash(gettext("Done: %(action)s.", action=TRANSITIONS[action].label), "success")
     if not access.can_open_staff_dossier(current_user, d):
         return redirect(url_for("staff.inbox"), 303)

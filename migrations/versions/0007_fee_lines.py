@@ -1,7 +1,7 @@
 """Fee lines worked out at submission (dossier.fee_lines) and the office's postage.
 
 Revision ID: 0007_fee_lines
-Revises: 0005_api_keys
+Revises: 0006_payments
 """
 
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0007_fee_lines"
-down_revision = "0005_api_keys"
+down_revision = "0006_payments"
 branch_labels = None
 depends_on = None
 

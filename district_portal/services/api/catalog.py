@@ -38,7 +38,9 @@ def summary(proc: Procedure) -> dict:
 
 def procedure_page(session: Session, query: dict) -> dict:
     """One page of published procedures matching the filter, with the paging figures."""
-    rows, total = queries.search_procedures(session, query["filter"], page=query["page"],
+    flt = queries.ProcedureFilter(q=query["q"], field=query["field"], level=query["level"],
+                                  office=query["office"])
+    rows, total = queries.search_procedures(session, flt, page=query["page"],
                                             per_page=query["per_page"])
     per_page = query["per_page"]
     return {

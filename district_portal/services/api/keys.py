@@ -19,13 +19,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from district_portal.api_vocabulary import SCOPE_CHANGES, SCOPES  # noqa: F401 (re-exported)
 from district_portal.models import ApiKey, User
 from district_portal.models.types import utcnow
 from district_portal.services.api.offices import by_code
 from district_portal.services.errors import ServiceError
 
-SCOPE_CHANGES = "dossiers:changes"
-SCOPES = {SCOPE_CHANGES: _l("Read the dossier changes feed and receive its webhooks")}
 # Recording every use would make each API call a write: once a minute per key is enough.
 LAST_USE_RESOLUTION = timedelta(minutes=1)
 _KEY = re.compile(r"dp_([0-9a-f]{12})_([A-Za-z0-9_\-]{43})")

@@ -27,6 +27,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
+from district_portal.api_vocabulary import MIN_SECRET
 from district_portal.models import ApiKey, DossierEvent, Notification, User, Webhook
 from district_portal.models.types import utcnow
 from district_portal.services import notifications
@@ -36,7 +37,6 @@ from district_portal.services.api.offices import by_code, office_and_below
 from district_portal.services.errors import ServiceError
 
 DEFAULT_TIMEOUT = 10  # seconds for one delivery (connect and each read)
-MIN_SECRET = 16  # characters
 USER_AGENT = "DistrictPortal-Webhook/1"
 
 

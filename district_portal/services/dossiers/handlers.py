@@ -16,11 +16,10 @@ from datetime import datetime, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from district_portal import access
+from district_portal import access, codes
 from district_portal.models import Dossier, DossierStatus, Office, User
 from district_portal.services import notifications
 from district_portal.services.calendar.days import calendar_for
-from district_portal.services.dossiers import codes
 from district_portal.services.errors import ServiceError
 from district_portal.text import format_datetime, format_money
 
@@ -241,7 +240,8 @@ def send_notice(notice, ctx: Context) -> None:
         "due": format_datetime(d.due_at), "amount": format_money(d.fee),
         "waybill": (d.delivery or {}).get("waybill", ""),
     }
-    subject, body = str(notice.subject), str(text) % params
+    subject = str(notice.subject)
+    body = text(d) if callable(text) else str(text) % params
     if not notice.office:
         notifications.notify_applicant(ctx.session, d, subject, body)
         return

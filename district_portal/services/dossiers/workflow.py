@@ -79,7 +79,7 @@ class Notice:
     email to the active staff of an office who hold one of `roles`, plus the assignee.
 
     `text` is formatted with code, ref, reason, due, amount and waybill; a mapping picks the
-    text by the delivery way."""
+    text by the delivery way; a function of the dossier writes it whole."""
 
     subject: object
     text: object | Mapping[str, object]
@@ -100,6 +100,8 @@ class Transition:
     guards: tuple[Guard, ...] = ()
     clock: Clock | None = None
     notice: Notice | None = None
+    # When this holds after the action, the applicant is also told how to pay (PAYMENT_NOTICE).
+    payment_notice: Callable[[Dossier], bool] | None = None
 
 
 def _t(frm: Iterable, to, who: Iterable, **kw) -> Transition:
@@ -108,6 +110,17 @@ def _t(frm: Iterable, to, who: Iterable, **kw) -> Transition:
 
 
 RECEIVING_CLERK = "clerk@receiving"
+
+
+def _payment_request_text(d: Dossier) -> str:
+    from district_portal.services.payments.attempts import payment_request_text
+
+    return payment_request_text(d)
+
+
+# How much, and the short link to pay online: sent when a fee is requested, and when a
+# dossier is filed online or accepted with its fee still unpaid.
+PAYMENT_NOTICE = Notice(_l("Payment requested"), _payment_request_text)
 PROCESSING = {S.ACCEPTED, S.IN_PROGRESS}
 PAUSABLE = {S.SUBMITTED, *PROCESSING}
 
@@ -116,12 +129,15 @@ TRANSITIONS: dict[Action, Transition] = {
         {S.DRAFT}, S.SUBMITTED, {"owner", RECEIVING_CLERK}, handler=handlers.submit,
         data=("code", "ref", "channel"), label=_l("Submitted"), clock=Clock.STARTS,
         notice=Notice(_l("Dossier filed"),
-                          _l("Dossier %(code)s was filed. Tracking code: %(ref)s."))),
+                      _l("Dossier %(code)s was filed. Tracking code: %(ref)s.")),
+        payment_notice=lambda d: bool(d.fee) and d.payment_state != "paid"
+        and d.channel == "online"),
     Action.ACCEPT: _t(
         {S.SUBMITTED}, S.ACCEPTED, {RECEIVING_CLERK}, handler=handlers.accept,
         data=("due_at",), label=_l("Accepted"), clock=Clock.STARTS,
         notice=Notice(_l("Dossier received"),
-                          _l("Your dossier %(code)s has been received. Due: %(due)s."))),
+                      _l("Your dossier %(code)s has been received. Due: %(due)s.")),
+        payment_notice=lambda d: d.status == S.PAYMENT_REQUESTED),
     Action.REFUSE: _t(
         {S.SUBMITTED}, S.NOT_ACCEPTED, {RECEIVING_CLERK}, needs=("reason",),
         label=_l("Refused"), clock=Clock.STOPS,
@@ -157,8 +173,7 @@ TRANSITIONS: dict[Action, Transition] = {
         {RECEIVING_CLERK, "clerk@handling", "officer@handling"},
         handler=handlers.request_payment, needs=("amount",), data=("amount",),
         label=_l("Payment requested"), guards=(HAS_FEE_TO_REQUEST,), clock=Clock.PAUSES,
-        notice=Notice(_l("Payment requested"),
-                          _l("Dossier %(code)s: please pay %(amount)s."))),
+        notice=PAYMENT_NOTICE),
     Action.PAY: _t(
         {*PAUSABLE, S.PAYMENT_REQUESTED}, None, {"system", RECEIVING_CLERK},
         handler=handlers.pay, data=("amount", "payment"), label=_l("Paid"),
@@ -336,6 +351,8 @@ def perform(session: Session, dossier: Dossier, action: Action | str, actor: Use
         event = _record(session, dossier, action, transition, ctx, from_status, to_status)
         if transition.notice is not None:
             handlers.send_notice(transition.notice, ctx)
+        if transition.payment_notice is not None and transition.payment_notice(dossier):
+            handlers.send_notice(PAYMENT_NOTICE, ctx)
     return event
 
 

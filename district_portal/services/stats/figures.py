@@ -27,12 +27,18 @@ from sqlalchemy.sql.expression import FunctionElement
 
 from district_portal.models import Dossier, DossierEvent, DossierStatus
 from district_portal.models.types import UTCDateTime
+from district_portal.services.dossiers.workflow import (
+    OPEN_STATUSES,
+    PAUSED_STATUSES,
+    RESULT_STATUSES,
+)
 
 S = DossierStatus
 D = Dossier
-RESOLVED = (S.DONE, S.RETURNED)
-PROCESSING = (S.ACCEPTED, S.IN_PROGRESS, S.SUPPLEMENT_REQUESTED, S.PAYMENT_REQUESTED)
-PAUSED = (S.SUPPLEMENT_REQUESTED, S.PAYMENT_REQUESTED)
+# Status sets from the transition table (sorted, so the SQL text is stable).
+RESOLVED = tuple(sorted(RESULT_STATUSES))
+PROCESSING = tuple(sorted(OPEN_STATUSES - {S.SUBMITTED}))  # accepted, not yet decided
+PAUSED = tuple(sorted(PAUSED_STATUSES))
 
 
 class local_date(FunctionElement):  # noqa: N801 - an SQL function, named like one
