@@ -97,7 +97,6 @@ class Config:
     WTF_CSRF_TIME_LIMIT = 8 * 3600  # 8 hours, in seconds: slow links and long forms
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = LOCAL_TZ_NAME
-    LANGUAGES = ("vi", "en")
     COMPRESS_MIMETYPES = ["text/html", "text/css", "application/json", "image/svg+xml"]
     COMPRESS_ALGORITHM = ["gzip"]
     COMPRESS_MIN_SIZE = 500

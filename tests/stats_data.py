@@ -12,7 +12,17 @@ from district_portal.models import Dossier, Office, ProcedureLevelChange
 from district_portal.services.dossiers import filing
 from district_portal.services.dossiers.workflow import perform
 from district_portal.text import LOCAL_TZ
-from tests.factories import MARITAL, MARRIAGE, OFFICE, OTHER_OFFICE, fill, procedure, staff, user
+from tests.factories import (
+    MARITAL,
+    MARRIAGE,
+    OFFICE,
+    OTHER_OFFICE,
+    add_prepared_result,
+    fill,
+    procedure,
+    staff,
+    user,
+)
 from tests.factories import _procedure_answers as procedure_answers
 from tests.factories import staff_applicant_answers as applicant_answers
 
@@ -70,6 +80,8 @@ class Builder:
             "complete": {"result": {"kind": "scan", "sha256": "0"}},
             "return_result": {"delivery": {"way": "pickup"}},
         }.get(action, {})
+        if action == "complete":
+            add_prepared_result(self.s, dossier, actor)
         perform(self.s, dossier, action, actor, now=when, **{**defaults, **inputs})
         return dossier
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import secrets
 import threading
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -20,7 +21,7 @@ from tests.factories import create_filed_dossier as create_dossier
 from tests.helpers import csrf_token, login
 from tests.payment_vectors import documented_signature
 
-GOOD_SECRET = "x" * 40
+GOOD_SECRET = secrets.token_hex(32)
 
 
 def _path(url: str) -> str:

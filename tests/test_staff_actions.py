@@ -68,7 +68,7 @@ def test_assign_transfer_and_request_payment(client, sess):
     d = create_filed_dossier(sess, status=S.ACCEPTED, code=MARITAL)
     sess.commit()
     _as(client, sess, "clerk@demo.test")
-    _check(sess, d, post_action(client, d, "pay"), S.ACCEPTED, "pay")
+    _check(sess, d, post_action(client, d, "pay", amount="15000"), S.ACCEPTED, "pay")
     officer = user(sess, "officer@demo.test")
     page = client.get(f"/staff/dossiers/{d.code}").get_data(as_text=True)
     assert officer.public_id in page and 'id="act-complete"' not in page

@@ -28,9 +28,9 @@ def test_each_lack_is_read_from_the_catalogue_entry():
     kinds = {code: [(lack.kind, lack.steps) for lack in lacks_of(DEMO[code])]
              for code in ("2.000815", "1.000894", "2.000575")}
     assert kinds["2.000815"] == [
-        ("payment", []), ("delivery", []),
+        ("delivery", []),
         ("in_person", ["Mang bản chính đến bộ phận một cửa theo lịch hẹn để đối chiếu.",
-                       "Nộp phí và nhận bản sao đã chứng thực tại bộ phận một cửa."]),
+                       "Nhận bản sao đã chứng thực tại bộ phận một cửa."]),
         ("template", [])]
     assert kinds["1.000894"] == [
         ("delivery", []),
@@ -41,9 +41,9 @@ def test_each_lack_is_read_from_the_catalogue_entry():
 
 
 def test_an_entry_that_fixes_its_lacks_lacks_nothing():
-    fixed = dict(DEMO["2.000575"], steps=["Điền giấy đề nghị trực tuyến.",
-                                          "Nộp lệ phí trực tuyến.",
-                                          "Nhận Giấy chứng nhận bản điện tử hoặc qua bưu điện."],
+    fixed = dict(DEMO["2.000575"],
+                 fee={"lines": [{"label": "Lệ phí", "amount": 100000}], "online_payment": True},
+                 steps=["Điền giấy đề nghị trực tuyến.", "Nộp lệ phí trực tuyến."],
                  result={"name": "Giấy chứng nhận", "template": "<p>{{ answers }}</p>"})
     assert lacks_of(fixed) == []
 

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from district_portal.models import Procedure
 from district_portal.services.api.changes import iso
-from district_portal.services.catalog import queries
+from district_portal.services.catalog import fees, queries
+from district_portal.services.catalog.readiness import step_text
 
 # What a procedure's current version shows besides the summary fields.
 DETAIL_KEYS = ("level", "fee_note", "steps", "documents", "legal_basis")
@@ -31,7 +32,7 @@ def summary(proc: Procedure) -> dict:
         "field": proc.field,
         "online_level": proc.online_level,
         "processing_time": data.get("processing_time"),
-        "fee": data.get("fee", 0),
+        "fee": fees.headline_amount(data),
         "offices": _offices(proc),
     }
 
@@ -61,6 +62,8 @@ def procedure_detail(session: Session, code: str) -> dict | None:
     data = version.data
     detail = summary(proc)
     detail.update({k: data[k] for k in DETAIL_KEYS if k in data})
+    detail["steps"] = [step_text(s) for s in data.get("steps", [])]
+    detail["fee_rules"] = fees.fee_rules(data)
     detail["fields"] = [{k: f[k] for k in FIELD_KEYS if k in f} for f in data.get("fields", [])]
     detail["result"] = {"name": data.get("result", {}).get("name", "")}
     detail["version"] = version.number

@@ -45,7 +45,9 @@ def _catalog_schemas() -> dict:
     summary_props = {
         "code": {"type": "string"}, "name": {"type": "string"}, "field": {"type": "string"},
         "online_level": LEVEL, "processing_time": processing_time,
-        "fee": {"type": "integer", "minimum": 0, "description": "VND"},
+        "fee": {"type": "integer", "minimum": 0,
+                "description": "VND: the fixed fee, or its first tier when it depends on the "
+                               "answers (see fee_rules)"},
         "offices": {"type": "array", "items": _ref("Office")},
     }
     return {
@@ -60,6 +62,8 @@ def _catalog_schemas() -> dict:
             **summary_props,
             "level": {"enum": ["province", "commune"], "description": "the tier that decides"},
             "fee_note": {"type": "string"},
+            "fee_rules": {"type": "object", "description": "the catalogue's fee rules (format "
+                                                           "2): lines, tiers, caps, exemptions"},
             "steps": {"type": "array", "items": {"type": "string"}},
             "documents": {"type": "array", "items": _obj({
                 "key": {"type": "string"}, "name": {"type": "string"},

@@ -88,6 +88,13 @@ def has_fee(version_data: dict) -> bool:
     return False
 
 
+def headline_amount(version_data: dict) -> int:
+    """The fee in one figure, as lists quote it: the fixed amounts, or each rule's first tier
+    (the whole bill depends on the answers: see quote())."""
+    return sum(rule.get("amount") or (rule.get("tiers") or [{}])[0].get("amount", 0)
+               for rule in fee_rules(version_data).get("lines", []))
+
+
 def online_payment(version_data: dict) -> bool:
     return bool(fee_rules(version_data).get("online_payment", False))
 

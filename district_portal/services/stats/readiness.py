@@ -3,6 +3,7 @@ catalogue version, ordered by how many dossiers it gets (the shortest road to th
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
@@ -10,16 +11,11 @@ from sqlalchemy.orm import Session, selectinload
 
 from district_portal.models import Dossier, DossierStatus, Office, OnlineLevel, Procedure
 from district_portal.models.catalog import procedure_office
+from district_portal.services.catalog.fees import headline_amount
+from district_portal.services.catalog.readiness import readiness as catalog_readiness
+from district_portal.services.catalog.readiness import step_text
 from district_portal.services.stats.catalogue import LevelCounts, level_counts
 from district_portal.services.stats.periods import office_subtree
-from district_portal.text import fold
-
-# Folded (no diacritics, lower case) phrases of the handbook steps and result that say the
-# applicant must come in person, or that the result can leave the office without them.
-IN_PERSON = ("co mat", "mang ban chinh", "xuat trinh", "doi chieu", "den bo phan mot cua",
-             "tai bo phan mot cua", "den ubnd", "tai ubnd", "truc tiep")
-REMOTE_RESULT = ("ban dien tu", "buu dien", "buu chinh", "truc tuyen", "qua mang")
-ONLINE_PAYMENT = ("truc tuyen", "online")
 
 
 @dataclass
@@ -41,25 +37,22 @@ class ReadinessRow:
 
 
 def lacks_of(data: dict) -> list[Lack]:
-    """What a procedure version's data lacks to be fully online (DESIGN.md §1: filing, fee
-    and result online or by post)."""
-    steps = data.get("steps", [])
-    result = data.get("result", {})
-    texts = [fold(s) for s in steps]
+    """What a procedure version's data lacks to be fully online, from the catalogue's own
+    readiness rule (services/catalog/readiness.py, the one the importer applies): online
+    payment of its fee, a result that reaches the resident online or by post, steps that need
+    the resident in person; and, as the shortest way to an online result, a result template."""
+    reasons = catalog_readiness(data)
     out = []
-    fee_texts = [t for t in texts + [fold(data.get("fee_note") or "")]
-                 if "phi" in t.split() or "le phi" in t]
-    if data.get("fee", 0) > 0 and not any(p in t for t in fee_texts for p in ONLINE_PAYMENT):
+    if any(r.path.startswith("fee") for r in reasons):
         out.append(Lack("payment"))
-    # The result's name, and the steps that speak of receiving it.
-    remote = [fold(result.get("name", ""))] + [t for t in texts
-                                               if "nhan" in t.split() or "ket qua" in t]
-    if not result.get("template") and not any(p in t for t in remote for p in REMOTE_RESULT):
+    if any(r.path == "result" for r in reasons):
         out.append(Lack("delivery"))
-    in_person = [s for s, t in zip(steps, texts, strict=True) if any(p in t for p in IN_PERSON)]
+    steps = data.get("steps", [])
+    in_person = [step_text(steps[int(m.group(1))]) for r in reasons
+                 if (m := re.fullmatch(r"steps\[(\d+)\]\.in_person", r.path))]
     if in_person:
         out.append(Lack("in_person", in_person))
-    if not result.get("template"):
+    if not (data.get("result") or {}).get("template"):
         out.append(Lack("template"))
     return out
 
@@ -78,7 +71,7 @@ def readiness(session: Session, office_ids: list[int] | None = None) -> list[Rea
     if office_ids is not None:
         stmt = stmt.where(Procedure.id.in_(select(procedure_office.c.procedure_id).where(
             procedure_office.c.office_id.in_(office_ids))))
-    rows = [ReadinessRow(p.code, p.name, p.current_version.data.get("fee", 0), int(n),
+    rows = [ReadinessRow(p.code, p.name, headline_amount(p.current_version.data), int(n),
                          lacks_of(p.current_version.data))
             for p, n in session.execute(stmt)]
     return sorted(rows, key=lambda r: (-r.dossiers, r.name, r.code))
