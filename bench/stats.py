@@ -28,6 +28,7 @@ from district_portal.config import TestConfig
 from district_portal.db import get_db
 from district_portal.migrate import upgrade
 from district_portal.models import Dossier, DossierEvent, Office, Procedure, User
+from district_portal.services.catalog.fees import headline_amount
 
 COMMUNES = ("000.00.04.T25", "000.00.05.T25", "000.00.06.T25")
 OLD = [("returned", 72), ("done", 6), ("not_accepted", 5), ("withdrawn", 2), ("stopped", 2),
@@ -85,8 +86,8 @@ def _dossier(rng, i, now, offices, procs):
         "created_at": submitted, "updated_at": submitted, "submitted_at": submitted,
         "intake_due_at": submitted + timedelta(days=1), "accepted_at": accepted, "due_at": due,
         "paused_at": paused, "completed_at": completed, "returned_at": returned,
-        "delivery": {}, "fee": data.get("fee", 0),
-        "payment_state": "paid" if data.get("fee") and accepted else "none",
+        "delivery": {}, "fee": headline_amount(data),
+        "payment_state": "paid" if headline_amount(data) and accepted else "none",
         "result": {}, "rating": rating, "version": 1,
     }
 

@@ -21,11 +21,22 @@ def _at(y, m, d):
     return datetime(y, m, d, 12, tzinfo=LOCAL_TZ)
 
 
+def _make_ready(entry: dict) -> None:
+    """What a province changes with a procedure it raises to fully online: the fee paid
+    online, the result sent by post, no step in person (the importer refuses it otherwise)."""
+    entry["steps"] = [s["text"] if isinstance(s, dict) else s for s in entry.get("steps", [])]
+    entry["result"] = {**entry.get("result", {}), "by_post": True}
+    if isinstance(entry.get("fee"), dict):
+        entry["fee"] = {**entry["fee"], "online_payment": True}
+
+
 def _reimport(session, when, change):
     """Import the demo catalogue with `change` applied, then date its level changes `when`."""
     doc = json.loads(demo_catalog_path().read_text("utf-8"))
     for p in doc["procedures"]:
         p.update(change.get(p["code"], {}))
+        if change.get(p["code"], {}).get("online_level") == "full":
+            _make_ready(p)
     extra = change.get("new")
     if extra:
         doc["procedures"].append(extra)

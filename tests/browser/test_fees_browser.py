@@ -14,6 +14,7 @@ from sqlalchemy import select
 from district_portal.db import get_db
 from district_portal.models import Dossier, User
 from district_portal.services.dossiers.workflow import perform
+from tests.factories import add_prepared_result
 
 PASSWORD = "demo-portal-2026"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -57,6 +58,7 @@ def finish_with_staff(app, code: str) -> None:
         clerk = session.scalar(select(User).where(User.email == "clerk@demo.test"))
         leader = session.scalar(select(User).where(User.email == "leader@demo.test"))
         perform(session, d, "pay", clerk, payment="desk")
+        add_prepared_result(session, d, leader)
         perform(session, d, "complete", leader, result={"kind": "scan", "sha256": "0" * 64})
 
 
