@@ -133,9 +133,9 @@ def test_registration_needs_a_phone_or_an_email(client):
 @pytest.mark.parametrize("field, value, message", [
     ("full_name", "", "Nhập họ và tên"),
     ("full_name", "A" * 201, "tối đa 200 ký tự"),
-    ("phone", "12345", "Nhập số điện thoại như 0912 345 678"),
+    ("phone", "12345", "Nhập số điện thoại Việt Nam như 0912 345 678"),
     ("phone", "+1 202 555 0143", "Nhập số điện thoại di động Việt Nam"),
-    ("phone", "abc", "Nhập số điện thoại như 0912 345 678"),
+    ("phone", "abc", "Nhập số điện thoại Việt Nam như 0912 345 678"),
     ("phone", "024 3825 1234", "số cố định"),
     ("email", "not-an-email", "Nhập địa chỉ email"),
     ("password", "short", "ít nhất 8 ký tự"),

@@ -1,5 +1,5 @@
 """What the e-form tells a user, one wording for each message. Each says what to do, in the
-UI language (Vietnamese by default); the tracking form uses PHONE too."""
+UI language (Vietnamese by default); the tracking and account forms use PHONE and MOBILE too."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from district_portal.eform.specs import CHOICE_TYPES, FieldSpec
 
 PHONE = _l("Enter a Vietnamese phone number like 0912 345 678.")
+MOBILE = _l("Enter a Vietnamese mobile number, e.g. 0912 345 678.")  # where an SMS must reach it
 EMAIL = _l("Enter an email address like name@example.com.")
 ID_NUMBER = _l("A personal ID number has exactly 12 digits.")
 COMMUNE_OF_PROVINCE = _l("Choose a commune of the chosen province.")

@@ -18,6 +18,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from district_portal.eform import messages
 from district_portal.forms import PortalForm
 from district_portal.passwords import MIN_PASSWORD_LENGTH, is_common_password
 from district_portal.phones import PhoneError, parse_phone
@@ -48,14 +49,14 @@ class VietnameseMobile:
         try:
             parse_phone(field.data)
         except PhoneError:
-            raise ValidationError(_("Enter a phone number like 0912 345 678.")) from None
+            raise ValidationError(messages.PHONE) from None
         try:
             e164 = parse_phone(field.data, mobile_only=True)
         except PhoneError:
             raise ValidationError(_("This is a landline. Enter a mobile number: the code "
                                      "comes by SMS.")) from None
         if not e164.startswith("+84"):
-            raise ValidationError(_("Enter a Vietnamese mobile number, e.g. 0912 345 678."))
+            raise ValidationError(messages.MOBILE)
 
 
 class NewPassword:
@@ -85,7 +86,7 @@ class RegisterForm(PortalForm):
         DataRequired(_("Enter your full name.")),
         Length(max=200, message=_("A name has at most 200 characters."))])
     phone = StringField(_("Mobile phone"), validators=[
-        Optional(), Length(max=30, message=_("Enter a phone number like 0912 345 678.")),
+        Optional(), Length(max=30, message=messages.PHONE),
         VietnameseMobile()])
     email = StringField(_("Email"), validators=[
         Optional(), Length(max=254, message=_("An email address has at most 254 characters.")),

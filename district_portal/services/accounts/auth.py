@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from district_portal.eform import messages
 from district_portal.models import Role, User, UserToken
 from district_portal.models.types import utcnow
 from district_portal.passwords import MIN_PASSWORD_LENGTH, is_common_password
@@ -139,8 +140,7 @@ def register_citizen(session: Session, *, full_name: str, password: str,
             if not phone_e164.startswith("+84"):
                 raise PhoneError(phone)
         except PhoneError:
-            raise AccountError(lazy_gettext("Enter a Vietnamese mobile number, e.g. "
-                                            "0912 345 678."), "phone") from None
+            raise AccountError(messages.MOBILE, "phone") from None
     if email and session.scalar(select(User.id).where(User.email == email)):
         raise AccountError(lazy_gettext("An account with this email already exists. Log in, "
                                         "or reset your password if you forgot it."), "email")
