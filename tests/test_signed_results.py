@@ -19,9 +19,10 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
+from district_portal.models import DossierStatus as S
 from district_portal.services.documents import signing
 from district_portal.services.storage import path_of
-from tests.factories import accepted_dossier, user
+from tests.factories import MARITAL, accepted_dossier, create_filed_dossier, user
 from tests.helpers import csrf_token, issue, issued_dossier, login, pdf_text, prepare, sha256
 
 SIGNER = "UBND Phường Hòa Bình"
@@ -214,3 +215,19 @@ def test_signing_and_checking_work_while_an_event_loop_runs_in_the_thread(signin
 
     check = asyncio.run(inside_a_loop())
     assert check is not None and check.intact and check.signer == SIGNER
+
+
+def test_an_e_receipt_is_signed_by_the_office_as_well(signing_on, sess, pki):
+    from tests.test_payments_pages import _pay_online
+
+    client = signing_on.test_client()
+    d = create_filed_dossier(sess, code=MARITAL, status=S.ACCEPTED)
+    sess.commit()
+    payment = _pay_online(client, sess, d)
+    data = client.get(f"/my/dossiers/{d.public_id}/receipts/{payment.public_id}.pdf").data
+    assert "BIÊN LAI THU PHÍ, LỆ PHÍ" in pdf_text(data)
+    (embedded,) = PdfFileReader(io.BytesIO(data)).embedded_signatures
+    status = validate_pdf_signature(embedded, ValidationContext(
+        trust_roots=[load_cert_from_pemder(pki["roots"])]))
+    assert status.intact and status.valid and status.trusted
+    assert status.signing_cert.subject.native["common_name"] == SIGNER

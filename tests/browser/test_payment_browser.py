@@ -1,6 +1,6 @@
 """A fully-online dossier paid through the sandbox gateway in a real browser (no JavaScript):
 one dossier paid at once; a second one fails, then the retry succeeds; the clerk sees it paid
-and the office completes it; the resident downloads the result and the e-receipt."""
+and the office completes it; the resident downloads the result and the e-receipt, and rates it."""
 
 from __future__ import annotations
 
@@ -152,3 +152,12 @@ def test_residents_pay_online_through_the_sandbox_and_get_result_and_e_receipt(
     for expected in ("BIÊN LAI THU PHÍ, LỆ PHÍ", "Phạm Thị Thanh Toán", "15.000 đồng",
                      "Mười lăm nghìn đồng", code, "Cổng thanh toán VNPAY"):
         assert expected in receipt, (expected, receipt)
+
+    # ... and rates it; the clerk sees the rating.
+    resident.goto(dossier_url)
+    resident.check("input[name=rating][value='4']")
+    resident.click("button:has-text('Gửi đánh giá')")
+    resident.wait_for_url(dossier_url)
+    assert "Đánh giá của ông/bà: Hài lòng." in resident.inner_text("main")
+    clerk.goto(f"{base}/staff/dossiers/{code}")
+    assert "Hài lòng (4/5)" in clerk.inner_text("main")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from district_portal.models import Dossier, Payment
 from district_portal.services.documents.pdf import money_words, render_html, render_pdf
+from district_portal.services.documents.signing import sign_pdf
 from district_portal.services.documents.slips import Heading, Party, _party, heading_for
 from district_portal.services.payments.attempts import receipt_label
 from district_portal.text import format_datetime, format_money
@@ -106,11 +107,5 @@ def render_receipt(receipt: FeeReceipt, office=None) -> bytes:
 
 
 def _signed(pdf: bytes, office) -> bytes:
-    """THE one call site for signing e-receipts: the `txn` branch's
-    services.documents.signing.sign_pdf(pdf_bytes, office) signs them once it is merged;
-    until then (module absent) receipts are returned unsigned."""
-    try:
-        from district_portal.services.documents.signing import sign_pdf
-    except ImportError:
-        return pdf
+    """Signed with the office's certificate when it has one (PAdES), like issued results."""
     return sign_pdf(pdf, office)
