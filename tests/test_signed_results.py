@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from pyhanko.keys import load_cert_from_pemder
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
 from district_portal.models import DossierStatus as S
@@ -99,8 +99,8 @@ def test_an_issued_result_is_signed_and_pyhanko_finds_the_signature_intact(
     assert sha256(data) == d.result["sha256"]  # the stored hash is that of the signed file
     assert "Số hồ sơ" in pdf_text(data) or d.code in pdf_text(data)
     (embedded,) = PdfFileReader(io.BytesIO(data)).embedded_signatures
-    status = validate_pdf_signature(embedded, ValidationContext(
-        trust_roots=[load_cert_from_pemder(pki["roots"])]))
+    status = signing.run_sync(async_validate_pdf_signature(embedded, ValidationContext(
+        trust_roots=[load_cert_from_pemder(pki["roots"])])))
     assert status.intact and status.valid and status.trusted
     assert status.signing_cert.subject.native["common_name"] == SIGNER
     assert embedded.sig_object["/SubFilter"] == "/ETSI.CAdES.detached"  # PAdES
@@ -201,6 +201,7 @@ def test_signing_and_checking_work_while_an_event_loop_runs_in_the_thread(signin
     """pyHanko's sync wrappers call asyncio.run; a thread with a running loop (an async
     server, Playwright in the test run) must still sign and check."""
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
 
     from weasyprint import HTML
 
@@ -213,7 +214,9 @@ def test_signing_and_checking_work_while_an_event_loop_runs_in_the_thread(signin
             signed = signing.sign_pdf(pdf, Office(agency_code="000.00.04.T25", name="Xã"))
             return signing.check_signature(signed)
 
-    check = asyncio.run(inside_a_loop())
+    # Its own thread: the test run's thread may already hold Playwright's loop.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        check = pool.submit(asyncio.run, inside_a_loop()).result()
     assert check is not None and check.intact and check.signer == SIGNER
 
 

@@ -61,7 +61,7 @@ class SignatureCheck:
     signed_at: str  # as the signer's clock said, dd/mm/yyyy HH:MM local time ("" if absent)
 
 
-def _run(coroutine):
+def run_sync(coroutine):
     """Run one of pyHanko's coroutines to completion from synchronous code. pyHanko's own sync
     wrappers call asyncio.run, which fails in a thread that already runs an event loop (an
     ASGI server, a browser driver in tests): then a short-lived thread runs it."""
@@ -120,7 +120,7 @@ def sign_pdf(pdf_bytes: bytes, office: Office | None) -> bytes:
         location=office.name if office is not None else None)
     try:
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf_bytes), strict=False)
-        return _run(signers.async_sign_pdf(writer, meta, signer=signer)).getvalue()
+        return run_sync(signers.async_sign_pdf(writer, meta, signer=signer)).getvalue()
     except (PdfError, ValueError, KeyError) as exc:
         log.warning("cannot sign a PDF: %s", exc)
         raise SigningError(_l("This PDF cannot be signed: it is damaged or protected. Scan "
@@ -149,7 +149,7 @@ def check_signature(pdf_bytes: bytes) -> SignatureCheck | None:
         return None
     signature = embedded[-1]
     context = ValidationContext(trust_roots=_trust_roots(), allow_fetching=False)
-    status = _run(async_validate_pdf_signature(signature, context))
+    status = run_sync(async_validate_pdf_signature(signature, context))
     cert = status.signing_cert
     when = status.signer_reported_dt
     return SignatureCheck(
