@@ -133,10 +133,12 @@ class Page:
 _LABEL_ATTRIBUTES = ("title", "placeholder", "aria-label", "alt")
 
 
+_PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|%[sd]")
+
+
 def _pattern(msgid: str) -> str:
     """A msgid as a regular expression: placeholders match any text."""
-    parts = re.split(r"%\(\w+\)[sd]|%[sd]", " ".join(msgid.split()))
-    return ".+?".join(re.escape(part) for part in parts)
+    return ".+?".join(re.escape(part) for part in _PLACEHOLDER.split(" ".join(msgid.split())))
 
 
 @functools.cache
@@ -150,7 +152,8 @@ def _english_patterns() -> tuple[re.Pattern, re.Pattern]:
         ids = [msg.id] if isinstance(msg.id, str) else list(msg.id or ())
         strings = [msg.string] if isinstance(msg.string, str) else list(msg.string or ())
         for msgid in ids:
-            if not msgid or msgid in strings or not re.search("[A-Za-z]{2}", msgid):
+            words = _PLACEHOLDER.sub("", msgid or "")
+            if not msgid or msgid in strings or not re.search("[A-Za-z]{2}", words):
                 continue
             exact.append(_pattern(msgid))
             if len(msgid.split()) >= 4:

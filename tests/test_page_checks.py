@@ -67,3 +67,23 @@ def test_every_page_reachable_by_links_has_a_title_unique_ids_and_no_english(app
         login(client, user(sess, email))
     visited = _crawl(ClientRequest(client), START[email])
     assert len(visited) > len(START[email]) + 3, visited
+
+
+def _page(body: str, lang: str = "vi") -> Page:
+    from flask import Response
+
+    return Page(Response(f'<!doctype html><html lang="{lang}"><head>{body}', 200,
+                         mimetype="text/html"))
+
+
+def test_the_page_checks_catch_a_missing_title_duplicate_ids_and_english_on_a_vietnamese_page():
+    good = "<title>Thủ tục – Cổng dịch vụ công</title></head><body><p id='a'>Tìm thủ tục</p>"
+    _page(good).check()
+    bad = {"<title> </title></head><body>": "no <title>",
+           good + "<p id='a'>x</p>": "duplicate ids",
+           good + "<button>Log in</button>": "English left",
+           good + "<input placeholder='e.g. birth registration'>": "English left"}
+    for body, reason in bad.items():
+        with pytest.raises(AssertionError, match=reason):
+            _page(body).check()
+    _page(good + "<button>Log in</button>", lang="en").check()  # English pages may be English
