@@ -176,3 +176,26 @@ def test_the_handbook_page_explains_tiers_cap_and_exemption(client):
     marital = client.get("/procedures/1.004873").get_data(as_text=True)
     assert "Lệ phí cấp Giấy xác nhận tình trạng hôn nhân: 15.000 đồng</li>" in \
         " ".join(marital.split()).replace(" </li>", "</li>")
+
+
+def test_the_counter_check_page_shows_the_bill_too(app, session):
+    from tests.staff_factories import csrf_token
+
+    staff = app.test_client()
+    login(staff, user_by_email(session, "clerk@demo.test"))
+    token = csrf_token(staff, "/staff/counter")
+    started = staff.post("/staff/counter", data={"csrf_token": token, "procedure": COPY})
+    assert started.status_code == 303
+    edit_url = started.headers["Location"]
+    answers = copy_answers(pages="3", copies="2")
+    answers.pop("applicant_office")
+    assert staff.post(edit_url, data={**answers, "csrf_token": token}).status_code == 303
+    base = edit_url.rsplit("/edit", 1)[0]
+    uploaded = staff.post(f"{base}/documents/ban_chup", content_type="multipart/form-data",
+                          data={"csrf_token": token,
+                                "ban_chup": (io.BytesIO(pdf_bytes()), "ban-chup.pdf")})
+    assert uploaded.status_code == 303
+    rows = fee_rows(ClientRequest(staff).get(f"{base}/review"))
+    assert "Phí chứng thực bản sao từ bản chính – từ trang thứ ba | 2 × 1.000 đồng | " \
+        "2.000 đồng" in rows
+    assert rows[-1] == "Tổng cộng | 10.000 đồng"
