@@ -179,7 +179,7 @@ def test_the_handbook_page_explains_tiers_cap_and_exemption(client):
 
 
 def test_the_counter_check_page_shows_the_bill_too(app, session):
-    from tests.staff_factories import csrf_token
+    from tests.helpers import csrf_token
 
     staff = app.test_client()
     login(staff, user_by_email(session, "clerk@demo.test"))

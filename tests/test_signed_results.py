@@ -230,7 +230,7 @@ def test_an_e_receipt_is_signed_by_the_office_as_well(signing_on, sess, pki):
     data = client.get(f"/my/dossiers/{d.public_id}/receipts/{payment.public_id}.pdf").data
     assert "BIÊN LAI THU PHÍ, LỆ PHÍ" in pdf_text(data)
     (embedded,) = PdfFileReader(io.BytesIO(data)).embedded_signatures
-    status = validate_pdf_signature(embedded, ValidationContext(
-        trust_roots=[load_cert_from_pemder(pki["roots"])]))
+    status = signing.run_sync(async_validate_pdf_signature(embedded, ValidationContext(
+        trust_roots=[load_cert_from_pemder(pki["roots"])])))
     assert status.intact and status.valid and status.trusted
     assert status.signing_cert.subject.native["common_name"] == SIGNER
