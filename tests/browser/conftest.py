@@ -13,6 +13,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update"]
 
 
+DEMO_PASSWORD = "demo-portal-2026"  # the demo accounts' password (portal demo)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -72,3 +75,26 @@ def page(request, chromium, tmp_path):
     pg.js_enabled = request.param
     yield pg
     context.close()
+
+
+@pytest.fixture
+def browser_as(chromium, live_server):
+    """A logged-in page for a demo account, each in its own browser context (no JavaScript,
+    downloads accepted)."""
+    contexts = []
+
+    def login(email: str):
+        context = chromium.new_context(java_script_enabled=False, accept_downloads=True)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(20000)
+        page.goto(live_server.config["LIVE_URL"] + "/account/login")
+        page.fill("#login", email)
+        page.fill("#password", DEMO_PASSWORD)
+        page.click("button.primary")
+        page.wait_for_url("**/account/")
+        return page
+
+    yield login
+    for context in contexts:
+        context.close()

@@ -7,37 +7,14 @@ from __future__ import annotations
 
 import io
 
-import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
 from district_portal.db import get_db
 from district_portal.models import Dossier
 
-PASSWORD = "demo-portal-2026"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
-
-@pytest.fixture
-def browser_as(chromium, live_server):
-    """A logged-in page for a demo account, each in its own browser context."""
-    contexts = []
-
-    def login(email: str):
-        context = chromium.new_context(java_script_enabled=False, accept_downloads=True)
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(15000)
-        page.goto(live_server.config["LIVE_URL"] + "/account/login")
-        page.fill("#login", email)
-        page.fill("#password", PASSWORD)
-        page.click("button.primary")
-        page.wait_for_url("**/account/")
-        return page
-
-    yield login
-    for context in contexts:
-        context.close()
 
 
 def _pdf_text(page, link_text: str, tmp_path) -> tuple[str, bytes]:

@@ -6,32 +6,10 @@ from __future__ import annotations
 
 import io
 
-import pytest
 from pypdf import PdfReader
 
-PASSWORD = "demo-portal-2026"
 MARITAL = "1.004873"  # fully online, fee 15.000 đồng, result from a template
 
-
-@pytest.fixture
-def browser_as(chromium, live_server):
-    contexts = []
-
-    def login(email: str):
-        context = chromium.new_context(java_script_enabled=False, accept_downloads=True)
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(20000)
-        page.goto(live_server.config["LIVE_URL"] + "/account/login")
-        page.fill("#login", email)
-        page.fill("#password", PASSWORD)
-        page.click("button.primary")
-        page.wait_for_url("**/account/")
-        return page
-
-    yield login
-    for context in contexts:
-        context.close()
 
 
 def _file(resident, base: str, name: str) -> tuple[str, str]:
