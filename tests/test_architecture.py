@@ -296,6 +296,19 @@ def test_no_function_is_longer_than_60_lines():
     assert too_long == {}
 
 
+MAX_TEMPLATE_LINE = 120
+
+
+def test_no_template_line_is_longer_than_120_characters():
+    """Templates stay readable: long lines break between attributes, inside {{ }} / {% %}, or
+    with Jinja whitespace control where a newline would otherwise show as a space."""
+    too_long = [f"{path.relative_to(TEMPLATES).as_posix()}:{number} ({len(line)})"
+                for path in sorted(p for p in TEMPLATES.rglob("*") if p.is_file())
+                for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                if len(line) > MAX_TEMPLATE_LINE]
+    assert too_long == []
+
+
 def test_the_allow_lists_name_only_real_offenders():
     """An entry that was fixed must leave the list, so the rule holds for it from then on."""
     for entry in MODULE_ALLOW_LIST:
