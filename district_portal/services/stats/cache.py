@@ -46,21 +46,19 @@ Writer = Callable[[], AbstractContextManager[Session]]
 
 
 def data_version(session: Session) -> str:
-    """A short text that changes whenever any statistic could change; one query over
-    primary keys and small tables."""
+    """A short text that changes whenever any statistic could change: one SELECT of
+    aggregates over primary keys and small tables."""
     parts = [
-        select(func.max(DossierEvent.id)),
-        select(func.count(), func.max(ProcedureLevelChange.id)),
-        select(func.count(), func.max(Procedure.updated_at),
-               func.sum(cast(Procedure.published, Integer))),
-        select(func.max(ProcedureVersion.id)),
-        select(func.count(), func.max(Office.id), func.sum(func.coalesce(Office.parent_id, 0)),
-               func.sum(cast(Office.active, Integer))),
-        select(func.count(), func.max(CalendarDay.id)),
+        func.max(DossierEvent.id),
+        func.count(ProcedureLevelChange.id), func.max(ProcedureLevelChange.id),
+        func.count(Procedure.id), func.max(Procedure.updated_at),
+        func.sum(cast(Procedure.published, Integer)),
+        func.max(ProcedureVersion.id),
+        func.count(Office.id), func.max(Office.id), func.sum(func.coalesce(Office.parent_id, 0)),
+        func.sum(cast(Office.active, Integer)),
+        func.count(CalendarDay.id), func.max(CalendarDay.id),
     ]
-    values = []
-    for stmt in parts:
-        values.extend(session.execute(stmt).one())
+    values = session.execute(select(*(select(p).scalar_subquery() for p in parts))).one()
     return ":".join("" if v is None else _text(v) for v in values)
 
 
