@@ -135,6 +135,9 @@ class Config:
         self.SIGNING_P12_DIR = _env("PORTAL_SIGNING_P12_DIR")
         self.SIGNING_TRUST_ROOTS = _env("PORTAL_SIGNING_TRUST_ROOTS")  # a PEM file
         self.FULL_ONLINE_TARGET = float(_env("PORTAL_FULL_ONLINE_TARGET", "0.30"))
+        # Computed statistics are reused while no figure could have changed, at most this
+        # long (overdue figures move with time alone), in seconds; 0 turns the cache off.
+        self.STATS_CACHE_SECONDS = int(_env("PORTAL_STATS_CACHE_SECONDS", "600"))
         self.PAYMENT_SANDBOX = _flag("PORTAL_PAYMENT_SANDBOX")
         self.VNPAY_TMN_CODE = _env("PORTAL_VNPAY_TMN_CODE")
         self.VNPAY_HASH_SECRET = _env("PORTAL_VNPAY_HASH_SECRET")

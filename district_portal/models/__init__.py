@@ -25,6 +25,7 @@ from district_portal.models.payment import (
     ReceiptCounter,
     SandboxTransaction,
 )
+from district_portal.models.stats import StatsCacheEntry
 from district_portal.models.user import Role, User, UserToken
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "ReceiptCounter",
     "Role",
     "SandboxTransaction",
+    "StatsCacheEntry",
     "User",
     "UserToken",
     "Webhook",

@@ -94,7 +94,9 @@ def stats():
     from district_portal.services.api import stats as api_stats
 
     try:
-        return _json(api_stats.figures(db.session(), request.args))
+        return _json(api_stats.figures(
+            db.session(), request.args, writer=db.get_db().transaction,
+            ttl_seconds=current_app.config["STATS_CACHE_SECONDS"]))
     except ServiceError as exc:
         return error_response(exc.status, exc.message)
 

@@ -3,7 +3,7 @@ catalogue and the dossiers, with its "as of" time."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -13,6 +13,7 @@ from district_portal.models.types import utcnow
 from district_portal.services import stats
 from district_portal.services.stats import readiness as stats_readiness
 from district_portal.services.stats import tables
+from district_portal.services.stats.cache import cached_compute
 from district_portal.services.stats.export import to_csv
 from district_portal.text import format_money
 from district_portal.views.staff import bp as staff_bp
@@ -43,6 +44,12 @@ def _filters(form: StatsFilterForm):
     return stats.parse_filters(db.session(), form.start.data, form.end.data, form.office.data)
 
 
+def _figures(flt) -> stats.Stats:
+    """The statistics for the filters, from the cache when nothing changed since."""
+    return cached_compute(db.session(), flt.period, flt.office, writer=db.get_db().transaction,
+                          ttl_seconds=current_app.config["STATS_CACHE_SECONDS"])
+
+
 @bp.get("/stats")
 def index():
     form = StatsFilterForm(request.args)
@@ -53,7 +60,7 @@ def index():
         # What was typed stays in the form, next to the message.
         return render_template("stats/index.html", form=form, error=exc, st=None,
                                offices=stats.offices(session)), 400
-    st = stats.compute(session, flt.period, flt.office)
+    st = _figures(flt)
     return render_template(
         "stats/index.html", form=form, error=None, st=st, offices=stats.offices(session),
         tables={name: build(st) for name, build in tables.BUILDERS.items()
@@ -74,7 +81,7 @@ def csv():
     except stats.StatsError as exc:
         return render_template("error.html", code=400, title=exc.message,
                                message=exc.message), 400
-    st = stats.compute(db.session(), flt.period, flt.office)
+    st = _figures(flt)
     header, rows = tables.csv_rows(build(st))
     filename = f"thong-ke-{name}-{st.period.start:%Y%m%d}-{st.period.end:%Y%m%d}.csv"
     response = Response(to_csv(header, rows), mimetype="text/csv")

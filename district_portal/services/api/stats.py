@@ -6,16 +6,17 @@ from collections.abc import Mapping
 
 from sqlalchemy.orm import Session
 
-from district_portal.models.types import utcnow
 
-
-def figures(session: Session, args: Mapping[str, str]) -> dict:
+def figures(session: Session, args: Mapping[str, str], *, writer, ttl_seconds: int) -> dict:
     """The statistics for the `from`/`to` period and `office` (with the offices below it);
-    a bad filter raises the stats service's StatsError (a ServiceError, 400). The "as of"
-    time is the current minute, so repeated calls within it give the same bytes and ETag."""
+    a bad filter raises the stats service's StatsError (a ServiceError, 400). They come from
+    the statistics cache (services/stats/cache.py, same entries as /stats) while nothing
+    changed; `as_of` is when they were computed, so repeated calls give the same bytes and
+    ETag until the data changes or the entry expires."""
     from district_portal.services import stats
+    from district_portal.services.stats.cache import cached_compute
 
     period = stats.parse_period(args.get("from"), args.get("to"))
     office = stats.find_office(session, args.get("office"))
-    now = utcnow().replace(second=0, microsecond=0)
-    return stats.compute(session, period, office, now=now).to_dict()
+    return cached_compute(session, period, office, writer=writer,
+                          ttl_seconds=ttl_seconds).to_dict()
