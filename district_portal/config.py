@@ -138,6 +138,8 @@ class Config:
         # Computed statistics are reused while no figure could have changed, at most this
         # long (overdue figures move with time alone), in seconds; 0 turns the cache off.
         self.STATS_CACHE_SECONDS = int(_env("PORTAL_STATS_CACHE_SECONDS", "600"))
+        # Within this many seconds a cached entry is served even if data changed meanwhile.
+        self.STATS_CACHE_GRACE_SECONDS = int(_env("PORTAL_STATS_CACHE_GRACE_SECONDS", "60"))
         self.PAYMENT_SANDBOX = _flag("PORTAL_PAYMENT_SANDBOX")
         self.VNPAY_TMN_CODE = _env("PORTAL_VNPAY_TMN_CODE")
         self.VNPAY_HASH_SECRET = _env("PORTAL_VNPAY_HASH_SECRET")
@@ -170,6 +172,7 @@ class TestConfig(Config):
         self.SECRET_KEY = "test-secret-not-for-production"
         self.DATABASE_URL = _env("PORTAL_TEST_DATABASE_URL", "sqlite://")
         self.PAYMENT_SANDBOX = True
+        self.STATS_CACHE_GRACE_SECONDS = 0  # tests see every change at once unless they opt in
 
 
 class ProductionConfig(Config):

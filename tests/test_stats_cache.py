@@ -228,3 +228,19 @@ def test_two_requests_racing_to_store_the_same_figures_both_get_them(fresh_app, 
         {k: v for k, v in b.items() if k != "as_of"}
     with get_db(app).transaction(write=False) as session:
         assert session.scalar(select(func.count()).select_from(StatsCacheEntry)) == 1
+
+
+def test_within_the_grace_a_busy_office_gets_the_cached_figures_with_their_as_of_time(
+        app, client, db_session, march, computed, monkeypatch):
+    monkeypatch.setitem(app.config, "STATS_CACHE_GRACE_SECONDS", 60)
+    before = client.get(API).get_json()
+    b = Builder(db_session)
+    b.do(march["waiting"], "accept", at(20, 9))
+    db_session.commit()
+    during = client.get(API).get_json()
+    assert len(computed) == 1  # the change came within the grace: no new computation
+    assert during == before  # the same figures, honestly dated by their own "as of"
+    _age_entries(db_session, 61)
+    after = client.get(API).get_json()
+    assert len(computed) == 2
+    assert after["progress"]["open"] == before["progress"]["open"] + 1

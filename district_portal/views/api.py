@@ -96,7 +96,8 @@ def stats():
     try:
         return _json(api_stats.figures(
             db.session(), request.args, writer=db.get_db().transaction,
-            ttl_seconds=current_app.config["STATS_CACHE_SECONDS"]))
+            ttl_seconds=current_app.config["STATS_CACHE_SECONDS"],
+            grace_seconds=current_app.config["STATS_CACHE_GRACE_SECONDS"]))
     except ServiceError as exc:
         return error_response(exc.status, exc.message)
 

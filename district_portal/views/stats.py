@@ -47,7 +47,8 @@ def _filters(form: StatsFilterForm):
 def _figures(flt) -> stats.Stats:
     """The statistics for the filters, from the cache when nothing changed since."""
     return cached_compute(db.session(), flt.period, flt.office, writer=db.get_db().transaction,
-                          ttl_seconds=current_app.config["STATS_CACHE_SECONDS"])
+                          ttl_seconds=current_app.config["STATS_CACHE_SECONDS"],
+                          grace_seconds=current_app.config["STATS_CACHE_GRACE_SECONDS"])
 
 
 @bp.get("/stats")

@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from sqlalchemy.orm import Session
 
 
-def figures(session: Session, args: Mapping[str, str], *, writer, ttl_seconds: int) -> dict:
+def figures(session: Session, args: Mapping[str, str], *, writer, ttl_seconds: int,
+            grace_seconds: int = 0) -> dict:
     """The statistics for the `from`/`to` period and `office` (with the offices below it);
     a bad filter raises the stats service's StatsError (a ServiceError, 400). They come from
     the statistics cache (services/stats/cache.py, same entries as /stats) while nothing
@@ -19,4 +20,4 @@ def figures(session: Session, args: Mapping[str, str], *, writer, ttl_seconds: i
     period = stats.parse_period(args.get("from"), args.get("to"))
     office = stats.find_office(session, args.get("office"))
     return cached_compute(session, period, office, writer=writer,
-                          ttl_seconds=ttl_seconds).to_dict()
+                          ttl_seconds=ttl_seconds, grace_seconds=grace_seconds).to_dict()

@@ -7,6 +7,10 @@ An entry is keyed by period, office and target, and is valid while
   records — drafts record none and count for nothing —, online-level changes, the
   catalogue, the offices and the calendar), and
 - it is younger than the TTL: "overdue" figures move with time alone.
+Within a short grace (PORTAL_STATS_CACHE_GRACE_SECONDS, 60 s by default) an entry is served
+even if the data changed since: a busy province records an event every few seconds, and
+recomputing for every view would make the cache useless; figures at most a minute old, shown
+with their own "as of" time, are honest.
 The page shows the entry's own "as of" time. Nothing is kept in process memory (DESIGN §10).
 
 The slow computation runs on the caller's (read) session; the entry is then written in a
@@ -105,24 +109,36 @@ def _key(period: Period, office, target: float) -> dict:
 
 
 def cached_compute(session: Session, period: Period, office=None, *, writer: Writer,
-                   ttl_seconds: int, now: datetime | None = None) -> stats.Stats:
+                   ttl_seconds: int, grace_seconds: int = 0,
+                   now: datetime | None = None) -> stats.Stats:
     """The statistics for `period` and `office`, from the cache when an entry for the current
     data version is younger than `ttl_seconds`; otherwise computed on `session` as of `now`
     (default: this minute, so answers within it are the same bytes) and stored through
     `writer()`, a context manager giving a short write transaction. `ttl_seconds` 0
-    computes every time and stores nothing."""
+    computes every time and stores nothing. An entry younger than `grace_seconds` is served
+    whatever changed since."""
     now = (now or datetime.now(UTC).replace(second=0)).astimezone(UTC).replace(microsecond=0)
     if ttl_seconds <= 0:
         return stats.compute(session, period, office, now=now)
     key = _key(period, office, stats.target_share())
     version = data_version(session)
     entry = session.scalar(select(StatsCacheEntry).filter_by(**key))
-    if entry is not None and entry.data_version == version \
-            and entry.computed_at > now - timedelta(seconds=ttl_seconds):
+    if entry is not None and _still_valid(entry, version, now, ttl_seconds, grace_seconds):
         return from_raw(entry.data)
     st = stats.compute(session, period, office, now=now)
     _store(writer, key, version, now, to_raw(st), ttl_seconds)
     return st
+
+
+def _still_valid(entry, version: str, now: datetime, ttl: int, grace: int) -> bool:
+    age = now - _aware(entry.computed_at)
+    if age >= timedelta(seconds=ttl):
+        return False
+    return entry.data_version == version or age < timedelta(seconds=grace)
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def _store(writer: Writer, key: dict, version: str, now: datetime, raw: dict,
