@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from district_portal import codes
 from district_portal.models import Dossier, Payment, PaymentState, ReceiptCounter, User
 from district_portal.models.types import utcnow
 from district_portal.services import notifications
@@ -79,12 +80,13 @@ def _dossier_url(dossier: Dossier) -> str:
     return current_app.config["BASE_URL"].rstrip("/") + f"/pay/{dossier.ref}"
 
 
-def owned_by_ref(session: Session, user: User, ref: str) -> Dossier | None:
-    """The user's own filed dossier with this tracking code (None for anyone else's)."""
-    if not ref or len(ref) > 20:
+def by_ref(session: Session, ref: str) -> Dossier | None:
+    """The filed dossier with this tracking code, as typed or printed (None if none); who may
+    open it is access.py's question."""
+    canonical = codes.normalize_ref(ref)
+    if canonical is None:
         return None
-    return session.scalar(select(Dossier).where(Dossier.ref == ref.upper(),
-                                                Dossier.applicant_user_id == user.id))
+    return session.scalar(select(Dossier).where(Dossier.ref == canonical))
 
 
 # --- starting an online payment -------------------------------------------------------------
