@@ -358,3 +358,45 @@ def test_a_counter_filing_not_yet_accepted_is_not_called_an_online_filing(app, d
     slip = receipt_for(d)
     assert slip.title == "XÁC NHẬN ĐÃ NHẬN HỒ SƠ"
     assert receipt_for(create_dossier(db_session)).title == "XÁC NHẬN NỘP HỒ SƠ TRỰC TUYẾN"
+
+
+# --- renderer reuse (issue #12: receipts) -----------------------------------------------------
+
+
+def test_each_thread_reuses_its_fonts_and_parsed_stylesheet(ctx):
+    import threading
+
+    from district_portal.services.documents import pdf as pdf_module
+
+    slip = slips.receipt_for(accepted(ctx, procedure_code="1.004873"))
+    first = slips.render_slip(slip)
+    fonts, css = pdf_module._renderer.fonts, pdf_module._renderer.css
+    second = slips.render_slip(slip)
+    assert (pdf_module._renderer.fonts, pdf_module._renderer.css) == (fonts, css)
+    assert pdf_text(first) == pdf_text(second)
+    assert_size(second, A5)  # the shared stylesheet (with its @page size) still applies
+    seen = []
+
+    def other_thread():
+        seen.append(pdf_module._renderer.__dict__.get("fonts"))
+
+    worker = threading.Thread(target=other_thread)
+    worker.start()
+    worker.join()
+    assert seen == [None]  # another server thread builds its own: Pango is not thread-safe
+
+
+def test_a_changed_stylesheet_is_parsed_again(ctx, app, tmp_path, monkeypatch):
+    from district_portal.services.documents import pdf as pdf_module
+
+    static = tmp_path / "static"
+    shutil.copytree(app.static_folder, static)
+    monkeypatch.setattr(app, "static_folder", str(static))
+    slip = slips.receipt_for(accepted(ctx, procedure_code="1.004873"))
+    assert_size(slips.render_slip(slip), A5)
+    css = static / pdf_module.STYLESHEET
+    css.write_text(css.read_text("utf-8") + "\n@page { size: A4; }\n", "utf-8")
+    import os
+    stat = os.stat(css)
+    os.utime(css, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    assert_size(slips.render_slip(slip), A4)

@@ -8,7 +8,9 @@ whatever an admin-written template or an applicant's answer contains.
 from __future__ import annotations
 
 import mimetypes
+import os
 import posixpath
+import threading
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -16,7 +18,8 @@ import segno
 from flask import current_app, render_template
 from markupsafe import Markup
 from num2words import num2words
-from weasyprint import HTML
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
 
 __all__ = [
@@ -29,6 +32,12 @@ __all__ = [
 ]
 
 QR_SIZE_MM = 25  # printed side of the QR code, quiet zone included
+STYLESHEET = "pdf.css"  # under static/; every PDF template's base links it
+
+# Per thread: a font configuration and the parsed stylesheet, reused between renders. Building
+# both for every document cost about half of a one-page receipt; Pango's font map is not
+# thread-safe, so each server thread keeps its own (a fixed number: memory stays flat).
+_renderer = threading.local()
 
 
 def static_base_url() -> str:
@@ -79,16 +88,35 @@ def render_html(template_name: str, **context) -> str:
     return render_template(f"pdf/{template_name}", **context)
 
 
-def html_to_pdf(html: str) -> bytes:
-    """Turn HTML into PDF bytes with the static-only fetcher."""
+def _fonts_and_stylesheet(fetcher: StaticOnlyFetcher) -> tuple[FontConfiguration, CSS]:
+    """This thread's font configuration and parsed stylesheet, parsed again if the file changed."""
+    path = Path(current_app.static_folder) / STYLESHEET
+    key = (str(path), fetcher.base_url, os.stat(path).st_mtime_ns)
+    if getattr(_renderer, "key", None) != key:
+        fonts = FontConfiguration()
+        css = CSS(string=path.read_text("utf-8"), base_url=fetcher.base_url,
+                  url_fetcher=fetcher, font_config=fonts)
+        _renderer.key, _renderer.fonts, _renderer.css = key, fonts, css
+    return _renderer.fonts, _renderer.css
+
+
+def html_to_pdf(html: str, *, stylesheet_linked: bool = True) -> bytes:
+    """Turn HTML into PDF bytes with the static-only fetcher. When the HTML does not link the
+    stylesheet itself (`stylesheet_linked=False`), this thread's pre-parsed copy is applied."""
     base_url = static_base_url()
     fetcher = StaticOnlyFetcher(current_app.static_folder, base_url)
-    return HTML(string=html, base_url=base_url, url_fetcher=fetcher).write_pdf()
+    document = HTML(string=html, base_url=base_url, url_fetcher=fetcher)
+    if stylesheet_linked:
+        return document.write_pdf()
+    fonts, css = _fonts_and_stylesheet(fetcher)
+    return document.write_pdf(stylesheets=[css], font_config=fonts)
 
 
 def render_pdf(template_name: str, **context) -> bytes:
-    """Render templates/pdf/<template_name> with `context` (plain values only) to PDF bytes."""
-    return html_to_pdf(render_html(template_name, **context))
+    """Render templates/pdf/<template_name> with `context` (plain values only) to PDF bytes,
+    with the shared stylesheet and fonts of this thread."""
+    html = render_html(template_name, stylesheet_preloaded=True, **context)
+    return html_to_pdf(html, stylesheet_linked=False)
 
 
 def qr_svg(url: str, size_mm: float = QR_SIZE_MM) -> Markup:
