@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -53,7 +54,7 @@ def prepared_database(url: str | None = None, seed: bool = True) -> tuple[str, d
     """A migrated (and seeded) database and the environment to serve the portal on it."""
     tmp = Path(tempfile.mkdtemp(prefix="portal-bench-"))
     url = url or f"sqlite:///{tmp / 'bench.sqlite3'}"
-    env = {"PORTAL_ENV": "production", "PORTAL_SECRET_KEY": "b" * 16 + "e" * 16 + "n" * 16,
+    env = {"PORTAL_ENV": "production", "PORTAL_SECRET_KEY": secrets.token_hex(32),
            "PORTAL_DATABASE_URL": url, "PORTAL_UPLOAD_DIR": str(tmp / "uploads"),
            "PORTAL_BASE_URL": "http://127.0.0.1"}
     run_env = {**os.environ, **env}
