@@ -32,6 +32,10 @@ def create_app(config: Config | str | None = None) -> Flask:
     compress.init_app(app)
     app.config["RATELIMIT_ENABLED"] = True
     limiter.init_app(app)
+    if app.config["PROCESSES"] > 1 and app.config["RATELIMIT_STORAGE_URI"].startswith("memory:"):
+        # Production refuses this (config.py); elsewhere it is allowed, and said.
+        app.logger.warning("PORTAL_PROCESSES is %s but rate limits are counted per process "
+                           "(memory://): set PORTAL_RATELIMIT_STORAGE", app.config["PROCESSES"])
     babel.init_app(app, locale_selector=_select_locale)  # zone: BABEL_DEFAULT_TIMEZONE
     login_manager.init_app(app)
 

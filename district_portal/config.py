@@ -101,6 +101,10 @@ class Config:
     COMPRESS_ALGORITHM = ["gzip"]
     COMPRESS_MIN_SIZE = 500
     SQL_ECHO = False
+    # A rate-limit store that is down must not take the portal down: requests go on unlimited
+    # (and the error is logged) until it is back.
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 2}
 
     def __init__(self) -> None:
         self.SECRET_KEY: str | None = None
@@ -108,7 +112,12 @@ class Config:
         self.UPLOAD_DIR = _env("PORTAL_UPLOAD_DIR", str(INSTANCE / "uploads"))
         self.BASE_URL = _env("PORTAL_BASE_URL", "http://127.0.0.1:5000")
         self.INTAKE_WORKING_DAYS = int(_env("PORTAL_INTAKE_WORKING_DAYS", "1"))
+        # Where rate-limit counters live. memory:// is per process: with several processes
+        # (gunicorn workers, several servers) they must share one store, e.g. redis://host:6379/0.
         self.RATELIMIT_STORAGE_URI = _env("PORTAL_RATELIMIT_STORAGE", "memory://")
+        self.RATELIMIT_KEY_PREFIX = _env("PORTAL_RATELIMIT_PREFIX", "portal")
+        # How many app processes serve this database in all (every server's workers added up).
+        self.PROCESSES = int(_env("PORTAL_PROCESSES", "1"))
         self.SMS_BACKEND = _env("PORTAL_SMS_BACKEND", "log")  # "log" or "http"
         self.SMS_LOG_FILE = _env("PORTAL_SMS_LOG_FILE", str(INSTANCE / "sms.log"))
         self.SMS_HTTP_URL = _env("PORTAL_SMS_HTTP_URL")  # template with {phone} and {text}
@@ -193,6 +202,11 @@ class ProductionConfig(Config):
             )
         if _flag("PORTAL_PAYMENT_SANDBOX"):
             raise RuntimeError("PORTAL_PAYMENT_SANDBOX is refused in production.")
+        if self.PROCESSES > 1 and self.RATELIMIT_STORAGE_URI.startswith("memory:"):
+            raise RuntimeError(
+                f"PORTAL_PROCESSES is {self.PROCESSES} but rate limits are kept in memory, "
+                "per process: set PORTAL_RATELIMIT_STORAGE to a shared store such as "
+                "redis://127.0.0.1:6379/0.")
         self.SECRET_KEY = secret
         self.PAYMENT_SANDBOX = False
 

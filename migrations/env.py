@@ -1,6 +1,7 @@
 """Alembic environment: migrations run against the URL given by district_portal.migrate."""
 
 from alembic import context
+from sqlalchemy import text
 
 import district_portal.models  # noqa: F401  (registers every table)
 from district_portal.db import make_engine
@@ -8,6 +9,9 @@ from district_portal.models import Base
 
 config = context.config
 target_metadata = Base.metadata
+# Several servers may start (and migrate) at once: on PostgreSQL the second waits for the
+# first's transaction, then finds nothing left to do.
+MIGRATION_LOCK = 0x706F7274  # "port", an arbitrary constant of this application
 
 
 def run_migrations_offline() -> None:
@@ -25,6 +29,9 @@ def run_migrations_online() -> None:
                           render_as_batch=connection.dialect.name == "sqlite",
                           compare_type=True)
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                   {"key": MIGRATION_LOCK})
             context.run_migrations()
     engine.dispose()
 

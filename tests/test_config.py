@@ -160,6 +160,7 @@ FRAMEWORK_KEYS = {
     "REMEMBER_COOKIE_HTTPONLY", "REMEMBER_COOKIE_SAMESITE", "REMEMBER_COOKIE_SECURE",
     "WTF_CSRF_TIME_LIMIT", "BABEL_DEFAULT_LOCALE", "BABEL_DEFAULT_TIMEZONE",
     "COMPRESS_MIMETYPES", "COMPRESS_ALGORITHM", "COMPRESS_MIN_SIZE", "RATELIMIT_STORAGE_URI",
+    "RATELIMIT_KEY_PREFIX", "RATELIMIT_SWALLOW_ERRORS", "RATELIMIT_STORAGE_OPTIONS",
 }
 PACKAGE = ROOT / "district_portal"
 
@@ -189,3 +190,15 @@ def test_every_variable_the_readme_names_is_read_by_config():
                      and not v.endswith("_"))
     assert unknown == []
     assert "PORTAL_TEST_DATABASE_URL" in (ROOT / "tests" / "conftest.py").read_text("utf-8")
+
+
+def test_production_refuses_per_process_rate_limits_when_several_processes_serve(
+        clean_env, monkeypatch):
+    monkeypatch.setenv("PORTAL_SECRET_KEY", "9f3c1a7be24d5f60e81b4c2d7a3f9e05" * 2)
+    monkeypatch.setenv("PORTAL_PROCESSES", "4")
+    monkeypatch.delenv("PORTAL_RATELIMIT_STORAGE", raising=False)
+    with pytest.raises(RuntimeError, match="PORTAL_RATELIMIT_STORAGE"):
+        load_config("production")
+    monkeypatch.setenv("PORTAL_RATELIMIT_STORAGE", "redis://127.0.0.1:6379/0")
+    config = load_config("production")
+    assert (config.PROCESSES, config.RATELIMIT_STORAGE_URI) == (4, "redis://127.0.0.1:6379/0")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -100,3 +101,26 @@ def test_every_migration_is_named_after_its_revision_and_can_be_downgraded():
         assert path.stem[:4].isdigit() and path.stem[4] == "_"
         assert "def downgrade()" in path.read_text("utf-8")
         assert path.parent == ROOT / "migrations" / "versions"
+
+
+@pytest.mark.postgresql_only
+def test_two_servers_migrating_the_same_database_at_once_both_succeed(databases):
+    """Province servers start together, each running `portal db-upgrade`: the advisory lock
+    makes the second wait, then find the schema at head. Without it both create the same
+    tables and one fails."""
+    import os
+    import secrets
+    import subprocess
+    import sys
+
+    url = databases.new_url()
+    env = {**os.environ, "PORTAL_ENV": "production", "PORTAL_DATABASE_URL": url,
+           "PORTAL_SECRET_KEY": secrets.token_hex(32)}
+    runs = [subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "portal",
+                              "db-upgrade"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE) for _ in range(2)]
+    for run in runs:
+        _, err = run.communicate(timeout=300)
+        assert run.returncode == 0, err.decode()[-2000:]
+    assert revision_in(url) == head()
+    assert differences(url) == []
