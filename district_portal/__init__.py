@@ -39,7 +39,7 @@ def create_app(config: Config | str | None = None) -> Flask:
     babel.init_app(app, locale_selector=_select_locale)  # zone: BABEL_DEFAULT_TIMEZONE
     login_manager.init_app(app)
 
-    from district_portal import assets, auth, errors, templating
+    from district_portal import assets, auth, errors, page_cache, templating
     from district_portal.cli import portal_cli
 
     assets.init_app(app)
@@ -48,6 +48,7 @@ def create_app(config: Config | str | None = None) -> Flask:
     errors.init_app(app)
     _register_blueprints(app)
     app.cli.add_command(portal_cli)
+    page_cache.init_app(app)  # after Flask-Compress: it stores pages before compression
     app.after_request(_security_headers)
     # Last registered, so it runs first: a 409 page that replaces a commit lost to a
     # parallel request still gets the headers and compression above.

@@ -149,6 +149,12 @@ class Config:
         self.STATS_CACHE_SECONDS = int(_env("PORTAL_STATS_CACHE_SECONDS", "600"))
         # Within this many seconds a cached entry is served even if data changed meanwhile.
         self.STATS_CACHE_GRACE_SECONDS = int(_env("PORTAL_STATS_CACHE_GRACE_SECONDS", "60"))
+        # Public pages for anonymous visitors, kept rendered and compressed (page_cache.py):
+        # at most this many bytes per process (0 turns it off), each entry at most this
+        # many seconds, and the data version read at most once per this many seconds.
+        self.PAGE_CACHE_BYTES = int(_env("PORTAL_PAGE_CACHE_BYTES", str(32 * 1024 * 1024)))
+        self.PAGE_CACHE_SECONDS = int(_env("PORTAL_PAGE_CACHE_SECONDS", "300"))
+        self.PAGE_CACHE_VERSION_SECONDS = float(_env("PORTAL_PAGE_CACHE_VERSION_SECONDS", "1"))
         self.PAYMENT_SANDBOX = _flag("PORTAL_PAYMENT_SANDBOX")
         self.VNPAY_TMN_CODE = _env("PORTAL_VNPAY_TMN_CODE")
         self.VNPAY_HASH_SECRET = _env("PORTAL_VNPAY_HASH_SECRET")
@@ -182,6 +188,10 @@ class TestConfig(Config):
         self.DATABASE_URL = _env("PORTAL_TEST_DATABASE_URL", "sqlite://")
         self.PAYMENT_SANDBOX = True
         self.STATS_CACHE_GRACE_SECONDS = 0  # tests see every change at once unless they opt in
+        # Tests roll their writes back, and the data version with them: a page cached in one
+        # test could match another's. Off here; tests/test_page_cache.py turns it on.
+        self.PAGE_CACHE_BYTES = 0
+        self.PAGE_CACHE_VERSION_SECONDS = 0
 
 
 class ProductionConfig(Config):

@@ -252,10 +252,21 @@ def test_the_page_lists_every_field_the_online_form_will_ask(client, code):
 
 @pytest.mark.parametrize("code", sorted(PROCEDURES))
 def test_the_file_online_button_appears_only_when_the_procedure_is_online(client, code):
+    """Anonymous visitors get a link to the login (the page is the same for all of them and
+    sets no cookie); a logged-in resident gets the form that starts a draft."""
+    online = PROCEDURES[code]["online_level"] != "none"
     body = page(client, f"/procedures/{code}")
-    has_button = ">Nộp hồ sơ trực tuyến</button>" in body
-    assert has_button == (PROCEDURES[code]["online_level"] != "none")
-    assert (f'action="/procedures/{code}/apply"' in body) == has_button
+    assert (">Nộp hồ sơ trực tuyến</a>" in body) == online
+    assert (f'href="/account/login?next=/procedures/{code}"' in body) == online
+    assert "csrf_token" not in body
+    with client.application.app_context():
+        from district_portal import db
+        from tests.factories import user
+        from tests.helpers import login
+        login(client, user(db.session(), "resident@demo.test"))
+    body = page(client, f"/procedures/{code}")
+    assert (">Nộp hồ sơ trực tuyến</button>" in body) == online
+    assert (f'action="/procedures/{code}/apply"' in body) == online
 
 
 def test_an_office_only_procedure_exists_in_the_demo_and_asks_nothing_online(client):

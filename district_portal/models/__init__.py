@@ -25,6 +25,7 @@ from district_portal.models.payment import (
     ReceiptCounter,
     SandboxTransaction,
 )
+from district_portal.models.site import SiteVersion
 from district_portal.models.stats import StatsCacheEntry
 from district_portal.models.user import Role, User, UserToken
 
@@ -50,6 +51,7 @@ __all__ = [
     "ReceiptCounter",
     "Role",
     "SandboxTransaction",
+    "SiteVersion",
     "StatsCacheEntry",
     "User",
     "UserToken",

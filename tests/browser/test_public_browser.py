@@ -17,7 +17,7 @@ def test_a_resident_searches_without_diacritics_and_reads_the_handbook(live_serv
     assert "Toàn trình" in body and "mức độ 4" in body
     assert "Trong ngày" in body and "Miễn phí" in body
     assert "Họ, chữ đệm và tên của trẻ" in body
-    assert page.is_visible("button:has-text('Nộp hồ sơ trực tuyến')")
+    assert page.is_visible("a:has-text('Nộp hồ sơ trực tuyến')")
     # The stylesheet arrived and applied: the header has its colour.
     colour = page.eval_on_selector("header.top", "e => getComputedStyle(e).backgroundColor") \
         if page.js_enabled else None

@@ -1,0 +1,173 @@
+"""Public pages that are the same for every anonymous visitor (home, catalogue and search,
+procedure pages, /stats), served from memory as rendered, compressed bytes.
+
+Key: endpoint, path, query, language, whether the stylesheet is inlined (first visit), and
+the public data version (models/site.py), which every change of the catalogue, offices or
+calendar bumps in its own transaction; an entry also expires after PAGE_CACHE_SECONDS, for
+what moves without such a change (most used procedures, statistics). Only visitors without a
+session cookie are served from it, and a page whose rendering touched the session (a flash, a
+CSRF token, a login) is never stored, so one visitor's page can never reach another. The
+cache is an LRU bounded in bytes: a flood of distinct query strings evicts, never grows it.
+Each entry carries a strong ETag; If-None-Match gets a 304.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import brotli
+from flask import Flask, Response, current_app, g, request, session
+from flask_babel import get_locale
+
+from district_portal import assets, db
+from district_portal.models.site import current_version
+
+CACHEABLE = {"public.home", "public.procedures", "public.procedure", "stats.index"}
+STATE = "page_cache"
+
+
+@dataclass(frozen=True)
+class Entry:
+    etag: str
+    bodies: dict[str, bytes]  # content coding ("br", "gzip", "identity") → bytes
+    content_type: str
+    css_inlined: bool
+    stored_at: float
+
+    @property
+    def size(self) -> int:
+        return sum(len(b) for b in self.bodies.values()) + 200
+
+
+class PageCache:
+    """An LRU of entries, bounded by their total size in bytes; safe across threads."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.entries: OrderedDict[tuple, Entry] = OrderedDict()
+        self.bytes = 0
+        self.lock = threading.Lock()
+        self.version: tuple[float, int] = (0.0, 0)  # (read at, value)
+
+    def get(self, key: tuple, max_age: float) -> Entry | None:
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is None:
+                return None
+            if time.monotonic() - entry.stored_at > max_age:
+                self._drop(key)
+                return None
+            self.entries.move_to_end(key)
+            return entry
+
+    def put(self, key: tuple, entry: Entry) -> None:
+        if entry.size > self.max_bytes // 4:
+            return  # one page may not push out most of the others
+        with self.lock:
+            if key in self.entries:
+                self._drop(key)
+            self.entries[key] = entry
+            self.bytes += entry.size
+            while self.bytes > self.max_bytes:
+                self._drop(next(iter(self.entries)))
+
+    def _drop(self, key: tuple) -> None:
+        self.bytes -= self.entries.pop(key).size
+
+
+def init_app(app: Flask) -> None:
+    if app.config["PAGE_CACHE_BYTES"] <= 0:
+        return
+    app.extensions[STATE] = PageCache(app.config["PAGE_CACHE_BYTES"])
+    app.before_request(_serve_from_cache)
+    # Registered after Flask-Compress: after_request runs in reverse, so this sees the
+    # rendered, uncompressed page and stores it before anything compresses it.
+    app.after_request(_store)
+
+
+def _cache() -> PageCache:
+    return current_app.extensions[STATE]
+
+
+def _anonymous() -> bool:
+    return (request.method in ("GET", "HEAD")
+            and current_app.config["SESSION_COOKIE_NAME"] not in request.cookies)
+
+
+def _data_version() -> int:
+    """The public data version, read at most once a PAGE_CACHE_VERSION_SECONDS per process."""
+    cache = _cache()
+    read_at, value = cache.version
+    now = time.monotonic()
+    if now - read_at >= current_app.config["PAGE_CACHE_VERSION_SECONDS"] or not value:
+        value = current_version(db.session())
+        cache.version = (now, value)
+    return value
+
+
+def _key() -> tuple:
+    css_cached = request.cookies.get(assets.CSS_COOKIE) == \
+        current_app.extensions["asset_hashes"]["app.css"]
+    return (request.endpoint, request.path, request.query_string, str(get_locale()),
+            css_cached, _data_version())
+
+
+def _coding() -> str:
+    accepted = request.accept_encodings
+    if accepted["br"]:
+        return "br"
+    return "gzip" if accepted["gzip"] else "identity"
+
+
+def _serve_from_cache():
+    if request.endpoint not in CACHEABLE or not _anonymous():
+        return None
+    g.page_cache_key = key = _key()
+    entry = _cache().get(key, current_app.config["PAGE_CACHE_SECONDS"])
+    if entry is None:
+        return None
+    g.page_cache_hit = True
+    if entry.css_inlined:
+        g.css_inlined = True  # the first-visit variant also sets the stylesheet cookie
+    return _response(entry)
+
+
+def _response(entry: Entry) -> Response:
+    if request.if_none_match.contains(entry.etag):
+        response = Response(status=304)
+    else:
+        coding = _coding()
+        response = Response(entry.bodies[coding], content_type=entry.content_type)
+        if coding != "identity":
+            response.headers["Content-Encoding"] = coding
+    response.set_etag(entry.etag)
+    response.headers["Cache-Control"] = "no-cache"  # may be kept, but ask (a 304 is tiny)
+    response.vary.update(("Accept-Encoding", "Cookie"))
+    return response
+
+
+def _store(response: Response) -> Response:
+    key = g.get("page_cache_key")
+    if key is None or g.get("page_cache_hit"):
+        return response
+    if (response.status_code != 200 or response.direct_passthrough
+            or "Content-Encoding" in response.headers or "Set-Cookie" in response.headers
+            or session.modified or len(session)):
+        return response  # personal (a flash, a token), streamed or unusual: never shared
+    body = response.get_data()
+    entry = Entry(etag=hashlib.sha256(body).hexdigest()[:32],
+                  bodies={"identity": body, "gzip": gzip.compress(body, 6),
+                          "br": brotli.compress(body, quality=9)},
+                  content_type=response.content_type, css_inlined=bool(g.get("css_inlined")),
+                  stored_at=time.monotonic())
+    _cache().put(key, entry)
+    fresh = _response(entry)  # a 304 if the client already holds these bytes
+    for name, value in response.headers.items():
+        if name.lower() not in ("content-type", "content-length"):
+            fresh.headers.setdefault(name, value)
+    return fresh

@@ -1,0 +1,155 @@
+"""Public pages for anonymous visitors come from the page cache (district_portal/page_cache.py):
+no session cookie, a strong ETag and 304, Brotli or gzip, invalidated by every change of the
+public data, never shared between a logged-in person and anyone else, bounded in bytes."""
+
+from __future__ import annotations
+
+import gzip
+from contextlib import contextmanager
+
+import brotli
+import pytest
+from flask import template_rendered
+from sqlalchemy import select
+
+from district_portal.db import get_db
+from district_portal.models import Procedure, ProcedureLevelChange, SiteVersion
+from district_portal.models.site import current_version
+from tests.factories import MARITAL, user
+from tests.helpers import login
+
+PUBLIC = ["/", "/procedures", "/procedures?q=khai+sinh", f"/procedures/{MARITAL}", "/stats"]
+
+
+@pytest.fixture
+def cached_app(fresh_app):
+    return fresh_app(PAGE_CACHE_BYTES=4 * 1024 * 1024, PAGE_CACHE_VERSION_SECONDS=0)
+
+
+@contextmanager
+def renders(app):
+    """The templates rendered meanwhile: none when a page came from the cache."""
+    seen: list[str] = []
+
+    def record(sender, template, context, **extra):
+        seen.append(template.name)
+
+    template_rendered.connect(record, app)
+    try:
+        yield seen
+    finally:
+        template_rendered.disconnect(record, app)
+
+
+def visitor(app):
+    """An anonymous visitor whose browser already holds the stylesheet (second page on)."""
+    client = app.test_client()
+    assert client.get("/").status_code == 200
+    return client
+
+
+@pytest.mark.parametrize("path", PUBLIC)
+def test_anonymous_public_pages_set_no_session_cookie_and_answer_304(cached_app, path):
+    client = cached_app.test_client()
+    first = client.get(path, headers={"Accept-Encoding": "gzip"})
+    assert first.status_code == 200
+    cookies = first.headers.getlist("Set-Cookie")
+    assert not any(c.startswith(cached_app.config["SESSION_COOKIE_NAME"] + "=")
+                   for c in cookies), cookies
+    second = client.get(path)  # the stylesheet is cached now: the page links it
+    assert second.status_code == 200
+    etag = second.headers["ETag"]
+    assert etag.startswith('"') and not etag.startswith('W/')  # strong
+    assert first.headers["ETag"] != etag  # the first visit's variant inlines the stylesheet
+    again = client.get(path, headers={"If-None-Match": etag, "Accept-Encoding": "gzip"})
+    assert again.status_code == 304
+    assert again.data == b""
+    assert "Content-Security-Policy" in again.headers  # our headers on the cached answer too
+
+
+def test_a_cached_page_is_served_until_the_public_data_changes(cached_app):
+    client = visitor(cached_app)
+    path = f"/procedures/{MARITAL}"
+    original = client.get(path).data
+    with renders(cached_app) as seen:
+        assert client.get(path).data == original
+        assert visitor(cached_app).get(path).data == original  # another visitor, same bytes
+    assert seen == []  # nothing rendered: served from the cache
+    with get_db(cached_app).transaction() as session:
+        before = current_version(session)
+        proc = session.scalar(select(Procedure).where(Procedure.code == MARITAL))
+        proc.published = proc.published  # no change: no bump
+        proc.name = proc.name + " (sửa)"
+    with get_db(cached_app).transaction() as session:
+        assert current_version(session) == before + 1  # bumped with the change itself
+    with renders(cached_app) as seen:
+        client.get(path)
+    assert seen  # rendered again for the new version
+
+
+def test_a_level_change_bumps_the_public_data_version(cached_app):
+    with get_db(cached_app).transaction() as session:
+        before = current_version(session)
+        proc = session.scalar(select(Procedure).where(Procedure.code == MARITAL))
+        session.add(ProcedureLevelChange(procedure=proc, old_level=proc.online_level,
+                                         new_level=proc.online_level, reason="thử"))
+    with get_db(cached_app).transaction() as session:
+        assert session.get(SiteVersion, 1).version == before + 1
+
+
+def test_a_dossier_change_does_not_bump_it(cached_app):
+    from tests.factories import create_dossier
+
+    with get_db(cached_app).transaction() as session:
+        before = current_version(session)
+        create_dossier(session)
+    with get_db(cached_app).transaction() as session:
+        assert current_version(session) == before
+
+
+def test_brotli_and_gzip_carry_the_same_page(cached_app):
+    client = visitor(cached_app)
+    plain = client.get("/procedures", headers={"Accept-Encoding": "identity"}).data
+    br = client.get("/procedures", headers={"Accept-Encoding": "br, gzip"})
+    gz = client.get("/procedures", headers={"Accept-Encoding": "gzip"})
+    assert br.headers["Content-Encoding"] == "br"
+    assert gz.headers["Content-Encoding"] == "gzip"
+    assert brotli.decompress(br.data) == gzip.decompress(gz.data) == plain
+    assert len(br.data) < len(gz.data) < len(plain)
+    assert "Accept-Encoding" in br.headers["Vary"]
+
+
+def test_a_logged_in_page_is_never_stored_nor_served_to_others(cached_app):
+    path = f"/procedures/{MARITAL}"
+    resident = cached_app.test_client()
+    with get_db(cached_app).transaction() as session:
+        login(resident, user(session, "resident@demo.test"))
+    assert "csrf_token" in resident.get(path).get_data(as_text=True)  # the apply form
+    anonymous = visitor(cached_app)
+    with renders(cached_app) as seen:
+        page = anonymous.get(path).get_data(as_text=True)
+    assert seen  # rendered afresh: nothing was stored for the resident
+    assert "csrf_token" not in page
+    assert "/account/login?next=" in page  # the apply button leads to the login
+    with renders(cached_app) as seen:
+        again = resident.get(path).get_data(as_text=True)
+    assert seen and "csrf_token" in again  # the cached anonymous page is not served to her
+
+
+def test_a_flash_for_one_visitor_never_reaches_another(cached_app):
+    client = cached_app.test_client()
+    with client.session_transaction() as s:
+        s["_flashes"] = [("success", "Thông điệp riêng của một người")]
+    assert "Thông điệp riêng" in client.get("/").get_data(as_text=True)
+    other = cached_app.test_client().get("/").get_data(as_text=True)
+    assert "Thông điệp riêng" not in other
+
+
+def test_a_flood_of_query_strings_stays_within_the_byte_limit(fresh_app):
+    app = fresh_app(PAGE_CACHE_BYTES=400_000, PAGE_CACHE_VERSION_SECONDS=0)
+    client = visitor(app)
+    for n in range(120):
+        assert client.get(f"/procedures?q=x{n}").status_code == 200
+    cache = app.extensions["page_cache"]
+    assert 0 < cache.bytes <= 400_000
+    assert len(cache.entries) < 120  # the oldest were evicted
