@@ -48,7 +48,7 @@ def create_app(config: Config | str | None = None) -> Flask:
     errors.init_app(app)
     _register_blueprints(app)
     app.cli.add_command(portal_cli)
-    page_cache.init_app(app)  # after Flask-Compress: it stores pages before compression
+    page_cache.init_app(app, _select_locale)  # after Flask-Compress: stores uncompressed pages
     app.after_request(_security_headers)
     # Last registered, so it runs first: a 409 page that replaces a commit lost to a
     # parallel request still gets the headers and compression above.

@@ -18,11 +18,11 @@ import hashlib
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import brotli
 from flask import Flask, Response, current_app, g, request, session
-from flask_babel import get_locale
 
 from district_portal import assets, db
 from district_portal.models.site import current_version
@@ -80,11 +80,15 @@ class PageCache:
         self.bytes -= self.entries.pop(key).size
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: Flask, language: Callable[[], str]) -> None:
+    """`language`: the app's locale selector (a hit must not pay for Babel's parsing)."""
     if app.config["PAGE_CACHE_BYTES"] <= 0:
         return
     app.extensions[STATE] = PageCache(app.config["PAGE_CACHE_BYTES"])
-    app.before_request(_serve_from_cache)
+    app.extensions[STATE + ".language"] = language
+    # First of all before_request functions: a hit needs no rate limit (these pages have
+    # none), no session and no user.
+    app.before_request_funcs.setdefault(None, []).insert(0, _serve_from_cache)
     # Registered after Flask-Compress: after_request runs in reverse, so this sees the
     # rendered, uncompressed page and stores it before anything compresses it.
     app.after_request(_store)
@@ -113,8 +117,9 @@ def _data_version() -> int:
 def _key() -> tuple:
     css_cached = request.cookies.get(assets.CSS_COOKIE) == \
         current_app.extensions["asset_hashes"]["app.css"]
-    return (request.endpoint, request.path, request.query_string, str(get_locale()),
-            css_cached, _data_version())
+    language = current_app.extensions[STATE + ".language"]()
+    return (request.endpoint, request.path, request.query_string, language, css_cached,
+            _data_version())
 
 
 def _coding() -> str:
