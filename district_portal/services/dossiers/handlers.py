@@ -19,9 +19,10 @@ from sqlalchemy.orm import Session
 from district_portal import access, codes
 from district_portal.models import Dossier, DossierStatus, Office, User
 from district_portal.services import notifications
+from district_portal.services.calendar import deadlines
 from district_portal.services.calendar.days import calendar_for
 from district_portal.services.errors import ServiceError
-from district_portal.text import format_datetime, format_money
+from district_portal.text import format_money
 
 S = DossierStatus
 
@@ -237,7 +238,7 @@ def send_notice(notice, ctx: Context) -> None:
         text = text[(d.delivery or {}).get("way")]
     params = {
         "code": d.code, "ref": codes.format_ref(d.ref) if d.ref else "", "reason": ctx.note,
-        "due": format_datetime(d.due_at), "amount": format_money(d.fee),
+        "due": deadlines.due_text(ctx.session, d), "amount": format_money(d.fee),
         "waybill": (d.delivery or {}).get("waybill", ""),
     }
     subject = str(notice.subject)
