@@ -117,7 +117,7 @@ def test_receipt_becomes_form_01_once_accepted_with_due_date_fee_in_words_and_cl
     assert_size(pdf, A5)
     for expected in ("GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ", d.code,
                      "Cấp Giấy xác nhận tình trạng hôn nhân", "Nguyễn Thị Hằng",
-                     "03/03/2026 10:15", "06/03/2026 09:15", "15.000 đồng",
+                     "03/03/2026 10:15", "09:15 ngày 06/03/2026", "15.000 đồng",
                      "Mười lăm nghìn đồng", "3 ngày làm việc",
                      "Nhận qua dịch vụ bưu chính công ích: Số 3, phố Chợ, phường Hòa Bình",
                      "NGƯỜI TIẾP NHẬN HỒ SƠ", "Nguyễn Thị Tiếp Nhận"):
