@@ -36,7 +36,7 @@ from district_portal.services.calendar import days
 from district_portal.services.calendar.days import CalendarDayError
 from district_portal.services.catalog import queries
 from district_portal.services.documents import issuing
-from district_portal.services.dossiers import filing, inbox
+from district_portal.services.dossiers import filing, inbox, queues
 from district_portal.services.dossiers.filing import FilingError
 from district_portal.services.dossiers.workflow import (
     STATUS_LABELS,
@@ -89,28 +89,31 @@ def inbox_view():
     form = InboxFilterForm(request.args)
     form.set_procedures(inbox.procedures_for(sess, ids))
     valid = form.validate()
+    tabs = [inbox.TABS_BY_KEY[k] for k in queues.visible_tabs(current_user, inbox.TABS_BY_KEY)]
     query = inbox.InboxQuery(
-        tab=form.tab.data if form.tab.data in inbox.TABS_BY_KEY else "new",
+        tab=form.tab.data if form.tab.data in {t.key for t in tabs}
+        else queues.default_tab(current_user),
         q=(form.q.data or "") if valid else "",
         procedure=(form.procedure.data or "") if valid else "",
         date_from=form.date_from.data if valid else None,
         date_to=form.date_to.data if valid else None,
         cursor=form.after.data or "",
     )
-    page = inbox.inbox_page(sess, ids, current_user.office, query)
-    counts = inbox.tab_counts(sess, ids, current_user.office)
+    page = inbox.inbox_page(sess, ids, current_user.office, query, user=current_user)
+    counts = inbox.tab_counts(sess, ids, current_user.office, user=current_user)
     filters = {k: v for k, v in (
         ("q", query.q), ("procedure", query.procedure),
         ("date_from", query.date_from.isoformat() if query.date_from else ""),
         ("date_to", query.date_to.isoformat() if query.date_to else "")) if v}
     return render_template("staff/inbox.html", form=form, query=query, page=page,
-                           counts=counts, tabs=inbox.TABS, filters=filters,
+                           counts=counts, tabs=tabs, filters=filters,
                            labels=STATUS_LABELS, now=utcnow())
 
 
 @bp.get("/worklist")
 def worklist():
-    sections = inbox.worklist(db.session(), _office_ids(), current_user.office)
+    sections = inbox.worklist(db.session(), _office_ids(), current_user.office,
+                              user=current_user)
     return render_template("staff/worklist.html", sections=sections, labels=STATUS_LABELS,
                            office=current_user.office, now=utcnow())
 
