@@ -113,8 +113,9 @@ def _accepted_out_of_hours(sess):
 
 
 def test_an_out_of_hours_acceptance_shows_the_previous_closing_everywhere(app, client, sess):
-    from district_portal.models import Notification
     from sqlalchemy import select
+
+    from district_portal.models import Notification
 
     dossier = _accepted_out_of_hours(sess)
     sess.commit()

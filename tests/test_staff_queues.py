@@ -10,8 +10,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from district_portal.models import Notification
 from district_portal.models import DossierStatus as S
+from district_portal.models import Notification
 from district_portal.models.types import utcnow
 from district_portal.services.calendar.days import calendar_for
 from district_portal.services.dossiers.workflow import perform
