@@ -152,10 +152,27 @@ SLIPS = (
 )
 
 
+# Before acceptance the "receipt" is the filing confirmation (slips.online_receipt), not form 01.
+CONFIRMATIONS = {"online": _l("Online filing confirmation (not form 01: not yet received)"),
+                 "counter": _l("Filing confirmation (not form 01: not yet received)")}
+
+
 def _slip_links(d):
-    """The slips that apply to the dossier so far."""
+    """The slips that apply to the dossier so far, each named as what it is now."""
     actions = {e.action for e in d.events}
-    return [(kind, label) for kind, action, label in SLIPS if action is None or action in actions]
+    return [(kind, CONFIRMATIONS.get(d.channel, label) if kind == "receipt" and
+             d.accepted_at is None else label)
+            for kind, action, label in SLIPS if action is None or action in actions]
+
+
+# The applicant section's labels speak to the resident ("you"); staff read about "người nộp".
+STAFF_LABELS = {
+    "applicant_type": _l("The applicant files as"),
+    "applicant_phone": _l("Applicant's mobile phone number"),
+    "applicant_email": _l("Applicant's email"),
+    "applicant_commune": _l("Commune or ward where the applicant lives"),
+    "applicant_office": _l("Office that receives the dossier"),
+}
 
 
 def _render_dossier(d, failed=None, status=200):
@@ -164,7 +181,8 @@ def _render_dossier(d, failed=None, status=200):
         "staff/dossier.html", dossier=d, labels=STATUS_LABELS,
         slip_links=_slip_links(d),
         can_prepare=access.can_prepare_result(current_user, d) and issuing.is_preparable(d),
-        applicant_rows=[r for r in rows if r[0].key.startswith("applicant_")],
+        applicant_rows=[(STAFF_LABELS.get(spec.key, spec.label), text) for spec, text in rows
+                        if spec.key.startswith("applicant_")],
         answer_rows=[r for r in rows if not r[0].key.startswith("applicant_")],
         docs=filing.documents(d), events=[(e, TRANSITIONS[Action(e.action)].label)
                                             for e in d.events],

@@ -19,7 +19,6 @@ from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy import and_, case, func, literal, or_, select, tuple_, union_all
 from sqlalchemy.orm import Session, selectinload
 
-from district_portal import codes
 from district_portal.models import (
     Dossier,
     DossierStatus,
@@ -29,11 +28,11 @@ from district_portal.models import (
     User,
 )
 from district_portal.models.types import UTCDateTime, utcnow
-from district_portal.phones import PhoneError, parse_phone
 from district_portal.services.calendar.days import calendar_for
 from district_portal.services.dossiers import queues
+from district_portal.services.dossiers.search import search_condition
 from district_portal.services.dossiers.workflow import PROCESSING_STATUSES
-from district_portal.text import LOCAL_TZ, fold
+from district_portal.text import LOCAL_TZ
 
 S = DossierStatus
 PER_PAGE = 50
@@ -106,33 +105,6 @@ def decode_cursor(token: str) -> tuple[datetime | None, int] | None:
 
 
 # --- filters -------------------------------------------------------------------------------
-
-
-def _like_escape(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def search_condition(q: str):
-    """A dossier code or ref (exact), a phone number (E.164), or words of the applicant's name
-    (diacritics and case ignored)."""
-    q = (q or "").strip()[:100]
-    if not q:
-        return None
-    parsed = codes.parse_lookup(q)
-    if parsed is not None:
-        kind, value = parsed
-        return Dossier.code == value if kind == "code" else Dossier.ref == value
-    digits = q.replace(" ", "").replace(".", "").replace("-", "")
-    if digits.lstrip("+").isdigit():
-        try:
-            return Dossier.applicant_phone == parse_phone(q)
-        except PhoneError:
-            return literal(False)
-    words = fold(q).split()[:6]
-    if not words:
-        return None
-    return and_(*[Dossier.applicant_name_search.like(f"%{_like_escape(w)}%", escape="\\")
-                  for w in words])
 
 
 def _local_midnight(day: date) -> datetime:
