@@ -81,6 +81,9 @@ def init_app(app: Flask) -> None:
         rating_label=rating_label,
         payment_state_label=lambda state: str(PAYMENT_STATES.get(str(state), state)),
         receipt_label=_receipt_label,
+        due_text=_due_text,
+        intake_due_text=_intake_due_text,
+        work_starts_text=_work_starts_text,
     )
     app.jinja_env.filters["ref"] = _ref
     app.jinja_env.filters["phone"] = _phone
@@ -100,6 +103,38 @@ PAYMENT_STATES = {
     "failed": lazy_gettext("not completed"),
     "expired": lazy_gettext("expired"),
 }
+
+
+def _calendars() -> dict:
+    """Office calendars already built for this request (a page may show fifty deadlines)."""
+    from flask import g
+
+    if "calendars" not in g:
+        g.calendars = {}
+    return g.calendars
+
+
+def _due_text(dossier) -> str:
+    """The result's due time as it is shown everywhere ('17:00 ngày 30/11/2026')."""
+    from district_portal import db
+    from district_portal.services.calendar.deadlines import due_text
+
+    return due_text(db.session(), dossier, _calendars()) if dossier.due_at else ""
+
+
+def _intake_due_text(dossier) -> str:
+    from district_portal import db
+    from district_portal.services.calendar.deadlines import intake_due_text
+
+    return intake_due_text(db.session(), dossier, _calendars()) if dossier.intake_due_at else ""
+
+
+def _work_starts_text(dossier) -> str:
+    """When the office starts on a dossier filed out of hours; '' if filed while open."""
+    from district_portal import db
+    from district_portal.services.calendar.deadlines import format_deadline, work_starts_at
+
+    return format_deadline(work_starts_at(db.session(), dossier, _calendars()))
 
 
 def _receipt_label(payment) -> str:

@@ -101,7 +101,7 @@ def test_online_receipt_before_acceptance_lists_documents_and_intake_deadline(ct
                      "Tổ 5, Phường Hòa Bình, Phú Thọ", "Đăng ký khai sinh",
                      "03/03/2026 09:15", "Giấy chứng sinh", "Chưa tải lên",
                      "Phường Hòa Bình, ngày 03 tháng 03 năm 2026", "1 ngày làm việc",
-                     "04/03/2026 09:15"):
+                     "09:15 ngày 04/03/2026"):
         assert expected in text, expected
 
 
@@ -117,7 +117,7 @@ def test_receipt_becomes_form_01_once_accepted_with_due_date_fee_in_words_and_cl
     assert_size(pdf, A5)
     for expected in ("GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ", d.code,
                      "Cấp Giấy xác nhận tình trạng hôn nhân", "Nguyễn Thị Hằng",
-                     "03/03/2026 10:15", "06/03/2026 09:15", "15.000 đồng",
+                     "03/03/2026 10:15", "09:15 ngày 06/03/2026", "15.000 đồng",
                      "Mười lăm nghìn đồng", "3 ngày làm việc",
                      "Nhận qua dịch vụ bưu chính công ích: Số 3, phố Chợ, phường Hòa Bình",
                      "NGƯỜI TIẾP NHẬN HỒ SƠ", "Nguyễn Thị Tiếp Nhận"):
@@ -165,8 +165,8 @@ def test_apology_slip_shows_old_and_new_due_dates_and_reason(ctx):
     pdf = slips.render_slip(slips.apology_slip(d))
     text = pdf_text(pdf)
     assert_size(pdf, A5)
-    for expected in ("PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ", "06/03/2026 09:15",
-                     "12/03/2026 16:00", "ngày 12 tháng 03 năm 2026",
+    for expected in ("PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ", "09:15 ngày 06/03/2026",
+                     "16:00 ngày 12/03/2026", "ngày 12 tháng 03 năm 2026",
                      "Cần xác minh thông tin nơi sinh", "Lê Văn Lãnh Đạo", "Nguyễn Thị Hằng"):
         assert expected in text, expected
 

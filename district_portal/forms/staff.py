@@ -7,6 +7,7 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
+    BooleanField,
     DateField,
     HiddenField,
     IntegerField,
@@ -131,6 +132,8 @@ class TransferForm(ActionForm):
                          validators=[DataRequired(_l("Choose the office."))])
     reason = TextAreaField(_l("Reason"), validators=[
         DataRequired(_l("Write the reason.")), Length(max=2000)])
+    # Internal by default: a transfer's reason is between offices.
+    note_public = BooleanField(_l("Let the applicant read the reason"), default=False)
 
     def __init__(self, *args, offices=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -139,7 +142,8 @@ class TransferForm(ActionForm):
             SelectChoice(o.agency_code, o.name) for o in offices]
 
     def inputs(self) -> dict:
-        return {"office": self._offices.get(self.office.data), "reason": self.reason.data}
+        return {"office": self._offices.get(self.office.data), "reason": self.reason.data,
+                "note_public": bool(self.note_public.data)}
 
 
 class PaymentForm(ActionForm):

@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Date,
     Enum,
     ForeignKey,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -168,12 +170,20 @@ class DossierEvent(Base):
     from_office_id: Mapped[int | None] = mapped_column(ForeignKey("office.id"))
     to_office_id: Mapped[int | None] = mapped_column(ForeignKey("office.id"))
     note: Mapped[str | None] = mapped_column(Text)
+    # Whether the applicant may read the note: staff notes (a transfer's reason) are internal
+    # unless the action writes to the applicant (a refusal's reason) or staff chose to show it.
+    note_public: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     data: Mapped[dict] = mapped_column(JSONType, default=dict)
 
     dossier: Mapped[Dossier] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()
     from_office: Mapped[Office | None] = relationship(foreign_keys=[from_office_id])
     to_office: Mapped[Office | None] = relationship(foreign_keys=[to_office_id])
+
+    @property
+    def applicant_note(self) -> str | None:
+        """The note as the applicant sees it: None when it is internal."""
+        return self.note if self.note_public else None
 
 
 class Attachment(Base):

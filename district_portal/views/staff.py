@@ -36,7 +36,7 @@ from district_portal.services.calendar import days
 from district_portal.services.calendar.days import CalendarDayError
 from district_portal.services.catalog import queries
 from district_portal.services.documents import issuing
-from district_portal.services.dossiers import filing, inbox
+from district_portal.services.dossiers import filing, inbox, queues
 from district_portal.services.dossiers.filing import FilingError
 from district_portal.services.dossiers.workflow import (
     STATUS_LABELS,
@@ -89,28 +89,31 @@ def inbox_view():
     form = InboxFilterForm(request.args)
     form.set_procedures(inbox.procedures_for(sess, ids))
     valid = form.validate()
+    tabs = [inbox.TABS_BY_KEY[k] for k in queues.visible_tabs(current_user, inbox.TABS_BY_KEY)]
     query = inbox.InboxQuery(
-        tab=form.tab.data if form.tab.data in inbox.TABS_BY_KEY else "new",
+        tab=form.tab.data if form.tab.data in {t.key for t in tabs}
+        else queues.default_tab(current_user),
         q=(form.q.data or "") if valid else "",
         procedure=(form.procedure.data or "") if valid else "",
         date_from=form.date_from.data if valid else None,
         date_to=form.date_to.data if valid else None,
         cursor=form.after.data or "",
     )
-    page = inbox.inbox_page(sess, ids, current_user.office, query)
-    counts = inbox.tab_counts(sess, ids, current_user.office)
+    page = inbox.inbox_page(sess, ids, current_user.office, query, user=current_user)
+    counts = inbox.tab_counts(sess, ids, current_user.office, user=current_user)
     filters = {k: v for k, v in (
         ("q", query.q), ("procedure", query.procedure),
         ("date_from", query.date_from.isoformat() if query.date_from else ""),
         ("date_to", query.date_to.isoformat() if query.date_to else "")) if v}
     return render_template("staff/inbox.html", form=form, query=query, page=page,
-                           counts=counts, tabs=inbox.TABS, filters=filters,
+                           counts=counts, tabs=tabs, filters=filters,
                            labels=STATUS_LABELS, now=utcnow())
 
 
 @bp.get("/worklist")
 def worklist():
-    sections = inbox.worklist(db.session(), _office_ids(), current_user.office)
+    sections = inbox.worklist(db.session(), _office_ids(), current_user.office,
+                              user=current_user)
     return render_template("staff/worklist.html", sections=sections, labels=STATUS_LABELS,
                            office=current_user.office, now=utcnow())
 
@@ -149,10 +152,27 @@ SLIPS = (
 )
 
 
+# Before acceptance the "receipt" is the filing confirmation (slips.online_receipt), not form 01.
+CONFIRMATIONS = {"online": _l("Online filing confirmation (not form 01: not yet received)"),
+                 "counter": _l("Filing confirmation (not form 01: not yet received)")}
+
+
 def _slip_links(d):
-    """The slips that apply to the dossier so far."""
+    """The slips that apply to the dossier so far, each named as what it is now."""
     actions = {e.action for e in d.events}
-    return [(kind, label) for kind, action, label in SLIPS if action is None or action in actions]
+    return [(kind, CONFIRMATIONS.get(d.channel, label) if kind == "receipt" and
+             d.accepted_at is None else label)
+            for kind, action, label in SLIPS if action is None or action in actions]
+
+
+# The applicant section's labels speak to the resident ("you"); staff read about "người nộp".
+STAFF_LABELS = {
+    "applicant_type": _l("The applicant files as"),
+    "applicant_phone": _l("Applicant's mobile phone number"),
+    "applicant_email": _l("Applicant's email"),
+    "applicant_commune": _l("Commune or ward where the applicant lives"),
+    "applicant_office": _l("Office that receives the dossier"),
+}
 
 
 def _render_dossier(d, failed=None, status=200):
@@ -161,7 +181,8 @@ def _render_dossier(d, failed=None, status=200):
         "staff/dossier.html", dossier=d, labels=STATUS_LABELS,
         slip_links=_slip_links(d),
         can_prepare=access.can_prepare_result(current_user, d) and issuing.is_preparable(d),
-        applicant_rows=[r for r in rows if r[0].key.startswith("applicant_")],
+        applicant_rows=[(STAFF_LABELS.get(spec.key, spec.label), text) for spec, text in rows
+                        if spec.key.startswith("applicant_")],
         answer_rows=[r for r in rows if not r[0].key.startswith("applicant_")],
         docs=filing.documents(d), events=[(e, TRANSITIONS[Action(e.action)].label)
                                             for e in d.events],

@@ -323,6 +323,34 @@ class WorkCalendar:
             f"Đơn vị thời hạn «{unit}» không hợp lệ; chỉ chấp nhận: {', '.join(UNITS)}."
         )
 
+    def shown_deadline(self, due: datetime) -> datetime:
+        """The instant a deadline is shown as: the end of the last office period before it
+        when no working time lies between the two, else ``due`` itself.
+
+        A deadline at the opening of a working day (07:00 Tuesday, after a dossier accepted
+        out of hours) reads as the previous working day's closing (17:00 Monday); one at the
+        start of the afternoon, or inside the lunch break, as the morning's end (11:30); one
+        on a weekend or holiday as the closing of the working day before. Nothing is done
+        between the two instants, so the promise is the same, and people read "by 17:00
+        Monday" as meant. A deadline inside office hours or at a period's end is unchanged.
+        """
+        due = self._utc(due, "due")
+        day = self._local_date(due)
+        for _ in range(MAX_SCAN_DAYS + 1):
+            for start, end in reversed(self._periods(day)):
+                if end <= due:
+                    return end
+                if start < due:
+                    return due  # strictly inside a period
+            day -= timedelta(days=1)
+        return due
+
+    def work_starts(self, at: datetime) -> datetime | None:
+        """When the office starts on something that arrived at ``at``: None while the office
+        is open, else the next opening (a dossier filed at night, on a weekend or holiday)."""
+        at = self._utc(at, "at")
+        return None if self.is_open(at) else self.next_opening(at)
+
     # ------------------------------------------------------------ durations ---
     def working_time_between(self, a: datetime, b: datetime) -> timedelta:
         """Office time inside ``[a, b)``; ``timedelta(0)`` if ``b <= a``.

@@ -19,6 +19,7 @@ from district_portal.models import Attachment, Dossier, DossierEvent, User
 from district_portal.models.types import utcnow
 from district_portal.services import storage
 from district_portal.services.documents import results, signing
+from district_portal.services.dossiers import queues
 from district_portal.services.dossiers.workflow import (
     RESULT_STATUSES,
     Action,
@@ -120,6 +121,7 @@ def prepare_scan(session: Session, dossier: Dossier, actor: User, upload) -> Att
 
 
 def _store(session, dossier, actor, stream, way: str, touch: bool = True) -> Attachment:
+    first = touch and prepared_result(dossier) is None  # a new arrival in "Chờ ban hành"
     try:
         stored = storage.store(current_app.config["UPLOAD_DIR"], stream,
                                current_app.config["MAX_UPLOAD_BYTES"])
@@ -137,6 +139,8 @@ def _store(session, dossier, actor, stream, way: str, touch: bool = True) -> Att
     if touch:  # not when issuing: the leader's form carries the dossier's version
         dossier.updated_at = utcnow()
     session.flush()
+    if first:
+        queues.announce_result_waiting(session, dossier)
     return attachment
 
 

@@ -105,6 +105,7 @@ class ReceiptSlip(_Slip):
     documents: tuple[DocumentLine, ...]
     intake_days: int = 0
     intake_due_at: str = ""
+    work_starts_at: str = ""  # filed outside working hours: when the office starts on it
     accepted_at: str = ""
     due_at: str = ""
     processing_time: str = ""

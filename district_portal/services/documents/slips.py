@@ -19,6 +19,7 @@ from district_portal.codes import format_ref, is_valid_ref
 from district_portal.models import Dossier, DossierEvent, DossierStatus, Office, User
 from district_portal.models.types import utcnow
 from district_portal.phones import display_phone
+from district_portal.services.calendar import deadlines
 from district_portal.services.documents.pdf import money_words, qr_svg, render_html, render_pdf
 from district_portal.services.documents.slip_models import (
     ACTION_VI,
@@ -172,7 +173,8 @@ def online_receipt(dossier: Dossier) -> ReceiptSlip:
         accepted=False, channel=dossier.channel,
         submitted_at=format_datetime(dossier.submitted_at), documents=_documents(dossier),
         intake_days=int(current_app.config.get("INTAKE_WORKING_DAYS", 1)),
-        intake_due_at=format_datetime(dossier.intake_due_at))
+        intake_due_at=_deadline(deadlines.intake_due_text, dossier),
+        work_starts_at=_deadline(_work_starts_text, dossier))
 
 
 def acceptance_receipt(dossier: Dossier) -> ReceiptSlip:
@@ -186,7 +188,8 @@ def acceptance_receipt(dossier: Dossier) -> ReceiptSlip:
                   heading_for(dossier, dossier.receiving_office, dossier.accepted_at)),
         accepted=True, channel=dossier.channel,
         submitted_at=format_datetime(dossier.submitted_at), documents=_documents(dossier),
-        accepted_at=format_datetime(dossier.accepted_at), due_at=format_datetime(dossier.due_at),
+        accepted_at=format_datetime(dossier.accepted_at),
+        due_at=_deadline(deadlines.due_text, dossier),
         processing_time=processing_time_text(data.get("processing_time", {})),
         fee=format_money(dossier.fee) if dossier.fee else "Không thu phí, lệ phí",
         fee_words=money_words(dossier.fee) if dossier.fee else "",
@@ -251,9 +254,21 @@ def apology_slip(dossier: Dossier) -> ApologySlip:
     return ApologySlip(
         **_common(dossier, "apology.html", "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ",
                   heading_for(dossier, office, event.at, unit="")),
-        accepted_date=format_date(dossier.accepted_at), old_due_at=format_datetime(old_due),
-        new_due_at=format_datetime(new_due), new_due_date=long_date(new_due),
+        accepted_date=format_date(dossier.accepted_at),
+        old_due_at=_deadline(deadlines.extended_due_text, dossier, old_due),
+        new_due_at=_deadline(deadlines.extended_due_text, dossier, new_due),
+        new_due_date=long_date(deadlines.shown_deadline(object_session(dossier), office, new_due)),
         reason=event.note or "", signer=_actor_name(event))
+
+
+def _deadline(text, dossier: Dossier, *args) -> str:
+    """A deadline as pages and SMS show it (services/calendar/deadlines.py), in Vietnamese."""
+    with force_locale("vi"):
+        return text(object_session(dossier), dossier, *args)
+
+
+def _work_starts_text(session, dossier: Dossier) -> str:
+    return deadlines.format_deadline(deadlines.work_starts_at(session, dossier))
 
 
 def _parse_time(value: str | None) -> datetime | None:
@@ -271,7 +286,7 @@ def control_slip(dossier: Dossier) -> ControlSlip:
                   heading_for(dossier, dossier.receiving_office,
                            dossier.accepted_at or dossier.submitted_at)),
         handling_office=handling.name if handling else "",
-        due_at=format_datetime(dossier.due_at), rows=rows)
+        due_at=_deadline(deadlines.due_text, dossier), rows=rows)
 
 
 def _who(user: User | None, office: Office | None) -> str:

@@ -19,9 +19,10 @@ from sqlalchemy.orm import Session
 from district_portal import access, codes
 from district_portal.models import Dossier, DossierStatus, Office, User
 from district_portal.services import notifications
+from district_portal.services.calendar import deadlines
 from district_portal.services.calendar.days import calendar_for
 from district_portal.services.errors import ServiceError
-from district_portal.text import format_datetime, format_money
+from district_portal.text import format_money
 
 S = DossierStatus
 
@@ -44,6 +45,7 @@ class Context:
     data: dict = field(default_factory=dict)
     from_office: Office | None = None
     to_office: Office | None = None
+    note_public: bool = False  # the applicant may read the event's note
 
 
 # --- the clock -----------------------------------------------------------------------------
@@ -144,6 +146,8 @@ def transfer(ctx: Context):
         raise WorkflowError(_l("Choose another, active office."), 400)
     ctx.from_office = d.handling_office
     ctx.to_office = target
+    # The reason is internal unless staff chose to show it to the applicant.
+    ctx.note_public = bool(ctx.inputs.get("note_public"))
     d.handling_office_id = target.id
     d.handling_office = target
     d.assignee_id = None
@@ -202,6 +206,7 @@ def extend(ctx: Context):
     ctx.data["old_due_at"] = d.due_at.isoformat() if d.due_at else None
     ctx.data["due_at"] = new_due.isoformat()
     d.due_at = new_due
+    ctx.note_public = True  # the reason is printed on the apology slip the applicant gets
     return None
 
 
@@ -228,6 +233,15 @@ def rate(ctx: Context):
 # --- the notification ----------------------------------------------------------------------
 
 
+def quotes_reason(notice) -> bool:
+    """The action's message to the applicant quotes the reason (a refusal, a supplement request,
+    a stop), so its event note is theirs to read as well."""
+    if notice is None or notice.office or callable(notice.text) or \
+            isinstance(notice.text, Mapping):
+        return False
+    return "%(reason)s" in str(notice.text)
+
+
 def send_notice(notice, ctx: Context) -> None:
     """Queue a transition's declared message (workflow.Notice) after its handler ran; the
     caller holds the Vietnamese locale."""
@@ -237,7 +251,7 @@ def send_notice(notice, ctx: Context) -> None:
         text = text[(d.delivery or {}).get("way")]
     params = {
         "code": d.code, "ref": codes.format_ref(d.ref) if d.ref else "", "reason": ctx.note,
-        "due": format_datetime(d.due_at), "amount": format_money(d.fee),
+        "due": deadlines.due_text(ctx.session, d), "amount": format_money(d.fee),
         "waybill": (d.delivery or {}).get("waybill", ""),
     }
     subject = str(notice.subject)

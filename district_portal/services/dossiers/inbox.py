@@ -19,7 +19,6 @@ from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy import and_, case, func, literal, or_, select, tuple_, union_all
 from sqlalchemy.orm import Session, selectinload
 
-from district_portal import codes
 from district_portal.models import (
     Dossier,
     DossierStatus,
@@ -29,10 +28,11 @@ from district_portal.models import (
     User,
 )
 from district_portal.models.types import UTCDateTime, utcnow
-from district_portal.phones import PhoneError, parse_phone
 from district_portal.services.calendar.days import calendar_for
+from district_portal.services.dossiers import queues
+from district_portal.services.dossiers.search import search_condition
 from district_portal.services.dossiers.workflow import PROCESSING_STATUSES
-from district_portal.text import LOCAL_TZ, fold
+from district_portal.text import LOCAL_TZ
 
 S = DossierStatus
 PER_PAGE = 50
@@ -48,6 +48,8 @@ class Tab:
 
 
 TABS = (
+    Tab("mine", _l("Assigned to me"), queues.ASSIGNED_STATUSES),
+    Tab("to_issue", _l("Waiting for issue"), queues.ISSUE_STATUSES),
     Tab("new", _l("New"), (S.SUBMITTED,)),
     Tab("intake_overdue", _l("Intake overdue"), (S.SUBMITTED,)),
     Tab("in_progress", _l("In progress"), WORKING),
@@ -105,40 +107,13 @@ def decode_cursor(token: str) -> tuple[datetime | None, int] | None:
 # --- filters -------------------------------------------------------------------------------
 
 
-def _like_escape(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def search_condition(q: str):
-    """A dossier code or ref (exact), a phone number (E.164), or words of the applicant's name
-    (diacritics and case ignored)."""
-    q = (q or "").strip()[:100]
-    if not q:
-        return None
-    parsed = codes.parse_lookup(q)
-    if parsed is not None:
-        kind, value = parsed
-        return Dossier.code == value if kind == "code" else Dossier.ref == value
-    digits = q.replace(" ", "").replace(".", "").replace("-", "")
-    if digits.lstrip("+").isdigit():
-        try:
-            return Dossier.applicant_phone == parse_phone(q)
-        except PhoneError:
-            return literal(False)
-    words = fold(q).split()[:6]
-    if not words:
-        return None
-    return and_(*[Dossier.applicant_name_search.like(f"%{_like_escape(w)}%", escape="\\")
-                  for w in words])
-
-
 def _local_midnight(day: date) -> datetime:
     return datetime.combine(day, time.min, LOCAL_TZ)
 
 
 def _filters(session: Session, query: InboxQuery, tab: Tab, office: Office | None,
-             now: datetime) -> list:
-    conds = []
+             now: datetime, user: User | None = None) -> list:
+    conds = queues.conditions(tab.key, user)
     cond = search_condition(query.q)
     if cond is not None:
         conds.append(cond)
@@ -187,13 +162,13 @@ def _branches(office_ids: set[int]):
 
 def inbox_page(session: Session, office_ids: set[int], office: Office | None,
                query: InboxQuery, per_page: int = PER_PAGE,
-               now: datetime | None = None) -> Page:
-    """One page of the tab, ordered by due time then id, after the query's cursor."""
+               now: datetime | None = None, user: User | None = None) -> Page:
+    """One page of the tab by due time then id, after the cursor (personal tabs: `user`'s)."""
     now = now or utcnow()
     tab = TABS_BY_KEY.get(query.tab, TABS[0])
     if not office_ids:
         return Page([], None)
-    extra = _filters(session, query, tab, office, now)
+    extra = _filters(session, query, tab, office, now, user)
     after = decode_cursor(query.cursor)
     limit = per_page + 1
     parts = []
@@ -248,8 +223,8 @@ def inbox_page(session: Session, office_ids: set[int], office: Office | None,
 
 
 def tab_counts(session: Session, office_ids: set[int], office: Office | None,
-               now: datetime | None = None) -> dict[str, int]:
-    """Live count of every tab (without the search filters)."""
+               now: datetime | None = None, user: User | None = None) -> dict[str, int]:
+    """Live count of every tab (without the search filters); personal tabs are `user`'s."""
     now = now or utcnow()
     counts = {t.key: 0 for t in TABS}
     if not office_ids:
@@ -272,7 +247,14 @@ def tab_counts(session: Session, office_ids: set[int], office: Office | None,
             select(func.count()).select_from(Dossier)
             .where(branch, Dossier.status == S.SUBMITTED, Dossier.intake_due_at < now)) or 0
     for tab in TABS:
-        if tab.key not in ("due_soon", "overdue", "intake_overdue"):
+        if tab.key in queues.PERSONAL_TABS:
+            if not queues.visible_tabs(user, [tab.key]):
+                continue
+            counts[tab.key] = session.scalar(
+                select(func.count()).select_from(Dossier).where(
+                    or_(*_branches(office_ids)), Dossier.status.in_(tab.statuses),
+                    *queues.conditions(tab.key, user))) or 0
+        elif tab.key not in ("due_soon", "overdue", "intake_overdue"):
             counts[tab.key] = sum(by_status.get(s, 0) for s in tab.statuses)
     return counts
 
@@ -281,8 +263,10 @@ def tab_counts(session: Session, office_ids: set[int], office: Office | None,
 
 
 def worklist(session: Session, office_ids: set[int], office: Office | None,
-             now: datetime | None = None, limit: int = 200) -> dict[str, Page]:
-    """What the office must do today: due today, overdue, waiting for supplement, to return."""
+             now: datetime | None = None, limit: int = 200,
+             user: User | None = None) -> dict[str, Page]:
+    """What the office must do today: due today, overdue, waiting for supplement, to return;
+    and, for an officer, their own dossiers due within three working days ("mine_due")."""
     now = now or utcnow()
     end_of_day = _local_midnight(now.astimezone(LOCAL_TZ).date() + timedelta(days=1))
     sections = {}
@@ -294,6 +278,9 @@ def worklist(session: Session, office_ids: set[int], office: Office | None,
         else:
             page = inbox_page(session, office_ids, office, q, per_page=limit, now=now)
         sections[key] = page
+    if user is not None and user.has_role(Role.OFFICER):
+        rows, more = queues.mine_due_soon(session, user, now, limit)
+        sections["mine_due"] = Page(rows, "more" if more else None)
     return sections
 
 

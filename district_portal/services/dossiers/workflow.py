@@ -389,7 +389,8 @@ def _record(session, dossier, action, transition, ctx, from_status, to_status) -
         action=str(action), from_status=str(from_status), to_status=str(to_status),
         from_office_id=from_office.id if from_office else None,
         to_office_id=ctx.to_office.id if ctx.to_office else None,
-        note=ctx.note, data=ctx.data,
+        note=ctx.note, note_public=ctx.note_public or handlers.quotes_reason(transition.notice),
+        data=ctx.data,
     )
     session.add(event)
     session.flush()

@@ -1,0 +1,77 @@
+"""The staff inbox's search box: what a clerk types, turned into one condition on dossiers.
+
+A whole dossier code or tracking code finds that dossier; a part of one ("261128-0001",
+"7dpw") finds every dossier whose code or tracking code contains it, in any case; digits are a
+phone number; anything else is words of the applicant's name, diacritics and case ignored.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import and_, literal, or_
+
+from district_portal import codes
+from district_portal.models import Dossier
+from district_portal.phones import PhoneError, parse_phone
+from district_portal.text import fold
+
+
+def _like_escape(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+# Part of a dossier code: its date and number ("261128-0001"), or letters and digits together
+# ("T25-261128", "7dpw": part of a code or of a tracking code).
+_DATE_AND_NUMBER = re.compile(r"\d{6}-\d{1,4}")
+#: Fewer digits than this are part of a code ("0001"), not a phone number.
+PHONE_MIN_DIGITS = 9
+_CODE_CHARS = re.compile(r"[0-9A-Za-z.\-]{3,60}")
+
+
+def _ref_part(q: str) -> str | None:
+    """A piece of a tracking code as stored (upper case, no dash, O→0, I/L→1), or None."""
+    part = q.upper().replace("-", "").translate(str.maketrans("OIL", "011"))
+    if 3 <= len(part) <= codes.REF_LENGTH and all(c in codes.REF_ALPHABET for c in part):
+        return part
+    return None
+
+
+def _code_or_ref_part(q: str):
+    """Dossiers whose code or tracking code contains what was typed, in any case."""
+    conds = [Dossier.code.like(f"%{_like_escape(q.upper())}%", escape="\\")]
+    part = _ref_part(q)
+    if part is not None:
+        conds.append(Dossier.ref.like(f"%{part}%"))
+    return or_(*conds)
+
+
+def search_condition(q: str):
+    """A dossier code or ref (exact, or a part of one in any case: "261128-0001", "7dpw"), a
+    phone number (E.164), or words of the applicant's name (diacritics and case ignored)."""
+    q = (q or "").strip()[:100]
+    if not q:
+        return None
+    parsed = codes.parse_lookup(q)
+    if parsed is not None:
+        kind, value = parsed
+        return Dossier.code == value if kind == "code" else Dossier.ref == value
+    if _CODE_CHARS.fullmatch(q) and (_DATE_AND_NUMBER.search(q) or (
+            re.search(r"\d", q) and re.search(r"[A-Za-z]", q))):
+        return _code_or_ref_part(q)
+    digits = q.replace(" ", "").replace(".", "").replace("-", "")
+    if digits.isdigit() and len(digits) < PHONE_MIN_DIGITS:
+        return _code_or_ref_part(q)
+    if digits.lstrip("+").isdigit():
+        try:
+            return Dossier.applicant_phone == parse_phone(q)
+        except PhoneError:
+            return literal(False)
+    words = fold(q).split()[:6]
+    if not words:
+        return None
+    by_name = and_(*[Dossier.applicant_name_search.like(f"%{_like_escape(w)}%", escape="\\")
+                     for w in words])
+    part = _ref_part(q) if len(words) == 1 and len(q) >= 4 else None
+    # A single word may also be part of a tracking code written without digits ("DPWX").
+    return or_(by_name, Dossier.ref.like(f"%{part}%")) if part else by_name
