@@ -3,15 +3,15 @@ event. Notes the applicant was already sent (a refusal's, a supplement request's
 extension's reason) stay readable; every other existing note (a transfer's reason, a note from
 the desk) becomes internal.
 
-Revision ID: 0011_staffq
-Revises: 0010_stats_cache
+Revision ID: 0012_staffq
+Revises: 0011_site_version
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011_staffq"
-down_revision = "0010_stats_cache"
+revision = "0012_staffq"
+down_revision = "0011_site_version"
 branch_labels = None
 depends_on = None
 
