@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import re
+import time
 from collections import Counter
 from urllib.parse import urlsplit
 
@@ -19,9 +20,12 @@ import tinyhtml5
 from babel.messages.pofile import read_po
 from pypdf import PdfReader
 from sqlalchemy import select
+from sqlalchemy.orm import object_session
 
 from district_portal.config import ROOT
+from district_portal.db import get_db
 from district_portal.models import Dossier, User
+from district_portal.services.accounts.sessions import start_session
 from district_portal.services.catalog.importer import demo_catalog_path, import_catalog
 from tests.factories import BIRTH, OFFICE, accepted_dossier, user
 
@@ -203,10 +207,29 @@ class ClientRequest:
 
 
 def login(client, account: User) -> None:
-    """Log `account` in on this test client (a fresh session, as after the login form)."""
+    """Log `account` in on this test client, as after the login form (and, for staff, the
+    two-factor step): a server-side session row, committed on the account's own database
+    session (a savepoint in the rolled-back tests), and the cookie that names it."""
+    store = object_session(account) or get_db(client.application).writer()
+    sid = start_session(store, account)
+    store.commit()
     with client.session_transaction() as s:
         s["_user_id"] = account.get_id()
         s["_fresh"] = True
+        s["_sid"] = sid
+        s["staff_seen"] = int(time.time())
+
+
+DEMO_PASSWORD = "demo-portal-2026"
+
+
+def form_login(client, login_name: str, password: str = DEMO_PASSWORD) -> None:
+    """Log in through the login form, as a browser does; staff also pass the two-factor
+    step with a code from their secret (the test database enrols the demo staff)."""
+    response = client.post("/account/login", data={
+        "csrf_token": csrf_token(client, "/account/login"), "login": login_name,
+        "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
 
 
 user_by_email = user  # the filing tests' name for tests.factories.user

@@ -26,7 +26,7 @@ from district_portal.models.payment import (
     SandboxTransaction,
 )
 from district_portal.models.stats import StatsCacheEntry
-from district_portal.models.user import Role, User, UserToken
+from district_portal.models.user import Role, User, UserSession, UserToken
 
 __all__ = [
     "Action",
@@ -52,6 +52,7 @@ __all__ = [
     "SandboxTransaction",
     "StatsCacheEntry",
     "User",
+    "UserSession",
     "UserToken",
     "Webhook",
 ]

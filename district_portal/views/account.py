@@ -6,9 +6,10 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 
 from district_portal import db
+from district_portal.auth import sign_in, sign_out
 from district_portal.extensions import limiter
 from district_portal.forms import ConfirmForm
 from district_portal.forms.account import (
@@ -79,7 +80,7 @@ def register():
         except AccountError as exc:
             _field_error(form, exc)
         else:
-            login_user(user)
+            sign_in(user)
             if user.phone:
                 flash(gettext("Your account is ready. We sent a 6-digit code by SMS to confirm "
                               "your phone number."), "success")
@@ -136,7 +137,7 @@ def login():
         except AccountError as exc:
             form.form_errors.append(str(exc))
         else:
-            login_user(user)
+            sign_in(user)
             if auth.needs_phone_confirmation(user) and "@" not in form.login.data:
                 return _to_phone_confirmation(user, next_path)
             flash(gettext("You are logged in."), "success")
@@ -147,11 +148,11 @@ def login():
 def _to_phone_confirmation(user, next_path):
     """Logged in with a phone not confirmed yet: the confirmation page, with a fresh code
     unless one was sent a moment ago."""
-    try:
-        auth.send_phone_code(db.session(), user)
-    except AccountError:
+    if auth.phone_code_refusal(db.session(), user) is not None:
+        # Asked, not refused: a refusal would roll the new login back with it.
         flash(gettext("Enter the code we sent by SMS to confirm your phone number."), "info")
     else:
+        auth.send_phone_code(db.session(), user)
         flash(gettext("Confirm your phone number to continue: we sent a new 6-digit code by "
                       "SMS."), "info")
     return redirect(url_for("account.verify_phone", next=next_path))
@@ -160,7 +161,7 @@ def _to_phone_confirmation(user, next_path):
 @bp.post("/logout")
 def logout():
     if ConfirmForm().validate_on_submit():
-        logout_user()
+        sign_out()
         flash(gettext("You are logged out."), "success")
     return redirect(url_for("public.home"))
 
@@ -170,7 +171,7 @@ def logout():
 def logout_everywhere():
     if ConfirmForm().validate_on_submit():
         auth.end_all_sessions(db.session(), current_user)
-        logout_user()
+        sign_out()
         flash(gettext("You are logged out on every device."), "success")
         return redirect(url_for("public.home"))
     return redirect(url_for("account.index"))
@@ -187,7 +188,7 @@ def change_password():
         except AccountError as exc:
             _field_error(form, exc)
         else:
-            login_user(user)  # the session version changed: keep this session, end the others
+            sign_in(user)  # every session ended with the old password: this one starts again
             flash(gettext("Your password is changed. Other devices were logged out."),
                   "success")
             return redirect(url_for("account.index"))
@@ -224,7 +225,7 @@ def reset(token: str):
         except AccountError as exc:
             _field_error(form, exc)
         else:
-            logout_user()
+            sign_out()
             flash(gettext("Your password is changed. Log in with the new password."),
                   "success")
             return redirect(url_for("account.login"))

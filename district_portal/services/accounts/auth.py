@@ -21,6 +21,7 @@ from district_portal.models.types import utcnow
 from district_portal.passwords import MIN_PASSWORD_LENGTH, is_common_password
 from district_portal.phones import PhoneError, parse_phone
 from district_portal.services import notifications
+from district_portal.services.accounts.sessions import end_user_sessions
 from district_portal.services.accounts.users import (
     create_user,
     hash_password,
@@ -169,21 +170,9 @@ def send_phone_code(session: Session, user: User, now: datetime | None = None) -
     """Issue a new 6-digit code for the user's phone (valid 10 minutes, 5 tries) and queue
     it by SMS; earlier codes stop working. At most one code a minute and 5 an hour."""
     now = now or utcnow()
-    if not user.phone:
-        raise AccountError(lazy_gettext("This account has no phone number."))
-    last = session.scalar(
-        select(func.max(UserToken.created_at)).where(
-            UserToken.user_id == user.id, UserToken.purpose == VERIFY_PHONE))
-    if last is not None and _aware(last) > now - CODE_RESEND_AFTER:
-        raise AccountError(lazy_gettext("A code was sent less than a minute ago. Wait a "
-                                        "minute before asking for another."))
-    recent = session.scalar(
-        select(func.count(UserToken.id)).where(
-            UserToken.user_id == user.id, UserToken.purpose == VERIFY_PHONE,
-            UserToken.created_at > now - timedelta(hours=1)))
-    if recent >= CODES_PER_HOUR:
-        raise AccountError(lazy_gettext("Too many codes were sent in the last hour. Try "
-                                        "again later."))
+    refusal = phone_code_refusal(session, user, now)
+    if refusal is not None:
+        raise AccountError(refusal)
     _expire_tokens(session, user, VERIFY_PHONE, now)
     code = f"{secrets.randbelow(1_000_000):06d}"
     session.add(UserToken(user_id=user.id, purpose=VERIFY_PHONE,
@@ -193,6 +182,27 @@ def send_phone_code(session: Session, user: User, now: datetime | None = None) -
                         text=f"Ma xac nhan so dien thoai tai Cong dich vu cong: {code}. "
                              f"Ma het han sau 10 phut. Khong dua ma nay cho ai.")
     session.flush()
+
+
+def phone_code_refusal(session: Session, user: User, now: datetime | None = None):
+    """Why no new phone code may be sent now (no phone, one a minute, five an hour), or
+    None: callers that only offer a code ask first instead of being refused."""
+    now = now or utcnow()
+    if not user.phone:
+        return lazy_gettext("This account has no phone number.")
+    last = session.scalar(
+        select(func.max(UserToken.created_at)).where(
+            UserToken.user_id == user.id, UserToken.purpose == VERIFY_PHONE))
+    if last is not None and _aware(last) > now - CODE_RESEND_AFTER:
+        return lazy_gettext("A code was sent less than a minute ago. Wait a minute before "
+                            "asking for another.")
+    recent = session.scalar(
+        select(func.count(UserToken.id)).where(
+            UserToken.user_id == user.id, UserToken.purpose == VERIFY_PHONE,
+            UserToken.created_at > now - timedelta(hours=1)))
+    if recent >= CODES_PER_HOUR:
+        return lazy_gettext("Too many codes were sent in the last hour. Try again later.")
+    return None
 
 
 def confirm_phone(session: Session, user: User, code: str, now: datetime | None = None) -> None:
@@ -272,7 +282,7 @@ def _claim_phone(session: Session, user: User, now: datetime) -> None:
 def end_all_sessions(session: Session, user: User) -> None:
     """Every session of this user, on every device, stops working."""
     user.session_version = (user.session_version or 1) + 1
-    session.flush()
+    end_user_sessions(session, user)
 
 
 def change_password(session: Session, user: User, current: str, new: str) -> None:
