@@ -64,10 +64,11 @@ def _register_blueprints(app: Flask) -> None:
         staff,
         stats,
         system,
+        two_factor,
     )
 
-    for blueprint in (system.bp, public.bp, account.bp, filing.bp, documents.bp, staff.bp,
-                      stats.bp, api_keys.bp, payments.bp):
+    for blueprint in (system.bp, public.bp, account.bp, two_factor.bp, filing.bp, documents.bp,
+                      staff.bp, stats.bp, api_keys.bp, payments.bp):
         app.register_blueprint(blueprint)
     api.init_app(app)
     if app.config.get("PAYMENT_SANDBOX"):  # never in production (config.py refuses it)

@@ -11,6 +11,7 @@ import time
 from flask import Flask, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext, lazy_gettext
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy import select
 
 from district_portal import db
 from district_portal.extensions import login_manager
@@ -18,6 +19,8 @@ from district_portal.models import User
 from district_portal.services.accounts import sessions
 
 IDLE_KEY = "staff_seen"
+PENDING_KEY = "_2fa"  # password right, second step not yet passed
+PENDING_SECONDS = 10 * 60  # 10 minutes, in seconds, to pass the second step
 SESSION_KEY = "_sid"  # the server-side session's id (only its hash is stored)
 # Files and probes: they never need the user, so the idle check does not load one for them.
 NO_USER_ENDPOINTS = frozenset({"static", "asset", "system.healthz"})
@@ -63,6 +66,28 @@ def _forget() -> None:
     logout_user()
     session.pop(SESSION_KEY, None)
     session.pop(IDLE_KEY, None)
+
+
+def begin_two_factor(user: User, next_path: str | None) -> None:
+    """The password was right: remember who is half logged in (not logged in yet)."""
+    session.clear()
+    session[PENDING_KEY] = {"user": user.public_id, "v": user.session_version,
+                            "at": int(time.time()), "next": next_path or ""}
+
+
+def pending_login() -> tuple[User | None, str | None]:
+    """The account half logged in on this browser in the last 10 minutes, and where it was
+    going; (None, None) if there is none or its password changed since."""
+    pending = session.get(PENDING_KEY)
+    if not isinstance(pending, dict) or not isinstance(pending.get("at"), int):
+        return None, None
+    if int(time.time()) - pending["at"] > PENDING_SECONDS:
+        session.pop(PENDING_KEY, None)
+        return None, None
+    user = db.session().scalar(select(User).where(User.public_id == str(pending.get("user"))))
+    if user is None or not user.active or user.session_version != pending.get("v"):
+        return None, None
+    return user, pending.get("next") or None
 
 
 def login_url(next_path: str | None = None) -> str:

@@ -16,6 +16,7 @@ import time
 from collections import Counter
 from urllib.parse import urlsplit
 
+import pyotp
 import tinyhtml5
 from babel.messages.pofile import read_po
 from pypdf import PdfReader
@@ -25,6 +26,7 @@ from sqlalchemy.orm import object_session
 from district_portal.config import ROOT
 from district_portal.db import get_db
 from district_portal.models import Dossier, User
+from district_portal.models.types import utcnow
 from district_portal.services.accounts.sessions import start_session
 from district_portal.services.catalog.importer import demo_catalog_path, import_catalog
 from tests.factories import BIRTH, OFFICE, accepted_dossier, user
@@ -230,6 +232,38 @@ def form_login(client, login_name: str, password: str = DEMO_PASSWORD) -> None:
         "csrf_token": csrf_token(client, "/account/login"), "login": login_name,
         "password": password})
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    if urlsplit(response.headers["Location"]).path != "/account/two-factor/":
+        return
+    with get_db(client.application).writer() as store:
+        account = store.scalar(select(User).where(User.email == login_name))
+        code = totp_code(account.totp_secret, after_step=account.totp_last_step)
+    response = client.post("/account/two-factor/", data={
+        "csrf_token": csrf_token(client, "/account/two-factor/"), "code": code})
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+
+
+# The demo staff of the test database are enrolled in two-factor login with this secret
+# (tests/conftest.py `seed`), so tests and browser_as can compute their codes.
+DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def totp_code(secret: str, after_step: int = 0) -> str:
+    """A code the portal accepts now: the current 30-second step's, or the next step's if the
+    current one was already used (the portal accepts one step of clock drift each way)."""
+    now = int(time.time()) // 30
+    step = max(now, after_step + 1)
+    assert step <= now + 1, "two logins of one account in one 30-second step"
+    return pyotp.TOTP(secret).at(step * 30)
+
+
+def enrol_demo_staff(session) -> None:
+    """Give every seeded staff account the known two-factor secret."""
+    for account in session.scalars(select(User)):
+        if account.is_staff:
+            account.totp_secret = DEMO_TOTP_SECRET
+            account.totp_enabled_at = utcnow()
+            account.totp_last_step = 0
+    session.flush()
 
 
 user_by_email = user  # the filing tests' name for tests.factories.user

@@ -9,7 +9,7 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from district_portal import db
-from district_portal.auth import sign_in, sign_out
+from district_portal.auth import begin_two_factor, sign_in, sign_out
 from district_portal.extensions import limiter
 from district_portal.forms import ConfirmForm
 from district_portal.forms.account import (
@@ -21,7 +21,7 @@ from district_portal.forms.account import (
     VerifyPhoneForm,
 )
 from district_portal.phones import display_phone
-from district_portal.services.accounts import auth
+from district_portal.services.accounts import auth, two_factor
 from district_portal.services.accounts.auth import AccountError
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -54,7 +54,8 @@ def safe_next(target: str | None) -> str | None:
 @login_required
 def index():
     return render_template("account/index.html", user=current_user, phone=display_phone(
-        current_user.phone), form=ConfirmForm())
+        current_user.phone), form=ConfirmForm(),
+        recovery_left=two_factor.recovery_codes_left(db.session(), current_user))
 
 
 def _next_from(form) -> str | None:
@@ -137,6 +138,9 @@ def login():
         except AccountError as exc:
             form.form_errors.append(str(exc))
         else:
+            if user.needs_two_factor:
+                begin_two_factor(user, next_path)
+                return redirect(url_for("two_factor.verify"))
             sign_in(user)
             if auth.needs_phone_confirmation(user) and "@" not in form.login.data:
                 return _to_phone_confirmation(user, next_path)

@@ -246,8 +246,9 @@ def authenticate(session: Session, login: str, password: str,
         if user.locked_until is not None and _aware(user.locked_until) > now:
             continue
         if matches:
-            user.failed_logins = 0
-            user.locked_until = None
+            if not user.needs_two_factor:  # else the second step clears them when it passes
+                user.failed_logins = 0
+                user.locked_until = None
             session.flush()
             return user
         user.failed_logins = (user.failed_logins or 0) + 1
