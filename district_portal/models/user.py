@@ -34,7 +34,11 @@ class User(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(PublicId, unique=True, default=new_public_id)
+    # A confirmed address (or one an admin entered): the only email used to log in, for
+    # resets and for messages. An address typed at registration waits in pending_email
+    # until its link is opened, so a registration never blocks or reveals its real owner.
     email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    pending_email: Mapped[str | None] = mapped_column(String(254))
     # E.164. Unique among confirmed phones only (see __table_args__): an unconfirmed
     # registration cannot squat a number; whoever confirms it first owns it.
     phone: Mapped[str | None] = mapped_column(String(20), index=True)

@@ -21,7 +21,8 @@ from district_portal.forms.account import (
     VerifyPhoneForm,
 )
 from district_portal.phones import display_phone
-from district_portal.services.accounts import auth, two_factor
+from district_portal.services.accounts import auth, emails, two_factor
+from district_portal.services.accounts import reset as password_reset
 from district_portal.services.accounts.auth import AccountError
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -77,7 +78,9 @@ def register():
         try:
             user = auth.register_citizen(
                 db.session(), full_name=form.full_name.data, password=form.password.data,
-                email=form.email.data, phone=form.phone.data)
+                email=form.email.data, phone=form.phone.data,
+                secret_key=current_app.config["SECRET_KEY"],
+                base_url=current_app.config["BASE_URL"])
         except AccountError as exc:
             _field_error(form, exc)
         else:
@@ -86,9 +89,32 @@ def register():
                 flash(gettext("Your account is ready. We sent a 6-digit code by SMS to confirm "
                               "your phone number."), "success")
                 return redirect(url_for("account.verify_phone", next=next_path))
-            flash(gettext("Your account is ready."), "success")
+            flash(gettext("Your account is ready. We sent a link to your email: open it to "
+                          "confirm the address, then you can log in with it."), "success")
             return redirect(next_path or url_for("account.index"))
     return render_template("account/register.html", form=form, next_path=next_path)
+
+
+@bp.route("/confirm-email/<token>", methods=["GET", "POST"])
+@limiter.limit(LOGIN_LIMIT, methods=["POST"])
+def confirm_email(token: str):
+    """A GET only shows the button (mail scanners open links); the POST confirms."""
+    secret = current_app.config["SECRET_KEY"]
+    try:
+        address = emails.email_to_confirm(db.session(), token, secret_key=secret)
+    except AccountError as exc:
+        return render_template("account/confirm_email.html", invalid=str(exc)), 400
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            emails.confirm_email(db.session(), token, secret_key=secret)
+        except AccountError as exc:
+            return render_template("account/confirm_email.html", invalid=str(exc)), 409
+        flash(gettext("Your email is confirmed. You can now log in with it."), "success")
+        return redirect(url_for("account.index" if current_user.is_authenticated
+                                else "account.login"))
+    return render_template("account/confirm_email.html", invalid=None, form=form,
+                           address=address)
 
 
 @bp.route("/verify-phone", methods=["GET", "POST"])
@@ -204,7 +230,7 @@ def change_password():
 def forgot():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        auth.request_password_reset(
+        password_reset.request_password_reset(
             db.session(), form.login.data, secret_key=current_app.config["SECRET_KEY"],
             base_url=current_app.config["BASE_URL"])
         # The same answer whether or not the account exists.
@@ -219,13 +245,14 @@ def forgot():
 def reset(token: str):
     secret = current_app.config["SECRET_KEY"]
     try:
-        auth.reset_token_user(db.session(), token, secret_key=secret)
+        password_reset.reset_token_user(db.session(), token, secret_key=secret)
     except AccountError as exc:
         return render_template("account/reset.html", invalid=str(exc), form=None), 400
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
-            auth.reset_password(db.session(), token, form.password.data, secret_key=secret)
+            password_reset.reset_password(db.session(), token, form.password.data,
+                                          secret_key=secret)
         except AccountError as exc:
             _field_error(form, exc)
         else:

@@ -1,5 +1,5 @@
 """Server-side sessions (one row per login, checked on every request) and two-factor login
-(TOTP secret, last accepted step) on user accounts.
+(TOTP secret, last accepted step) and an email address awaiting confirmation on user accounts.
 
 Revision ID: 0011_sessions
 Revises: 0010_stats_cache
@@ -30,6 +30,7 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_user_session_user_id"), "user_session", ["user_id"], unique=False)
     with op.batch_alter_table("user_account") as batch:
+        batch.add_column(sa.Column("pending_email", sa.String(length=254), nullable=True))
         batch.add_column(sa.Column("totp_secret", sa.String(length=64), nullable=True))
         batch.add_column(sa.Column("totp_enabled_at", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("totp_last_step", sa.Integer(), nullable=False,
@@ -41,5 +42,6 @@ def downgrade() -> None:
         batch.drop_column("totp_last_step")
         batch.drop_column("totp_enabled_at")
         batch.drop_column("totp_secret")
+        batch.drop_column("pending_email")
     op.drop_index(op.f("ix_user_session_user_id"), table_name="user_session")
     op.drop_table("user_session")
