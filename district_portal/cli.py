@@ -129,6 +129,8 @@ def create_user(email, phone, password, roles, office_code, name) -> None:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
     click.echo(f"created {label} with role(s) {', '.join(roles)}")
+    if any(r != "citizen" for r in roles):
+        click.echo("staff set up two-step login (an authenticator app) at their first login")
 
 
 @portal_cli.command("demo")
@@ -144,7 +146,8 @@ def demo() -> None:
     click.echo(f"Demo accounts (password for all: {accounts[0][2]}):")
     for login, role, _password in accounts:
         click.echo(f"  {role:<24} {login}")
-    click.echo(f"Open {current_app.config['BASE_URL']}/ and log in at /account/login")
+    click.echo(f"Open {current_app.config['BASE_URL']}/ and log in at /account/login; staff "
+               f"accounts set up two-step login (an authenticator app) at their first login")
 
 
 @portal_cli.command("backup")

@@ -256,6 +256,15 @@ def totp_code(secret: str, after_step: int = 0) -> str:
     return pyotp.TOTP(secret).at(step * 30)
 
 
+def pass_two_factor_in_browser(page) -> None:
+    """After the password in a Playwright page: staff get the two-factor page; enter the
+    demo staff's code there. Residents go straight on."""
+    page.wait_for_url(lambda url: url.endswith("/account/") or "/two-factor/" in url)
+    if "/account/two-factor/" in page.url:
+        page.fill("#code", totp_code(DEMO_TOTP_SECRET))
+        page.click("button.primary")
+
+
 def enrol_demo_staff(session) -> None:
     """Give every seeded staff account the known two-factor secret."""
     for account in session.scalars(select(User)):
