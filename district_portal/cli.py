@@ -133,6 +133,26 @@ def create_user(email, phone, password, roles, office_code, name) -> None:
         click.echo("staff set up two-step login (an authenticator app) at their first login")
 
 
+@portal_cli.command("reset-two-factor")
+@click.option("--email", required=True)
+def reset_two_factor(email: str) -> None:
+    """Remove an account's two-step login (a lost phone, no recovery codes left): its
+    sessions end, and staff enrol again at their next login."""
+    from sqlalchemy import select
+
+    from district_portal.models import User
+    from district_portal.services.accounts import two_factor
+    from district_portal.services.accounts.users import normalize_email
+
+    with _tx() as session:
+        user = session.scalar(select(User).where(User.email == normalize_email(email)))
+        if user is None:
+            click.echo(f"error: no account with email {email}", err=True)
+            sys.exit(1)
+        two_factor.reset(session, user)
+    click.echo(f"two-step login removed for {email}; the next login sets it up again")
+
+
 @portal_cli.command("demo")
 def demo() -> None:
     """Load the demonstration catalogue and accounts (safe to run again)."""

@@ -185,3 +185,20 @@ def test_codes_follow_rfc_6238(session, new_staff):
     at = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=59)
     assert two_factor._matching_step(secret, "287082", at) == 1
     assert two_factor._matching_step(secret, "287083", at) is None
+
+
+def test_an_admin_removes_a_lost_two_step_login_from_the_command_line(fresh_app):
+    app = fresh_app()
+    client = app.test_client()
+    form_login(client, "clerk@demo.test")
+    assert client.get("/staff/inbox").status_code == 200
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["portal", "reset-two-factor", "--email", "clerk@demo.test"])
+    assert result.exit_code == 0, result.output
+    assert client.get("/staff/inbox").status_code == 302  # its sessions ended
+    again = app.test_client()
+    _password_step(again, "clerk@demo.test")
+    response = again.get("/account/two-factor/")
+    assert response.headers["Location"].endswith("/account/two-factor/setup")
+    missing = runner.invoke(args=["portal", "reset-two-factor", "--email", "ghost@demo.test"])
+    assert missing.exit_code == 1 and "no account" in missing.output

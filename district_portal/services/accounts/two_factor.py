@@ -181,5 +181,19 @@ def disable(session: Session, user: User, code: str, now: datetime | None = None
     session.flush()
 
 
+def reset(session: Session, user: User) -> None:
+    """An administrator's answer to a lost phone without recovery codes: the secret and the
+    codes are removed and every session ends; staff enrol again at their next login."""
+    from district_portal.services.accounts.sessions import end_user_sessions
+
+    user.totp_secret = None
+    user.totp_enabled_at = None
+    user.totp_last_step = 0
+    session.execute(delete(UserToken).where(UserToken.user_id == user.id,
+                                            UserToken.purpose == RECOVERY))
+    user.session_version = (user.session_version or 1) + 1
+    end_user_sessions(session, user)
+
+
 def _aware(dt: datetime) -> datetime:
     return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
