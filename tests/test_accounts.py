@@ -16,6 +16,7 @@ from district_portal.models.types import utcnow
 from district_portal.services.accounts import auth, reset
 from district_portal.services.accounts.auth import AccountError, LoginError
 from district_portal.views.account import safe_next
+from tests.helpers import Page
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 PASSWORD = "ruong-lua-xanh-2026"
@@ -126,7 +127,9 @@ def test_a_resident_registers_with_email_only_and_confirms_it_by_the_link(client
     note = store.scalars(select(Notification).where(
         Notification.recipient == "an.nguyen@example.vn")).one()
     path = re.search(r"(/account/confirm-email/[\w.\-]+)", note.text).group(1)
-    assert "an.nguyen@example.vn" in page_text(client.get(path))
+    confirm_page = Page(client.get(path))
+    confirm_page.check()
+    assert "an.nguyen@example.vn" in confirm_page.text()
     client_request(client, path)
     store.expire_all()
     user = user_by(store, email="an.nguyen@example.vn")

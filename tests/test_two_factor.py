@@ -19,6 +19,7 @@ from tests.helpers import (
     DEMO_PASSWORD,
     DEMO_TOTP_SECRET,
     ClientRequest,
+    Page,
     csrf_token,
     form_login,
     totp_code,
@@ -54,6 +55,8 @@ def new_staff(session):
 def test_the_password_alone_does_not_log_staff_in(app):
     client = app.test_client()
     assert _password_step(client, "clerk@demo.test").endswith("/account/two-factor/")
+    page = ClientRequest(client).get("/account/two-factor/")  # translated, well formed
+    assert page.find(".//input[@name='code']") is not None
     response = client.get("/staff/inbox")
     assert response.status_code == 302 and "/account/login" in response.headers["Location"]
     assert client.get("/account/").status_code == 302
@@ -89,6 +92,7 @@ def test_new_staff_must_enrol_at_first_login_with_a_qr_code(app, session, new_st
     html = done.get_data(as_text=True)
     codes = re.findall(r"<code>([0-9A-Z]{5}-[0-9A-Z]{5})</code>", html)
     assert done.status_code == 200 and len(set(codes)) == 10
+    Page(done).check()
     assert client.get("/staff/inbox").status_code == 200  # enrolled and logged in
     account = _refreshed(session, new_staff)
     assert account.totp_secret == secret and account.totp_enabled_at is not None
