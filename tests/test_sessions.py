@@ -7,8 +7,10 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
+import district_portal.auth as web_auth
+from district_portal.db import get_db
 from district_portal.models import UserSession
 from district_portal.models.types import utcnow
 from district_portal.services.accounts import sessions
@@ -90,8 +92,6 @@ def test_the_cookie_from_the_staff_login_response_times_out_after_thirty_idle_mi
     client = app.test_client()
     form_login(client, "clerk@demo.test")
     from_login = _cookie(client)  # the cookie the login response set, before any page
-    import district_portal.auth as web_auth
-
     later = time.time() + 31 * 60
     monkeypatch.setattr(web_auth.time, "time", lambda: later)
     response = _replay(app, from_login).get("/staff/inbox")
@@ -112,8 +112,26 @@ def test_a_staff_cookie_without_a_last_seen_time_is_not_accepted(app, session):
 def test_a_resident_is_not_timed_out_by_the_staff_idle_limit(app, monkeypatch):
     client = app.test_client()
     form_login(client, RESIDENT)
-    import district_portal.auth as web_auth
-
     later = time.time() + 3 * 3600
     monkeypatch.setattr(web_auth.time, "time", lambda: later)
     assert client.get("/account/").status_code == 200
+
+
+def test_page_views_and_idle_timeouts_write_nothing(app, monkeypatch):
+    client = app.test_client()
+    form_login(client, "clerk@demo.test")
+    seen: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        seen.append(statement.split(None, 1)[0].upper())
+
+    engine = get_db(app).engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert client.get("/staff/inbox").status_code == 200
+        later = time.time() + 31 * 60
+        monkeypatch.setattr(web_auth.time, "time", lambda: later)
+        assert client.get("/staff/inbox").status_code == 302
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert seen and not {"INSERT", "UPDATE", "DELETE"} & set(seen)
