@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, current_app, has_request_context, request
 
 from district_portal import db
-from district_portal.config import ROOT, Config, load_config
+from district_portal.config import ROOT, Config, load_config, require_hardening
 from district_portal.extensions import babel, compress, csrf, limiter, login_manager
 
 
@@ -19,6 +19,8 @@ def create_app(config: Config | str | None = None) -> Flask:
     )
     if config is None or isinstance(config, str):
         config = load_config(config)
+    if config.ENV_NAME == "production":
+        require_hardening(config)  # also when a config object was changed after it was made
     app.config.from_object(config)
     app.config["PORTAL_ENV"] = config.ENV_NAME
 
@@ -69,10 +71,11 @@ def _register_blueprints(app: Flask) -> None:
         staff,
         stats,
         system,
+        two_factor,
     )
 
-    for blueprint in (system.bp, public.bp, account.bp, filing.bp, documents.bp, staff.bp,
-                      stats.bp, api_keys.bp, payments.bp):
+    for blueprint in (system.bp, public.bp, account.bp, two_factor.bp, filing.bp, documents.bp,
+                      staff.bp, stats.bp, api_keys.bp, payments.bp):
         app.register_blueprint(blueprint)
     api.init_app(app)
     if app.config.get("PAYMENT_SANDBOX"):  # never in production (config.py refuses it)
@@ -101,4 +104,7 @@ def _security_headers(response):
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     if response.mimetype == "text/html":
         headers.setdefault("Cache-Control", "no-cache")
+    if request.is_secure or current_app.config["HTTPS_ONLY"]:
+        headers.setdefault("Strict-Transport-Security",
+                           f"max-age={current_app.config['HSTS_SECONDS']}; includeSubDomains")
     return response

@@ -60,7 +60,8 @@ def init_app(app: Flask) -> None:
     def _remember_stylesheet(response):
         if g.pop("css_inlined", False):
             response.set_cookie(CSS_COOKIE, hashes["app.css"], max_age=ONE_YEAR,
-                                httponly=True, samesite="Lax")
+                                httponly=True, samesite="Lax",
+                                secure=current_app.config["SESSION_COOKIE_SECURE"])
         return response
 
 

@@ -129,6 +129,28 @@ def create_user(email, phone, password, roles, office_code, name) -> None:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
     click.echo(f"created {label} with role(s) {', '.join(roles)}")
+    if any(r != "citizen" for r in roles):
+        click.echo("staff set up two-step login (an authenticator app) at their first login")
+
+
+@portal_cli.command("reset-two-factor")
+@click.option("--email", required=True)
+def reset_two_factor(email: str) -> None:
+    """Remove an account's two-step login (a lost phone, no recovery codes left): its
+    sessions end, and staff enrol again at their next login."""
+    from sqlalchemy import select
+
+    from district_portal.models import User
+    from district_portal.services.accounts import two_factor
+    from district_portal.services.accounts.users import normalize_email
+
+    with _tx() as session:
+        user = session.scalar(select(User).where(User.email == normalize_email(email)))
+        if user is None:
+            click.echo(f"error: no account with email {email}", err=True)
+            sys.exit(1)
+        two_factor.reset(session, user)
+    click.echo(f"two-step login removed for {email}; the next login sets it up again")
 
 
 @portal_cli.command("demo")
@@ -144,7 +166,8 @@ def demo() -> None:
     click.echo(f"Demo accounts (password for all: {accounts[0][2]}):")
     for login, role, _password in accounts:
         click.echo(f"  {role:<24} {login}")
-    click.echo(f"Open {current_app.config['BASE_URL']}/ and log in at /account/login")
+    click.echo(f"Open {current_app.config['BASE_URL']}/ and log in at /account/login; staff "
+               f"accounts set up two-step login (an authenticator app) at their first login")
 
 
 @portal_cli.command("backup")

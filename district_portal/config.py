@@ -90,6 +90,9 @@ class Config:
     RATE_LIMITS_ON = True
     STAFF_IDLE_SECONDS = 30 * 60  # 30 minutes, in seconds
     PREFERRED_URL_SCHEME = "http"
+    # Strict-Transport-Security on HTTPS answers (and on every answer when HTTPS_ONLY).
+    HSTS_SECONDS = 365 * 24 * 3600  # one year, in seconds
+    HTTPS_ONLY = False
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
@@ -194,10 +197,32 @@ class TestConfig(Config):
         self.PAGE_CACHE_VERSION_SECONDS = 0
 
 
+def hardening_problems(config) -> list[str]:
+    """What keeps `config` from being served over HTTPS only: every cookie Secure, the
+    session cookie named with the __Host- prefix (Secure, path /, no domain: no subdomain or
+    plain-HTTP page can set or shadow it), and HSTS for at least a year."""
+    problems = []
+    if not getattr(config, "HTTPS_ONLY", False):
+        problems.append("HTTPS_ONLY is off")
+    for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
+        if getattr(config, key, False) is not True:
+            problems.append(f"{key} is not True")
+    if not str(getattr(config, "SESSION_COOKIE_NAME", "")).startswith("__Host-"):
+        problems.append("SESSION_COOKIE_NAME lacks the __Host- prefix")
+    if getattr(config, "SESSION_COOKIE_DOMAIN", None):
+        problems.append("SESSION_COOKIE_DOMAIN is set (a __Host- cookie has none)")
+    if (getattr(config, "HSTS_SECONDS", 0) or 0) < 365 * 24 * 3600:
+        problems.append("HSTS_SECONDS is less than a year")
+    return problems
+
+
 class ProductionConfig(Config):
     ENV_NAME = "production"
+    HTTPS_ONLY = True
     SESSION_COOKIE_SECURE = True
+    SESSION_COOKIE_NAME = "__Host-session"
     REMEMBER_COOKIE_SECURE = True
+    REMEMBER_COOKIE_NAME = "__Host-remember"
     PREFERRED_URL_SCHEME = "https"
 
     def __init__(self) -> None:
@@ -219,6 +244,15 @@ class ProductionConfig(Config):
                 "redis://127.0.0.1:6379/0.")
         self.SECRET_KEY = secret
         self.PAYMENT_SANDBOX = False
+        require_hardening(self)
+
+
+def require_hardening(config) -> None:
+    """Refuse to start production without HTTPS-only cookies and HSTS."""
+    problems = hardening_problems(config)
+    if problems:
+        raise RuntimeError("Production must be served over HTTPS only: " + "; ".join(problems)
+                           + ".")
 
 
 CONFIGS = {

@@ -22,7 +22,14 @@ from district_portal.migrate import upgrade
 from district_portal.services.accounts.users import create_user, ensure_demo_users
 from district_portal.services.catalog.importer import demo_catalog_path, import_catalog
 from tests.factories import user
-from tests.helpers import TEST_PROC, ClientRequest, all_types_entry, import_procedure, login
+from tests.helpers import (
+    TEST_PROC,
+    ClientRequest,
+    all_types_entry,
+    enrol_demo_staff,
+    import_procedure,
+    login,
+)
 
 PG_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
 
@@ -130,6 +137,7 @@ def seed(app) -> None:
             session, json.loads(demo_catalog_path().read_text("utf-8")), reason="test seed"
         )
         ensure_demo_users(session)
+        enrol_demo_staff(session)
 
 
 @pytest.fixture

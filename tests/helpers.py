@@ -12,16 +12,22 @@ import hashlib
 import io
 import json
 import re
+import time
 from collections import Counter
 from urllib.parse import urlsplit
 
+import pyotp
 import tinyhtml5
 from babel.messages.pofile import read_po
 from pypdf import PdfReader
 from sqlalchemy import select
+from sqlalchemy.orm import object_session
 
 from district_portal.config import ROOT
+from district_portal.db import get_db
 from district_portal.models import Dossier, User
+from district_portal.models.types import utcnow
+from district_portal.services.accounts.sessions import start_session
 from district_portal.services.catalog.importer import demo_catalog_path, import_catalog
 from tests.factories import BIRTH, OFFICE, accepted_dossier, user
 
@@ -203,10 +209,70 @@ class ClientRequest:
 
 
 def login(client, account: User) -> None:
-    """Log `account` in on this test client (a fresh session, as after the login form)."""
+    """Log `account` in on this test client, as after the login form (and, for staff, the
+    two-factor step): a server-side session row, committed on the account's own database
+    session (a savepoint in the rolled-back tests), and the cookie that names it."""
+    store = object_session(account) or get_db(client.application).writer()
+    sid = start_session(store, account)
+    store.commit()
     with client.session_transaction() as s:
         s["_user_id"] = account.get_id()
         s["_fresh"] = True
+        s["_sid"] = sid
+        s["staff_seen"] = int(time.time())
+
+
+DEMO_PASSWORD = "demo-portal-2026"
+
+
+def form_login(client, login_name: str, password: str = DEMO_PASSWORD) -> None:
+    """Log in through the login form, as a browser does; staff also pass the two-factor
+    step with a code from their secret (the test database enrols the demo staff)."""
+    response = client.post("/account/login", data={
+        "csrf_token": csrf_token(client, "/account/login"), "login": login_name,
+        "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    if urlsplit(response.headers["Location"]).path != "/account/two-factor/":
+        return
+    with get_db(client.application).writer() as store:
+        account = store.scalar(select(User).where(User.email == login_name))
+        code = totp_code(account.totp_secret, after_step=account.totp_last_step)
+    response = client.post("/account/two-factor/", data={
+        "csrf_token": csrf_token(client, "/account/two-factor/"), "code": code})
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+
+
+# The demo staff of the test database are enrolled in two-factor login with this secret
+# (tests/conftest.py `seed`), so tests and browser_as can compute their codes.
+DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def totp_code(secret: str, after_step: int = 0) -> str:
+    """A code the portal accepts now: the current 30-second step's, or the next step's if the
+    current one was already used (the portal accepts one step of clock drift each way)."""
+    now = int(time.time()) // 30
+    step = max(now, after_step + 1)
+    assert step <= now + 1, "two logins of one account in one 30-second step"
+    return pyotp.TOTP(secret).at(step * 30)
+
+
+def pass_two_factor_in_browser(page) -> None:
+    """After the password in a Playwright page: staff get the two-factor page; enter the
+    demo staff's code there. Residents go straight on."""
+    page.wait_for_url(lambda url: url.endswith("/account/") or "/two-factor/" in url)
+    if "/account/two-factor/" in page.url:
+        page.fill("#code", totp_code(DEMO_TOTP_SECRET))
+        page.click("button.primary")
+
+
+def enrol_demo_staff(session) -> None:
+    """Give every seeded staff account the known two-factor secret."""
+    for account in session.scalars(select(User)):
+        if account.is_staff:
+            account.totp_secret = DEMO_TOTP_SECRET
+            account.totp_enabled_at = utcnow()
+            account.totp_last_step = 0
+    session.flush()
 
 
 user_by_email = user  # the filing tests' name for tests.factories.user

@@ -15,6 +15,7 @@ from district_portal.models.types import utcnow
 from tests.test_accounts import (
     PASSWORD,
     client_request,
+    last_sms,
     login,
     page_text,
     register,
@@ -38,8 +39,8 @@ def test_a_second_registration_with_an_unconfirmed_phone_takes_it_over_once_conf
     squatter, owner = app.test_client(), app.test_client()
     register(squatter, full_name="Người Giữ Chỗ")
     logout(squatter)
-    register(owner, full_name="Chủ Số Thật", password="chu-so-that-2026",
-             confirm="chu-so-that-2026")
+    register(owner, full_name="Chủ Số Thật", password="ruong-ngo-2027",
+             confirm="ruong-ngo-2027")
     client_request(owner, "/account/verify-phone", {"code": sms_code(store)})
     store.expire_all()
     (real,) = accounts_named(store, "Chủ Số Thật")
@@ -48,15 +49,24 @@ def test_a_second_registration_with_an_unconfirmed_phone_takes_it_over_once_conf
     assert other.phone is None  # the earlier claim lapsed
     response = login(app.test_client(), "0912 345 678", PASSWORD, expect=200)
     assert "không đúng" in page_text(response)
-    login(app.test_client(), "0912 345 678", "chu-so-that-2026")
+    login(app.test_client(), "0912 345 678", "ruong-ngo-2027")
 
 
-def test_a_confirmed_phone_cannot_be_claimed_again(app, store):
+def test_a_confirmed_phone_cannot_be_claimed_again_and_the_answer_does_not_say_so(app, store):
     first = app.test_client()
     register(first)
     client_request(first, "/account/verify-phone", {"code": sms_code(store)})
-    page = page_text(register(app.test_client(), full_name="Trần Thị Bình", expect=200))
-    assert "Đã có tài khoản với số điện thoại này" in page
+    second = app.test_client()
+    response = register(second, full_name="Trần Thị Bình")  # answered as for a free number
+    assert response.headers["Location"].endswith("/account/verify-phone")
+    notice = last_sms(store, PHONE)
+    assert "da co tai khoan" in notice and not re.search(r"\b\d{6}\b", notice)
+    page = page_text(client_request(second, "/account/verify-phone", {"code": "123456"},
+                                    expect=200))
+    assert "Mã không đúng" in page
+    (owner,) = accounts_named(store, "Nguyễn Văn An")
+    (claim,) = accounts_named(store, "Trần Thị Bình")
+    assert owner.phone_verified_at is not None and claim.phone_verified_at is None
 
 
 def test_an_unconfirmed_claim_lapses_after_a_day(app, store):

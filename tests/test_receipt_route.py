@@ -10,12 +10,7 @@ from sqlalchemy import select
 from district_portal.models import User
 from district_portal.services.dossiers.workflow import Action, perform
 from tests.factories import create_dossier
-
-
-def _login(client, user):
-    with client.session_transaction() as s:
-        s["_user_id"] = user.get_id()
-        s["_fresh"] = True
+from tests.helpers import login as _login
 
 
 def _text(data: bytes) -> str:

@@ -137,3 +137,9 @@ class ForgotPasswordForm(PortalForm):
 
 class ResetPasswordForm(PortalForm):
     password, confirm = _password_fields()
+
+
+class TwoFactorForm(PortalForm):
+    code = StringField(_("Code"), validators=[
+        DataRequired(_("Enter the 6-digit code from the app, or a recovery code.")),
+        Length(max=20, message=_("Use at most 20 characters."))])

@@ -27,7 +27,7 @@ from district_portal.models.payment import (
 )
 from district_portal.models.site import SiteVersion
 from district_portal.models.stats import StatsCacheEntry
-from district_portal.models.user import Role, User, UserToken
+from district_portal.models.user import Role, User, UserSession, UserToken
 
 __all__ = [
     "Action",
@@ -54,6 +54,7 @@ __all__ = [
     "SiteVersion",
     "StatsCacheEntry",
     "User",
+    "UserSession",
     "UserToken",
     "Webhook",
 ]

@@ -34,7 +34,11 @@ class User(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(PublicId, unique=True, default=new_public_id)
+    # A confirmed address (or one an admin entered): the only email used to log in, for
+    # resets and for messages. An address typed at registration waits in pending_email
+    # until its link is opened, so a registration never blocks or reveals its real owner.
     email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    pending_email: Mapped[str | None] = mapped_column(String(254))
     # E.164. Unique among confirmed phones only (see __table_args__): an unconfirmed
     # registration cannot squat a number; whoever confirms it first owns it.
     phone: Mapped[str | None] = mapped_column(String(20), index=True)
@@ -48,6 +52,11 @@ class User(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Two-factor login (TOTP, RFC 6238): the base32 secret once enrolment is confirmed, and
+    # the last 30-second step a code was accepted for, so a code works only once.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int] = mapped_column(Integer, default=0)
     # Applicant details remembered to prefill forms: ID number, address, commune.
     profile: Mapped[dict] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -60,6 +69,11 @@ class User(Base):
     @property
     def is_staff(self) -> bool:
         return any(r in STAFF_ROLES for r in self.roles)
+
+    @property
+    def needs_two_factor(self) -> bool:
+        """Staff and admins always; residents when they turned it on."""
+        return self.is_staff or self.totp_enabled_at is not None
 
     # Flask-Login protocol, without importing Flask here.
     @property
@@ -79,14 +93,32 @@ class User(Base):
         return f"{self.public_id}:{self.session_version}"
 
 
+class UserSession(Base):
+    """One login on one device. The cookie holds a random id whose SHA-256 is stored here;
+    every request checks that the row is open and within its absolute lifetime, so logging
+    out (or out everywhere) ends the session on the server, whatever copy of the cookie is
+    replayed later."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class UserToken(Base):
-    """Single-use tokens: phone verification codes and password-reset tokens (hashed)."""
+    """Single-use tokens: phone verification codes, password-reset tokens and two-factor
+    recovery codes (hashed)."""
 
     __tablename__ = "user_token"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
-    purpose: Mapped[str] = mapped_column(String(20))  # "verify_phone", "reset_password"
+    # "verify_phone", "reset_password", "recovery_code"
+    purpose: Mapped[str] = mapped_column(String(20))
     token_hash: Mapped[str] = mapped_column(String(128), unique=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -6,9 +6,10 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 
 from district_portal import db
+from district_portal.auth import begin_two_factor, sign_in, sign_out
 from district_portal.extensions import limiter
 from district_portal.forms import ConfirmForm
 from district_portal.forms.account import (
@@ -20,7 +21,8 @@ from district_portal.forms.account import (
     VerifyPhoneForm,
 )
 from district_portal.phones import display_phone
-from district_portal.services.accounts import auth
+from district_portal.services.accounts import auth, emails, two_factor
+from district_portal.services.accounts import reset as password_reset
 from district_portal.services.accounts.auth import AccountError
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -53,7 +55,8 @@ def safe_next(target: str | None) -> str | None:
 @login_required
 def index():
     return render_template("account/index.html", user=current_user, phone=display_phone(
-        current_user.phone), form=ConfirmForm())
+        current_user.phone), form=ConfirmForm(),
+        recovery_left=two_factor.recovery_codes_left(db.session(), current_user))
 
 
 def _next_from(form) -> str | None:
@@ -75,18 +78,43 @@ def register():
         try:
             user = auth.register_citizen(
                 db.session(), full_name=form.full_name.data, password=form.password.data,
-                email=form.email.data, phone=form.phone.data)
+                email=form.email.data, phone=form.phone.data,
+                secret_key=current_app.config["SECRET_KEY"],
+                base_url=current_app.config["BASE_URL"])
         except AccountError as exc:
             _field_error(form, exc)
         else:
-            login_user(user)
+            sign_in(user)
             if user.phone:
                 flash(gettext("Your account is ready. We sent a 6-digit code by SMS to confirm "
                               "your phone number."), "success")
                 return redirect(url_for("account.verify_phone", next=next_path))
-            flash(gettext("Your account is ready."), "success")
+            flash(gettext("Your account is ready. We sent a link to your email: open it to "
+                          "confirm the address, then you can log in with it."), "success")
             return redirect(next_path or url_for("account.index"))
     return render_template("account/register.html", form=form, next_path=next_path)
+
+
+@bp.route("/confirm-email/<token>", methods=["GET", "POST"])
+@limiter.limit(LOGIN_LIMIT, methods=["POST"])
+def confirm_email(token: str):
+    """A GET only shows the button (mail scanners open links); the POST confirms."""
+    secret = current_app.config["SECRET_KEY"]
+    try:
+        address = emails.email_to_confirm(db.session(), token, secret_key=secret)
+    except AccountError as exc:
+        return render_template("account/confirm_email.html", invalid=str(exc)), 400
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            emails.confirm_email(db.session(), token, secret_key=secret)
+        except AccountError as exc:
+            return render_template("account/confirm_email.html", invalid=str(exc)), 409
+        flash(gettext("Your email is confirmed. You can now log in with it."), "success")
+        return redirect(url_for("account.index" if current_user.is_authenticated
+                                else "account.login"))
+    return render_template("account/confirm_email.html", invalid=None, form=form,
+                           address=address)
 
 
 @bp.route("/verify-phone", methods=["GET", "POST"])
@@ -136,7 +164,10 @@ def login():
         except AccountError as exc:
             form.form_errors.append(str(exc))
         else:
-            login_user(user)
+            if user.needs_two_factor:
+                begin_two_factor(user, next_path)
+                return redirect(url_for("two_factor.verify"))
+            sign_in(user)
             if auth.needs_phone_confirmation(user) and "@" not in form.login.data:
                 return _to_phone_confirmation(user, next_path)
             flash(gettext("You are logged in."), "success")
@@ -147,11 +178,11 @@ def login():
 def _to_phone_confirmation(user, next_path):
     """Logged in with a phone not confirmed yet: the confirmation page, with a fresh code
     unless one was sent a moment ago."""
-    try:
-        auth.send_phone_code(db.session(), user)
-    except AccountError:
+    if auth.phone_code_refusal(db.session(), user) is not None:
+        # Asked, not refused: a refusal would roll the new login back with it.
         flash(gettext("Enter the code we sent by SMS to confirm your phone number."), "info")
     else:
+        auth.send_phone_code(db.session(), user)
         flash(gettext("Confirm your phone number to continue: we sent a new 6-digit code by "
                       "SMS."), "info")
     return redirect(url_for("account.verify_phone", next=next_path))
@@ -160,7 +191,7 @@ def _to_phone_confirmation(user, next_path):
 @bp.post("/logout")
 def logout():
     if ConfirmForm().validate_on_submit():
-        logout_user()
+        sign_out()
         flash(gettext("You are logged out."), "success")
     return redirect(url_for("public.home"))
 
@@ -170,7 +201,7 @@ def logout():
 def logout_everywhere():
     if ConfirmForm().validate_on_submit():
         auth.end_all_sessions(db.session(), current_user)
-        logout_user()
+        sign_out()
         flash(gettext("You are logged out on every device."), "success")
         return redirect(url_for("public.home"))
     return redirect(url_for("account.index"))
@@ -187,7 +218,7 @@ def change_password():
         except AccountError as exc:
             _field_error(form, exc)
         else:
-            login_user(user)  # the session version changed: keep this session, end the others
+            sign_in(user)  # every session ended with the old password: this one starts again
             flash(gettext("Your password is changed. Other devices were logged out."),
                   "success")
             return redirect(url_for("account.index"))
@@ -199,7 +230,7 @@ def change_password():
 def forgot():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        auth.request_password_reset(
+        password_reset.request_password_reset(
             db.session(), form.login.data, secret_key=current_app.config["SECRET_KEY"],
             base_url=current_app.config["BASE_URL"])
         # The same answer whether or not the account exists.
@@ -214,17 +245,18 @@ def forgot():
 def reset(token: str):
     secret = current_app.config["SECRET_KEY"]
     try:
-        auth.reset_token_user(db.session(), token, secret_key=secret)
+        password_reset.reset_token_user(db.session(), token, secret_key=secret)
     except AccountError as exc:
         return render_template("account/reset.html", invalid=str(exc), form=None), 400
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
-            auth.reset_password(db.session(), token, form.password.data, secret_key=secret)
+            password_reset.reset_password(db.session(), token, form.password.data,
+                                          secret_key=secret)
         except AccountError as exc:
             _field_error(form, exc)
         else:
-            logout_user()
+            sign_out()
             flash(gettext("Your password is changed. Log in with the new password."),
                   "success")
             return redirect(url_for("account.login"))

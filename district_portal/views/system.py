@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, request, url_for
+from flask import Blueprint, current_app, redirect, request, url_for
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
@@ -37,5 +37,6 @@ def language(lang: str):
         target = url_for("public.home")
     response = redirect(target)
     if lang in ("vi", "en"):
-        response.set_cookie("lang", lang, max_age=ONE_YEAR, httponly=True, samesite="Lax")
+        response.set_cookie("lang", lang, max_age=ONE_YEAR, httponly=True, samesite="Lax",
+                            secure=current_app.config["SESSION_COOKIE_SECURE"])
     return response

@@ -9,6 +9,8 @@ import threading
 
 import pytest
 
+from tests.helpers import pass_two_factor_in_browser
+
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update"]
 
@@ -92,6 +94,7 @@ def browser_as(chromium, live_server):
         page.fill("#login", email)
         page.fill("#password", DEMO_PASSWORD)
         page.click("button.primary")
+        pass_two_factor_in_browser(page)  # staff: the demo staff's known secret
         page.wait_for_url("**/account/")
         return page
 

@@ -15,6 +15,7 @@ from district_portal.db import get_db
 from district_portal.models import Dossier, User
 from district_portal.services.dossiers.workflow import perform
 from tests.factories import add_prepared_result
+from tests.helpers import pass_two_factor_in_browser
 
 PASSWORD = "demo-portal-2026"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -38,6 +39,7 @@ def login(page, base: str, email: str) -> None:
     page.fill("#login", email)
     page.fill("#password", PASSWORD)
     page.click("button.primary")
+    pass_two_factor_in_browser(page)
     page.wait_for_url("**/account/")
 
 

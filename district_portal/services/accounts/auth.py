@@ -3,31 +3,35 @@ password reset. Functions flush, never commit; secrets are stored only as SHA-25
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from district_portal.eform import messages
 from district_portal.models import Role, User, UserToken
 from district_portal.models.types import utcnow
-from district_portal.passwords import MIN_PASSWORD_LENGTH, is_common_password
+from district_portal.passwords import (
+    MIN_PASSWORD_LENGTH,
+    contains_personal_data,
+    is_common_password,
+)
 from district_portal.phones import PhoneError, parse_phone
 from district_portal.services import notifications
+from district_portal.services.accounts.common import AccountError
+from district_portal.services.accounts.common import aware as _aware
+from district_portal.services.accounts.common import sha256_hex as _hash
+from district_portal.services.accounts.emails import send_email_confirmation
+from district_portal.services.accounts.sessions import end_user_sessions
 from district_portal.services.accounts.users import (
-    create_user,
     hash_password,
     normalize_email,
     password_matches,
 )
-from district_portal.services.errors import ServiceError
+from district_portal.text import clean
 
 VERIFY_PHONE = "verify_phone"
 RESET_PASSWORD = "reset_password"
@@ -47,14 +51,6 @@ MAX_UNCONFIRMED_CLAIMS = 3
 _DUMMY_HASH = hash_password(secrets.token_hex(16))
 
 
-class AccountError(ServiceError):
-    """A request about an account was refused; `field` names the form field it belongs to."""
-
-    def __init__(self, message, field: str | None = None, *, keep_changes: bool = False):
-        super().__init__(message, keep_changes=keep_changes)
-        self.field = field
-
-
 class LoginError(AccountError):
     """Always the same message: never says whether the login or the password was wrong.
     After a wrong password the failed-login count is kept (`keep_changes`): it is the
@@ -65,10 +61,6 @@ class LoginError(AccountError):
             "The phone number, email or password is not right. After 10 failed tries the "
             "account is locked for 15 minutes; if you forgot your password, reset it."),
             keep_changes=keep_changes)
-
-
-def _hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def _salted_hash(code: str, salt: str) -> str:
@@ -127,10 +119,12 @@ def _login_candidates(session: Session, login: str, now: datetime) -> list[User]
 
 def register_citizen(session: Session, *, full_name: str, password: str,
                      email: str | None = None, phone: str | None = None,
+                     secret_key: str = "", base_url: str = "",
                      now: datetime | None = None) -> User:
-    """Create a citizen account with consent recorded now. A phone is stored (E.164) but is
-    not a login until its code is confirmed; the code is sent by SMS through the outbox.
-    Raises AccountError on the field that is already taken."""
+    """Create a citizen account with consent recorded now. Neither contact is a login yet:
+    the phone (E.164) gets a code by SMS, the email waits in `pending_email` for its link.
+    A contact that already belongs to an account is not refused (that would tell anyone who
+    has an account): its owner gets a notice instead, and this account never confirms it."""
     now = now or utcnow()
     email = normalize_email(email)
     phone_e164 = None
@@ -141,26 +135,17 @@ def register_citizen(session: Session, *, full_name: str, password: str,
                 raise PhoneError(phone)
         except PhoneError:
             raise AccountError(messages.MOBILE, "phone") from None
-    if email and session.scalar(select(User.id).where(User.email == email)):
-        raise AccountError(lazy_gettext("An account with this email already exists. Log in, "
-                                        "or reset your password if you forgot it."), "email")
-    if phone_e164 and _confirmed_holder(session, phone_e164) is not None:
-        raise AccountError(lazy_gettext("An account with this phone number already exists. "
-                                        "Log in, or reset your password if you forgot it."),
-                           "phone")
-    try:
-        # A savepoint: if a parallel registration took the address between the check above
-        # and this insert, only the insert is undone and the form says so.
-        with session.begin_nested():
-            user = create_user(session, password=password, roles=[Role.CITIZEN], email=email,
-                               phone=phone_e164, full_name=full_name, consent=True)
-    except IntegrityError:
-        raise AccountError(lazy_gettext("An account with this email or phone number already "
-                                        "exists. Log in, or reset your password if you "
-                                        "forgot it."), "email" if email else "phone") from None
-    user.consent_at = now
+    check_password_strength(password, email=email, phone=phone_e164, name=full_name)
+    user = User(password_hash=hash_password(password), full_name=clean(full_name),
+                roles=[str(Role.CITIZEN)], phone=phone_e164, pending_email=email,
+                consent_at=now, created_at=now)
+    session.add(user)
+    session.flush()
     if phone_e164:
         send_phone_code(session, user, now=now)
+    if email:
+        send_email_confirmation(session, user, secret_key=secret_key, base_url=base_url,
+                                now=now)
     session.flush()
     return user
 
@@ -169,30 +154,47 @@ def send_phone_code(session: Session, user: User, now: datetime | None = None) -
     """Issue a new 6-digit code for the user's phone (valid 10 minutes, 5 tries) and queue
     it by SMS; earlier codes stop working. At most one code a minute and 5 an hour."""
     now = now or utcnow()
+    refusal = phone_code_refusal(session, user, now)
+    if refusal is not None:
+        raise AccountError(refusal)
+    _expire_tokens(session, user, VERIFY_PHONE, now)
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    owner = _confirmed_holder(session, user.phone)
+    # A number someone else confirmed: its owner is told instead, and the stored code is one
+    # nobody was sent, so this page behaves exactly as for a free number.
+    token = code if owner is None or owner.id == user.id else secrets.token_urlsafe(16)
+    session.add(UserToken(user_id=user.id, purpose=VERIFY_PHONE,
+                          token_hash=_salted_hash(token, secrets.token_hex(8)),
+                          expires_at=now + CODE_LIFETIME, created_at=now))
+    if token == code:
+        text = (f"Ma xac nhan so dien thoai tai Cong dich vu cong: {code}. Ma het han sau 10 "
+                f"phut. Khong dua ma nay cho ai.")
+    else:
+        text = ("Co nguoi vua dang ky tai khoan Cong dich vu cong bang so dien thoai nay. So "
+                "nay da co tai khoan: neu la ban, hay dang nhap hoac dat lai mat khau.")
+    notifications.queue(session, channel="sms", recipient=user.phone, text=text)
+    session.flush()
+
+
+def phone_code_refusal(session: Session, user: User, now: datetime | None = None):
+    """Why no new phone code may be sent now (no phone, one a minute, five an hour), or
+    None: callers that only offer a code ask first instead of being refused."""
+    now = now or utcnow()
     if not user.phone:
-        raise AccountError(lazy_gettext("This account has no phone number."))
+        return lazy_gettext("This account has no phone number.")
     last = session.scalar(
         select(func.max(UserToken.created_at)).where(
             UserToken.user_id == user.id, UserToken.purpose == VERIFY_PHONE))
     if last is not None and _aware(last) > now - CODE_RESEND_AFTER:
-        raise AccountError(lazy_gettext("A code was sent less than a minute ago. Wait a "
-                                        "minute before asking for another."))
+        return lazy_gettext("A code was sent less than a minute ago. Wait a minute before "
+                            "asking for another.")
     recent = session.scalar(
         select(func.count(UserToken.id)).where(
             UserToken.user_id == user.id, UserToken.purpose == VERIFY_PHONE,
             UserToken.created_at > now - timedelta(hours=1)))
     if recent >= CODES_PER_HOUR:
-        raise AccountError(lazy_gettext("Too many codes were sent in the last hour. Try "
-                                        "again later."))
-    _expire_tokens(session, user, VERIFY_PHONE, now)
-    code = f"{secrets.randbelow(1_000_000):06d}"
-    session.add(UserToken(user_id=user.id, purpose=VERIFY_PHONE,
-                          token_hash=_salted_hash(code, secrets.token_hex(8)),
-                          expires_at=now + CODE_LIFETIME, created_at=now))
-    notifications.queue(session, channel="sms", recipient=user.phone,
-                        text=f"Ma xac nhan so dien thoai tai Cong dich vu cong: {code}. "
-                             f"Ma het han sau 10 phut. Khong dua ma nay cho ai.")
-    session.flush()
+        return lazy_gettext("Too many codes were sent in the last hour. Try again later.")
+    return None
 
 
 def confirm_phone(session: Session, user: User, code: str, now: datetime | None = None) -> None:
@@ -236,8 +238,9 @@ def authenticate(session: Session, login: str, password: str,
         if user.locked_until is not None and _aware(user.locked_until) > now:
             continue
         if matches:
-            user.failed_logins = 0
-            user.locked_until = None
+            if not user.needs_two_factor:  # else the second step clears them when it passes
+                user.failed_logins = 0
+                user.locked_until = None
             session.flush()
             return user
         user.failed_logins = (user.failed_logins or 0) + 1
@@ -272,7 +275,7 @@ def _claim_phone(session: Session, user: User, now: datetime) -> None:
 def end_all_sessions(session: Session, user: User) -> None:
     """Every session of this user, on every device, stops working."""
     user.session_version = (user.session_version or 1) + 1
-    session.flush()
+    end_user_sessions(session, user)
 
 
 def change_password(session: Session, user: User, current: str, new: str) -> None:
@@ -283,102 +286,29 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
 
 
 def _set_password(session: Session, user: User, new: str) -> None:
-    check_password_strength(new)
+    """The one place a password changes: every session and every reset link dies with the
+    old one."""
+    check_password_strength(new, email=user.email, phone=user.phone, name=user.full_name)
     user.password_hash = hash_password(new)
     user.failed_logins = 0
     user.locked_until = None
+    _expire_tokens(session, user, RESET_PASSWORD, utcnow())
     end_all_sessions(session, user)
 
 
-def check_password_strength(password: str) -> None:
-    """Refuse passwords shorter than 8 characters or on the common-passwords list."""
+def check_password_strength(password: str, *, email: str | None = None,
+                            phone: str | None = None, name: str | None = None) -> None:
+    """Refuse passwords shorter than 8 characters, on the common-passwords list, or holding
+    the account's email, phone number or name."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(lazy_gettext("Use at least 8 characters."), "password")
     if is_common_password(password):
         raise AccountError(lazy_gettext("This password is too common and easy to guess. "
                                         "Choose another."), "password")
-
-
-def _serializer(secret_key: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret_key, salt="reset-password")
-
-
-@dataclass(frozen=True)
-class ResetLink:
-    channel: str
-    recipient: str
-    url: str
-
-
-def request_password_reset(session: Session, login: str, *, secret_key: str, base_url: str,
-                           now: datetime | None = None) -> ResetLink | None:
-    """If an account has this email or phone, queue a one-hour, single-use reset link (by
-    email when the account has one, else by SMS). Returns what was queued, for tests; the
-    caller must show the same message either way."""
-    now = now or utcnow()
-    user = find_by_login(session, login, verified_phone_only=False, now=now)
-    if user is None or not user.active:
-        return None
-    last = session.scalar(
-        select(func.max(UserToken.created_at)).where(
-            UserToken.user_id == user.id, UserToken.purpose == RESET_PASSWORD))
-    if last is not None and _aware(last) > now - RESET_RESEND_AFTER:
-        return None  # one link a minute is enough; say nothing
-    _expire_tokens(session, user, RESET_PASSWORD, now)
-    raw = secrets.token_urlsafe(24)
-    session.add(UserToken(user_id=user.id, purpose=RESET_PASSWORD, token_hash=_hash(raw),
-                          expires_at=now + RESET_LIFETIME, created_at=now))
-    url = f"{base_url.rstrip('/')}/account/reset/{_serializer(secret_key).dumps(raw)}"
-    if user.email:
-        link = ResetLink("email", user.email, url)
-        notifications.queue(
-            session, channel="email", recipient=user.email,
-            subject="Đặt lại mật khẩu – Cổng dịch vụ công",
-            text=(f"Xin chào {user.full_name},\n\nĐể đặt lại mật khẩu, mở liên kết sau trong "
-                  f"vòng 1 giờ:\n{url}\n\nNếu bạn không yêu cầu, hãy bỏ qua thư này; mật khẩu "
-                  f"của bạn không thay đổi.\n"))
-    else:
-        link = ResetLink("sms", user.phone, url)
-        notifications.queue(session, channel="sms", recipient=user.phone,
-                            text=f"Dat lai mat khau (1 gio): {url}")
-    session.flush()
-    return link
-
-
-def reset_token_user(session: Session, token: str, *, secret_key: str,
-                     now: datetime | None = None) -> tuple[User, UserToken]:
-    """The account and token behind a reset link; AccountError if it is forged, expired or
-    already used."""
-    now = now or utcnow()
-    try:
-        raw = _serializer(secret_key).loads(token, max_age=int(RESET_LIFETIME.total_seconds()))
-    except SignatureExpired:
-        raise AccountError(lazy_gettext("This link has expired. Ask for a new one.")) from None
-    except BadSignature:
-        raise AccountError(lazy_gettext("This link is not valid. Ask for a new one.")) from None
-    row = session.scalar(select(UserToken).where(UserToken.token_hash == _hash(str(raw)),
-                                                 UserToken.purpose == RESET_PASSWORD))
-    if row is None:
-        raise AccountError(lazy_gettext("This link is not valid. Ask for a new one."))
-    if row.used_at is not None:
-        raise AccountError(lazy_gettext("This link was already used. Ask for a new one."))
-    if _aware(row.expires_at) <= now:
-        raise AccountError(lazy_gettext("This link has expired. Ask for a new one."))
-    return row.user, row
-
-
-def reset_password(session: Session, token: str, new_password: str, *, secret_key: str,
-                   now: datetime | None = None) -> User:
-    """Set a new password through a reset link; the link dies and every session ends. A link
-    sent by SMS proves the phone, so the phone becomes a login."""
-    now = now or utcnow()
-    user, row = reset_token_user(session, token, secret_key=secret_key, now=now)
-    _set_password(session, user, new_password)
-    row.used_at = now
-    if not user.email and needs_phone_confirmation(user):
-        _claim_phone(session, user, now)
-    session.flush()
-    return user
+    if contains_personal_data(password, email=email, phone=phone, name=name):
+        raise AccountError(lazy_gettext("Do not put your email, phone number or name in the "
+                                        "password: they are the first things a guesser "
+                                        "tries."), "password")
 
 
 def _expire_tokens(session: Session, user: User, purpose: str, now: datetime) -> None:
@@ -386,7 +316,3 @@ def _expire_tokens(session: Session, user: User, purpose: str, now: datetime) ->
             UserToken.user_id == user.id, UserToken.purpose == purpose,
             UserToken.used_at.is_(None), UserToken.expires_at > now)):
         row.expires_at = now
-
-
-def _aware(dt: datetime) -> datetime:
-    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
