@@ -294,7 +294,7 @@ def test_result_is_a4_with_answers_labels_and_verify_qr(ctx, app):
     assert all(isinstance(v, dict) for v in context.values())
     assert context["answers"]["marital_status_label"] == "Chưa kết hôn với ai"
     doc = results.result_document(d)
-    assert doc.heading.qr_url.endswith("/verify/AbCdEfGhIjKlMnOpQrStUv")
+    assert doc.qr_url.endswith("/verify/AbCdEfGhIjKlMnOpQrStUv")
     pdf = results.render_result(d)
     assert_size(pdf, A4)
     text = pdf_text(pdf)
