@@ -176,13 +176,13 @@ def test_the_leaders_own_title_replaces_the_catalogues_and_a_head_drops_kt(app, 
                                 "delegation": "KT. CHỦ TỊCH", "title": "PHÓ CHỦ TỊCH"}}
     leader = user(db_session, "leader@demo.test")
     leader.job_title = None
-    assert results.signature_for(definition, leader).lines == (
+    assert official.signature_for(definition, leader).lines == (
         "TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH")
     leader.job_title = "Chủ tịch"
-    block = results.signature_for(definition, leader)
+    block = official.signature_for(definition, leader)
     assert block.lines == ("TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH")
     assert block.name == leader.full_name
-    assert results.signature_for({}, None).lines == ()
+    assert official.signature_for({}, None).lines == ()
 
 
 def test_before_issue_the_number_is_left_open(app, db_session):

@@ -5,14 +5,15 @@ Pure functions of plain values: the slips (forms 01–05) and the results use th
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from district_portal.models import Office
+from district_portal.models import Office, User
 from district_portal.models.types import utcnow
 from district_portal.text import to_local
 
-__all__ = ["date_line", "issuer_lines", "long_date", "place_name", "proper_place",
-           "spoken_time"]
+__all__ = ["Signature", "date_line", "issuer_lines", "long_date", "place_name",
+           "proper_place", "signature_for", "spoken_time"]
 
 # The kind of unit before a place's proper name: "Xã Hòa An" is written "Hòa An" on the date
 # line; a numbered unit keeps it ("Phường 12").
@@ -74,3 +75,26 @@ def issuer_lines(office: Office | None) -> tuple[str, ...]:
         if name.startswith(short + " "):
             return (full, name[len(short) + 1:].upper())
     return (name.upper(),)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Signature:
+    """The signature block: authority lines ('TM. ỦY BAN NHÂN DÂN', 'KT. CHỦ TỊCH'), the
+    signer's position ('PHÓ CHỦ TỊCH') and name."""
+
+    lines: tuple[str, ...]
+    name: str
+
+
+def signature_for(definition: dict, leader: User | None) -> Signature:
+    """The catalogue's lines (`signature`: authority, delegation, title) with the issuing
+    leader's own position when known; a head signing in person drops 'KT. <head>'."""
+    spec = definition.get("signature") or {}
+    title = (leader.job_title if leader is not None and leader.job_title else "") \
+        or spec.get("title") or ""
+    title = title.upper()
+    delegation = spec.get("delegation") or ""
+    if delegation and title and delegation.upper().removeprefix("KT. ").strip() == title:
+        delegation = ""
+    lines = tuple(line for line in (spec.get("authority"), delegation, title) if line)
+    return Signature(lines=lines, name=leader.full_name if leader is not None else "")

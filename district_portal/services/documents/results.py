@@ -27,9 +27,8 @@ from district_portal.services.documents.slips import display_ref
 from district_portal.services.errors import ServiceError
 from district_portal.text import format_date, format_money, to_local
 
-__all__ = ["ResultDocument", "ResultTemplateError", "Signature", "render_result",
-           "render_result_body", "result_context", "result_document", "result_html",
-           "signature_for"]
+__all__ = ["ResultDocument", "ResultTemplateError", "render_result", "render_result_body",
+           "result_context", "result_document", "result_html"]
 
 MAX_OUTPUT = 200_000  # characters of rendered result body
 MAX_SEQUENCE = 10_000  # items or characters a template may build with * or **
@@ -183,15 +182,6 @@ def render_result_body(dossier: Dossier, template_source: str, *,
 
 
 @dataclass(frozen=True, kw_only=True)
-class Signature:
-    """The signature block: authority lines ('TM. ỦY BAN NHÂN DÂN', 'KT. CHỦ TỊCH'), the
-    signer's position ('PHÓ CHỦ TỊCH') and name."""
-
-    lines: tuple[str, ...]
-    name: str
-
-
-@dataclass(frozen=True, kw_only=True)
 class ResultDocument:
     template: str
     title: str
@@ -199,26 +189,12 @@ class ResultDocument:
     number: str  # "15/2026"; "…/2026" before issue
     book: str  # "01/2026", "…/2026" before issue, "" without a register book
     date_line: str  # "Hòa Bình, ngày 05 tháng 01 năm 2026"
-    signature: Signature
+    signature: official.Signature
     qr_url: str
     qr: Markup
     result_name: str
     body: Markup
     token: str
-
-
-def signature_for(definition: dict, leader: User | None) -> Signature:
-    """The catalogue's lines (`signature`: authority, delegation, title) with the issuing
-    leader's own position when known; a head signing in person drops 'KT. <head>'."""
-    spec = definition.get("signature") or {}
-    title = (leader.job_title if leader is not None and leader.job_title else "") \
-        or spec.get("title") or ""
-    title = title.upper()
-    delegation = spec.get("delegation") or ""
-    if delegation and title and delegation.upper().removeprefix("KT. ").strip() == title:
-        delegation = ""
-    lines = tuple(line for line in (spec.get("authority"), delegation, title) if line)
-    return Signature(lines=lines, name=leader.full_name if leader is not None else "")
 
 
 def result_document(dossier: Dossier, template_source: str | None = None, *,
@@ -249,7 +225,7 @@ def result_document(dossier: Dossier, template_source: str | None = None, *,
         template="result.html", title=result.get("name") or dossier.procedure_version.name,
         issuer=official.issuer_lines(office),
         number=register.number_text if register is not None else open_number, book=book,
-        date_line=official.date_line(office, at), signature=signature_for(result, leader),
+        date_line=official.date_line(office, at), signature=official.signature_for(result, leader),
         qr_url=url, qr=qr_svg(url), result_name=result.get("name") or "",
         body=render_result_body(dossier, template_source, register=register, issued_at=at),
         token=token)
