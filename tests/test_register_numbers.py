@@ -249,3 +249,18 @@ def test_leaders_issuing_at_once_get_distinct_gap_free_numbers(fresh_app):
         counter = session.scalar(select(ResultRegister).join(
             Procedure, Procedure.id == ResultRegister.procedure_id))
         assert counter.last_number == N - 1
+
+
+def test_create_user_records_a_leaders_title_for_the_signature_block(fresh_app):
+    from tests.test_cli import find_user, run_cli
+
+    app = fresh_app()
+    result = run_cli(app, "create-user", "--email", "chu.tich@example.vn", "--password",
+                     "mật-khẩu-dài-2026", "--role", "leader", "--office", "000.00.04.T25",
+                     "--name", "Đinh Văn Chủ", "--title", " Chủ tịch ")
+    assert result.exit_code == 0, result.output
+    leader = find_user(app, "chu.tich@example.vn")
+    assert leader.job_title == "Chủ tịch"
+    block = official.signature_for({"signature": {"authority": "TM. ỦY BAN NHÂN DÂN",
+                                                  "delegation": "KT. CHỦ TỊCH"}}, leader)
+    assert block.lines == ("TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH")
