@@ -114,7 +114,9 @@ def units_import(province_code: int) -> None:
               help="citizen, clerk, officer, leader or admin; repeat for several.")
 @click.option("--office", "office_code", default=None, help="Agency code of a staff office.")
 @click.option("--name", default=None)
-def create_user(email, phone, password, roles, office_code, name) -> None:
+@click.option("--title", default=None,
+              help="Staff: the position printed under a signature, e.g. \"Phó Chủ tịch\".")
+def create_user(email, phone, password, roles, office_code, name, title) -> None:
     """Create an account (staff need --office)."""
     from district_portal.services.accounts.users import UserError
     from district_portal.services.accounts.users import create_user as make_user
@@ -123,7 +125,7 @@ def create_user(email, phone, password, roles, office_code, name) -> None:
         with _tx() as session:
             user = make_user(session, email=email, phone=phone, password=password,
                              roles=roles, office_code=office_code, full_name=name,
-                             phone_verified=True)
+                             job_title=title, phone_verified=True)
             label = user.email or user.phone
     except UserError as exc:
         click.echo(f"error: {exc}", err=True)

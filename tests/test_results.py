@@ -45,7 +45,9 @@ def test_an_officer_prepares_a_rendered_result_and_the_leader_issues_it(app, db_
     assert result["issued_by"] == user(db_session, "leader@demo.test").public_id
     stored = storage.path_of(app.config["UPLOAD_DIR"], result["sha256"]).read_bytes()
     assert sha256(stored) == result["sha256"]
-    [attachment] = _result_attachments(db_session, d)
+    # the prepared draft, and the result rendered again at issue with its register number
+    prepared, attachment = _result_attachments(db_session, d)
+    assert prepared.stored_name != attachment.stored_name
     assert attachment.public_id == result["attachment"]
     assert attachment.stored_name == result["sha256"]
     event = d.events[-1]
@@ -58,8 +60,10 @@ def test_an_officer_prepares_a_rendered_result_and_the_leader_issues_it(app, db_
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert sha256(response.data) == result["sha256"]
     text = pdf_text(response.data)
-    assert "GIẤY KHAI SINH" in text and "Nguyễn Minh Khôi" in text
-    assert d.code in text and f"/verify/{token}" in text
+    assert "GIẤY KHAI SINH" in text and "NGUYỄN MINH KHÔI" in text
+    assert f"/verify/{token}" in text
+    # an official document, not a slip: no dossier code, no tracking code
+    assert d.code not in text and "Mã tra cứu" not in text and "Mã hồ sơ" not in text
 
 
 def test_the_token_exists_once_the_result_is_prepared_and_issuing_keeps_it(app, db_session):
@@ -173,9 +177,10 @@ def test_an_issued_result_cannot_be_prepared_again(app, db_session):
     d = issued_dossier(app, db_session)
     client = app.test_client()
     login(client, user(db_session, "officer@demo.test"))
+    before = len(_result_attachments(db_session, d))
     response = prepare(client, d, way="rendered")
     assert response.status_code == 409
-    assert len(_result_attachments(db_session, d)) == 1
+    assert len(_result_attachments(db_session, d)) == before
 
 
 def test_the_resident_gets_the_result_only_when_it_is_theirs_and_issued(app, db_session):

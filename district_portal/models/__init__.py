@@ -16,6 +16,7 @@ from district_portal.models.dossier import (
     DossierCounter,
     DossierEvent,
     DossierStatus,
+    ResultRegister,
 )
 from district_portal.models.notification import Notification
 from district_portal.models.office import Office, OfficeKind
@@ -49,6 +50,7 @@ __all__ = [
     "ProcedureLevelChange",
     "ProcedureVersion",
     "ReceiptCounter",
+    "ResultRegister",
     "Role",
     "SandboxTransaction",
     "SiteVersion",

@@ -214,3 +214,18 @@ class DossierCounter(Base):
     office_id: Mapped[int] = mapped_column(ForeignKey("office.id"))
     day: Mapped[date] = mapped_column(Date)
     last_number: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ResultRegister(Base):
+    """Last register number (số vào sổ) of issued results per office, procedure and calendar
+    year: "Số: 15/2026". Gap-free: the row is upserted and stays locked until the issuing
+    transaction ends, so a rolled-back issue gives its number back."""
+
+    __tablename__ = "result_register"
+    __table_args__ = (UniqueConstraint("office_id", "procedure_id", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id"))
+    procedure_id: Mapped[int] = mapped_column(ForeignKey("procedure.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    last_number: Mapped[int] = mapped_column(Integer, default=0)

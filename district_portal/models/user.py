@@ -45,6 +45,8 @@ class User(Base):
     phone_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     password_hash: Mapped[str] = mapped_column(String(255))
     full_name: Mapped[str] = mapped_column(String(200))
+    # Staff: the position printed under a signature ("Phó Chủ tịch"), on results and slips.
+    job_title: Mapped[str | None] = mapped_column(String(100))
     roles: Mapped[list] = mapped_column(JSONType, default=list)
     office_id: Mapped[int | None] = mapped_column(ForeignKey("office.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)

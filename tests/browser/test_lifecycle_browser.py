@@ -129,10 +129,12 @@ def test_a_dossier_goes_from_online_filing_to_a_verified_result(live_server, bro
     text, _ = _pdf_text(clerk, "mẫu 05", tmp_path)
     assert "PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ" in text and code in text
 
-    # The resident downloads the result: the birth certificate with the child's name.
+    # The resident downloads the result: the birth certificate with the child's name, its
+    # register number and signer; an official document, so no dossier code on it.
     resident.goto(dossier_url)
     text, result = _pdf_text(resident, "Tải kết quả", tmp_path)
-    assert "GIẤY KHAI SINH" in text and "Hoàng Gia Bảo" in text and code in text
+    assert "GIẤY KHAI SINH" in text and "HOÀNG GIA BẢO" in text and code not in text
+    assert "Số: 1/" in text and "Lê Văn Lãnh Đạo" in text
 
     # Anyone can check it on /verify, by upload and by the QR code's address.
     page = browser_as("resident@demo.test")

@@ -43,7 +43,7 @@ def normalize_email(email: str | None) -> str | None:
 def create_user(session: Session, *, password: str, roles, email: str | None = None,
                 phone: str | None = None, full_name: str | None = None,
                 office_code: str | None = None, phone_verified: bool = False,
-                consent: bool = False) -> User:
+                consent: bool = False, job_title: str | None = None) -> User:
     """Create an account. Staff roles need an office; email and phone stay unique."""
     try:
         roles = [str(Role(r)) for r in roles]
@@ -73,7 +73,7 @@ def create_user(session: Session, *, password: str, roles, email: str | None = N
     user = User(email=email, phone=phone, password_hash=hash_password(password),
                 full_name=clean(full_name) or (email or phone), roles=roles, office=office,
                 phone_verified_at=utcnow() if phone and phone_verified else None,
-                consent_at=utcnow() if consent else None)
+                consent_at=utcnow() if consent else None, job_title=clean(job_title) or None)
     session.add(user)
     session.flush()
     return user

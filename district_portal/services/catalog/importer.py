@@ -138,6 +138,9 @@ def _key_errors(proc: dict, path: str) -> list[str]:
     field_types = {f["key"]: f["type"] for f in proc["fields"]}
     for j, f in enumerate(proc["fields"]):
         errors.extend(_field_errors(f, f"{path}.fields[{j}]", field_types))
+    for j, key in enumerate((proc.get("result") or {}).get("verify_fields", [])):
+        if key not in field_types:
+            errors.append(f"{path}.result.verify_fields[{j}]: unknown field {key!r}")
     return errors
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from district_portal.models import Attachment, Dossier, DossierEvent, User
 from district_portal.models.types import utcnow
 from district_portal.services import storage
-from district_portal.services.documents import results, signing
+from district_portal.services.documents import registers, results, signing
 from district_portal.services.dossiers import queues
 from district_portal.services.dossiers.workflow import (
     RESULT_STATUSES,
@@ -147,31 +147,54 @@ def _store(session, dossier, actor, stream, way: str, touch: bool = True) -> Att
 def issue(session: Session, dossier: Dossier, leader: User,
           expected_version: int | None = None) -> DossierEvent:
     """Issue the prepared result: `complete` through the workflow (leader of the handling
-    office only; WorkflowError otherwise, and nothing changes). When the handling office has
-    a signing certificate, the issued file is the prepared one signed with it (PAdES), and
-    the result's SHA-256 is that of the signed file."""
+    office only; WorkflowError otherwise, and nothing changes).
+
+    A rendered result is rendered once more as issued: with its register number, taken here
+    in the same transaction (gap-free, see registers.py), the issuing leader's name and
+    position and the day of issue. A signed scan carries the number written on paper. When
+    the handling office has a signing certificate, the issued file is signed with it (PAdES),
+    and the result's SHA-256 is that of the signed file."""
     attachment = prepared_result(dossier)
-    prepared_sha = attachment.stored_name if attachment is not None else None
     result = None
     if attachment is not None:
         way = way_of(attachment)
+        register = None
+        digitally_signed = False
         if can(leader, dossier, Action.COMPLETE):
-            attachment = _signed(session, dossier, attachment, leader)
+            if way == RENDERED:
+                register, attachment = _render_issued(session, dossier, leader)
+            attachment, digitally_signed = _signed(session, dossier, attachment, leader)
         result = {"kind": way, "sha256": attachment.stored_name,
                   "attachment": attachment.public_id, "signed": way == SCAN,
-                  "digitally_signed": attachment.stored_name != prepared_sha,
+                  "digitally_signed": digitally_signed,
                   "issued_by": leader.public_id if leader else None}
+        if register is not None:
+            result["register"] = register.as_dict()
     return perform(session, dossier, Action.COMPLETE, leader,
                    expected_version=expected_version, result=result)
 
 
+def _render_issued(session: Session, dossier: Dossier, leader: User
+                   ) -> tuple[registers.RegisterEntry, Attachment]:
+    now = utcnow()
+    definition = dossier.procedure_version.data.get("result") or {}
+    office = dossier.handling_office or dossier.receiving_office
+    register = registers.allocate(session, office, dossier.procedure, now,
+                                  book=bool(definition.get("register_book")))
+    pdf = results.render_result(dossier, token=dossier.verification_token, register=register,
+                                leader=leader, issued_at=now)
+    return register, _store(session, dossier, leader, io.BytesIO(pdf), RENDERED, touch=False)
+
+
 def _signed(session: Session, dossier: Dossier, attachment: Attachment,
-            leader: User) -> Attachment:
-    """The prepared result signed by its office, stored as the result to issue; the prepared
-    attachment itself when the office has no certificate."""
+            leader: User) -> tuple[Attachment, bool]:
+    """The result signed by its office, stored as the result to issue, and True; the
+    attachment itself and False when the office has no certificate."""
     office = dossier.handling_office or dossier.receiving_office
     if signing.certificate_for(office) is None:
-        return attachment
+        return attachment, False
     path = storage.path_of(current_app.config["UPLOAD_DIR"], attachment.stored_name)
     signed = signing.sign_pdf(path.read_bytes(), office)
-    return _store(session, dossier, leader, io.BytesIO(signed), way_of(attachment), touch=False)
+    stored = _store(session, dossier, leader, io.BytesIO(signed), way_of(attachment),
+                    touch=False)
+    return stored, True

@@ -55,6 +55,7 @@ class Heading:
     ref: str  # XXXX-XXXX, or ""
     qr_url: str
     qr: Markup  # inline SVG
+    number: str = ""  # form 01's "Số: 125/TN", under the issuer
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -114,6 +115,10 @@ class ReceiptSlip(_Slip):
     fee_lines: tuple[FeeLineText, ...] = ()
     delivery: str = ""
     clerk: str = ""
+    number: str = ""  # form 01's "Số: 125/TN"
+    accepted_spoken: str = ""  # "9 giờ 15 phút, ngày 03 tháng 3 năm 2026"
+    due_spoken: str = ""
+    result_place: str = ""  # where the applicant receives the result
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -139,6 +144,8 @@ class ApologySlip(_Slip):
     new_due_date: str  # "ngày 12 tháng 03 năm 2026"
     reason: str
     signer: str
+    office_name: str = ""
+    signer_lines: tuple[str, ...] = ()  # "TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -155,6 +162,7 @@ class ControlRow:
 @dataclass(frozen=True, kw_only=True)
 class ControlSlip(_Slip):
     handling_office: str
+    receipt_number: str
     due_at: str
     rows: tuple[ControlRow, ...]
 

@@ -12,22 +12,26 @@ from datetime import datetime
 
 from flask import current_app
 from flask_babel import force_locale
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import object_session
 
 from district_portal.codes import format_ref, is_valid_ref
-from district_portal.models import Dossier, DossierEvent, DossierStatus, Office, User
+from district_portal.models import Dossier, DossierEvent, DossierStatus, Office
 from district_portal.models.types import utcnow
 from district_portal.phones import display_phone
 from district_portal.services.calendar import deadlines
+from district_portal.services.documents.handovers import control_rows, timeliness
+from district_portal.services.documents.official import (
+    date_line,
+    long_date,
+    place_name,
+    signature_for,
+    spoken_time,
+)
 from district_portal.services.documents.pdf import money_words, qr_svg, render_html, render_pdf
 from district_portal.services.documents.slip_models import (
-    ACTION_VI,
-    BEFORE,
     DELIVERY_VI,
     DESK,
-    LATE,
-    ON_TIME,
     STATUS_VI,
     ApologySlip,
     ControlRow,
@@ -45,14 +49,15 @@ from district_portal.services.documents.slip_models import (
 )
 from district_portal.services.dossiers.workflow import ENDED_WITHOUT_RESULT
 from district_portal.templating import time_limit_text
-from district_portal.text import format_date, format_datetime, format_money, to_local
+from district_portal.text import LOCAL_TZ, format_date, format_datetime, format_money, to_local
 
 __all__ = [
     "ApologySlip", "ControlRow", "ControlSlip", "DocumentLine", "FeeLineText", "Heading",
     "Ledger",
     "LedgerRow", "Party", "ReceiptSlip", "RefusalSlip", "SlipError", "SupplementSlip",
     "acceptance_receipt", "apology_slip", "control_slip", "ledger", "online_receipt",
-    "receipt_for", "refusal_slip", "render_slip", "slip_html", "supplement_slip",
+    "long_date", "place_name", "receipt_for", "receipt_number", "refusal_slip", "render_slip",
+    "result_place", "slip_html", "supplement_slip", "timeliness",
 ]
 
 
@@ -63,32 +68,16 @@ def _base_url() -> str:
     return current_app.config["BASE_URL"].rstrip("/")
 
 
-def place_name(office: Office | None) -> str:
-    """The place on the date line: the first part of the office address ('Phường Hòa Bình')."""
-    if office is None:
-        return ""
-    if office.address:
-        return office.address.split(",")[0].strip()
-    return office.name
-
-
-def long_date(dt: datetime | None) -> str:
-    """'ngày 05 tháng 03 năm 2026' in local time."""
-    value = to_local(dt or utcnow())
-    return f"ngày {value:%d} tháng {value:%m} năm {value:%Y}"
-
-
 def display_ref(ref: str | None) -> str:
     return format_ref(ref) if ref and is_valid_ref(ref) else (ref or "")
 
 
 def heading_for(dossier: Dossier, office: Office | None, at: datetime | None, *,
-             unit: str = DESK, qr_url: str | None = None) -> Heading:
+             unit: str = DESK, qr_url: str | None = None, number: str = "") -> Heading:
     url = qr_url or f"{_base_url()}/track"
-    place = place_name(office)
     return Heading(
         office=(office.name if office else "").upper(), unit=unit,
-        place_date=f"{place}, {long_date(at)}" if place else long_date(at).capitalize(),
+        place_date=date_line(office, at), number=number,
         code=dossier.code or "", ref=display_ref(dossier.ref), qr_url=url, qr=qr_svg(url))
 
 
@@ -149,15 +138,6 @@ def _documents(dossier: Dossier) -> tuple[DocumentLine, ...]:
         for d in dossier.procedure_version.data.get("documents", []))
 
 
-def timeliness(at: datetime | None, deadline: datetime | None) -> str:
-    """Before, on or after the deadline (on time = the deadline's local day, not after it)."""
-    if at is None or deadline is None:
-        return ""
-    if at > deadline:
-        return LATE
-    return ON_TIME if to_local(at).date() == to_local(deadline).date() else BEFORE
-
-
 # --- forms 01–05 ------------------------------------------------------------------------------
 
 
@@ -183,9 +163,11 @@ def acceptance_receipt(dossier: Dossier) -> ReceiptSlip:
         raise SlipError("Hồ sơ chưa được tiếp nhận.")
     accept = (_events(dossier, "accept") or [None])[-1]
     data = dossier.procedure_version.data
+    number = receipt_number(dossier)
     return ReceiptSlip(
         **_common(dossier, "receipt.html", "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ",
-                  heading_for(dossier, dossier.receiving_office, dossier.accepted_at)),
+                  heading_for(dossier, dossier.receiving_office, dossier.accepted_at,
+                              number=number)),
         accepted=True, channel=dossier.channel,
         submitted_at=format_datetime(dossier.submitted_at), documents=_documents(dossier),
         accepted_at=format_datetime(dossier.accepted_at),
@@ -194,7 +176,41 @@ def acceptance_receipt(dossier: Dossier) -> ReceiptSlip:
         fee=format_money(dossier.fee) if dossier.fee else "Không thu phí, lệ phí",
         fee_words=money_words(dossier.fee) if dossier.fee else "",
         fee_lines=fee_line_texts(dossier.fee_lines),
-        delivery=delivery_text(dossier.delivery), clerk=_actor_name(accept))
+        delivery=delivery_text(dossier.delivery), clerk=_actor_name(accept),
+        number=number, accepted_spoken=spoken_time(dossier.accepted_at),
+        due_spoken=spoken_time(deadlines.shown_deadline(
+            object_session(dossier), dossier.handling_office or dossier.receiving_office,
+            dossier.due_at)),
+        result_place=result_place(dossier))
+
+
+def receipt_number(dossier: Dossier) -> str:
+    """'125/TN': the dossier's place among those its receiving office accepted in the same
+    local year, by time of acceptance — the order of the office's register (form 06), so
+    every receipt of the year has its own number and none is skipped. Counted when printed,
+    not stored: it never changes once later acceptances are committed."""
+    local = to_local(dossier.accepted_at)
+    start = datetime(local.year, 1, 1, tzinfo=LOCAL_TZ)
+    end = datetime(local.year + 1, 1, 1, tzinfo=LOCAL_TZ)
+    earlier = or_(Dossier.accepted_at < dossier.accepted_at,
+                  and_(Dossier.accepted_at == dossier.accepted_at, Dossier.id <= dossier.id))
+    number = object_session(dossier).scalar(
+        select(func.count(Dossier.id)).where(
+            Dossier.receiving_office_id == dossier.receiving_office_id,
+            Dossier.accepted_at >= start, Dossier.accepted_at < end, earlier))
+    return f"{number}/TN"
+
+
+def result_place(dossier: Dossier) -> str:
+    """Where the applicant will receive the result (form 01: 'Đăng ký nhận kết quả tại')."""
+    delivery = dossier.delivery or {}
+    office = dossier.receiving_office
+    if delivery.get("way") == "online":
+        return "Cổng dịch vụ công (bản điện tử, tải về bằng tài khoản của người nộp hồ sơ)"
+    if delivery.get("way") == "post":
+        address = delivery.get("address") or ""
+        return "Địa chỉ nhận qua dịch vụ bưu chính công ích" + (f": {address}" if address else "")
+    return "Bộ phận tiếp nhận và trả kết quả" + (f", {office.name}" if office else "")
 
 
 def _unbroken(text: str) -> str:
@@ -251,6 +267,7 @@ def apology_slip(dossier: Dossier) -> ApologySlip:
     old_due = _parse_time((event.data or {}).get("old_due_at"))
     new_due = _parse_time((event.data or {}).get("due_at")) or dossier.due_at
     office = dossier.handling_office or dossier.receiving_office
+    signature = signature_for(dossier.procedure_version.data.get("result") or {}, event.actor)
     return ApologySlip(
         **_common(dossier, "apology.html", "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ",
                   heading_for(dossier, office, event.at, unit="")),
@@ -258,7 +275,9 @@ def apology_slip(dossier: Dossier) -> ApologySlip:
         old_due_at=_deadline(deadlines.extended_due_text, dossier, old_due),
         new_due_at=_deadline(deadlines.extended_due_text, dossier, new_due),
         new_due_date=long_date(deadlines.shown_deadline(object_session(dossier), office, new_due)),
-        reason=event.note or "", signer=_actor_name(event))
+        reason=event.note or "", signer=_actor_name(event),
+        office_name=office.name if office else "",
+        signer_lines=signature.lines or ("THỦ TRƯỞNG CƠ QUAN, ĐƠN VỊ",))
 
 
 def _deadline(text, dossier: Dossier, *args) -> str:
@@ -276,52 +295,16 @@ def _parse_time(value: str | None) -> datetime | None:
 
 
 def control_slip(dossier: Dossier) -> ControlSlip:
-    """Form 05: every hand-over recorded in the dossier's events, with on time / late."""
-    if not dossier.code:
-        raise SlipError("Hồ sơ chưa được nộp.")
-    rows = tuple(_control_row(dossier, i, e) for i, e in enumerate(dossier.events, start=1))
+    """Form 05: each hand-over with a row to sign (see handovers.py)."""
+    rows = control_rows(dossier)
     handling = dossier.handling_office or dossier.receiving_office
     return ControlSlip(
         **_common(dossier, "control.html", "PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ",
                   heading_for(dossier, dossier.receiving_office,
-                           dossier.accepted_at or dossier.submitted_at)),
+                              dossier.accepted_at or dossier.submitted_at)),
         handling_office=handling.name if handling else "",
+        receipt_number=receipt_number(dossier) if dossier.accepted_at else "",
         due_at=_deadline(deadlines.due_text, dossier), rows=rows)
-
-
-def _who(user: User | None, office: Office | None) -> str:
-    return " — ".join(p for p in (user.full_name if user else "", office.name if office else "")
-                      if p)
-
-
-def _control_row(dossier: Dossier, number: int, event: DossierEvent) -> ControlRow:
-    data = event.data or {}
-    giver_office = event.from_office or dossier.receiving_office
-    receiver_user, receiver_office = None, event.to_office
-    if event.action == "submit":
-        giver = (dossier.applicant or {}).get("name", "")
-        receiver_office = dossier.receiving_office
-        return ControlRow(number=number, step=ACTION_VI["submit"], giver=giver,
-                          receiver=_who(None, receiver_office),
-                          at=format_datetime(event.at), timeliness="", note=event.note or "")
-    if event.action == "assign" and data.get("officer"):
-        session = object_session(dossier)
-        receiver_user = session.scalar(select(User).where(User.public_id == data["officer"]))
-    if event.action == "accept":
-        receiver_office = dossier.handling_office
-    if event.action in ("return_result", "refuse"):
-        receiver = _party(dossier).name
-    else:
-        receiver = _who(receiver_user, receiver_office or giver_office)
-    before_acceptance = event.from_status == "submitted"
-    deadline = dossier.intake_due_at if before_acceptance else dossier.due_at
-    if event.action == "complete" and "late" in data:
-        late = LATE if data["late"] else timeliness(event.at, dossier.due_at) or ON_TIME
-    else:
-        late = timeliness(event.at, deadline)
-    return ControlRow(number=number, step=ACTION_VI.get(event.action, event.action),
-                      giver=_who(event.actor, giver_office), receiver=receiver,
-                      at=format_datetime(event.at), timeliness=late, note=event.note or "")
 
 
 # --- form 06: the ledger -----------------------------------------------------------------------

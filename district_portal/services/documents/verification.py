@@ -1,10 +1,13 @@
 """Anyone may check an issued result: by the token in its QR code, or by uploading the PDF.
 
 What is shown is what the holder of the document already has, and no more: the office, the
-time of issue, the procedure and result name, the SHA-256, the signature status (for a
-digitally signed result: the signer's name and organisation, whether the file is intact and
-whether the certificate is trusted), the dossier code and the applicant's name masked. Never
-an ID number, a phone or an address.
+time of issue, the register number and the leader who issued it, the procedure and result
+name, the SHA-256, the signature status (for a digitally signed result: the signer's name and
+organisation, whether the file is intact and whether the certificate is trusted), the dossier
+code and the applicant's name masked, and the fields the result definition names in
+`verify_fields` (the child's name and date of birth on a birth certificate), so that whoever
+is shown a paper copy can compare what it says. Never the applicant's ID number, phone or
+address.
 """
 
 from __future__ import annotations
@@ -16,11 +19,13 @@ from dataclasses import dataclass
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
-from district_portal.models import Attachment, Dossier
+from district_portal.eform.display import display_value
+from district_portal.eform.specs import procedure_specs
+from district_portal.models import Attachment, Dossier, User
 from district_portal.services import storage
-from district_portal.services.documents import signing
+from district_portal.services.documents import registers, signing
 from district_portal.services.documents.signing import SignatureCheck
 from district_portal.services.dossiers.workflow import RESULT_STATUSES
 from district_portal.services.errors import ServiceError
@@ -36,6 +41,14 @@ class VerifyError(ServiceError):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ShownField:
+    """One field of the document as /verify shows it: its label and its value as printed."""
+
+    label: str
+    value: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class IssuedDocument:
     office: str
     issued_at: str
@@ -46,6 +59,10 @@ class IssuedDocument:
     code: str
     applicant: str  # masked
     signature: SignatureCheck | None = None  # the office's digital signature, if any
+    number: str = ""  # "15/2026", or "" for a result issued without a register number
+    book: str = ""  # "01/2026" where the procedure keeps a register book
+    issued_by: str = ""  # the leader who issued it
+    fields: tuple[ShownField, ...] = ()
 
 
 def mask_name(name: str | None) -> str:
@@ -69,12 +86,39 @@ def _issued(dossier: Dossier | None, content: bytes | None = None) -> IssuedDocu
         return None
     data = dossier.procedure_version.data
     office = dossier.handling_office or dossier.receiving_office
+    register = registers.entry_from(result)
     return IssuedDocument(
         office=office.name if office else "", issued_at=format_datetime(dossier.completed_at),
         procedure=data["name"], result_name=(data.get("result") or {}).get("name") or "",
         sha256=result["sha256"], signed=bool(result.get("signed")), code=dossier.code or "",
         applicant=mask_name((dossier.applicant or {}).get("name")),
-        signature=_signature(result, content))
+        signature=_signature(result, content),
+        number=register.number_text if register else "",
+        book=register.book_text if register else "", issued_by=_leader_name(dossier),
+        fields=shown_fields(dossier))
+
+
+def shown_fields(dossier: Dossier) -> tuple[ShownField, ...]:
+    """The answers the result definition's `verify_fields` names, as the document prints
+    them (an option's label, a date as dd/mm/yyyy); a field left empty is not shown."""
+    data = dossier.procedure_version.data
+    specs = {spec.key: spec for spec in procedure_specs(data)}
+    answers = dossier.answers or {}
+    shown = []
+    for key in (data.get("result") or {}).get("verify_fields") or ():
+        spec = specs.get(key)
+        value = display_value(spec, answers.get(key)) if spec is not None else ""
+        if value:
+            shown.append(ShownField(label=spec.label, value=value))
+    return tuple(shown)
+
+
+def _leader_name(dossier: Dossier) -> str:
+    public_id = (dossier.result or {}).get("issued_by")
+    if not public_id:
+        return ""
+    leader = object_session(dossier).scalar(select(User).where(User.public_id == public_id))
+    return leader.full_name if leader is not None else ""
 
 
 def _signature(result: dict, content: bytes | None) -> SignatureCheck | None:
