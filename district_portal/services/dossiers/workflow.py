@@ -148,7 +148,7 @@ TRANSITIONS: dict[Action, Transition] = {
         {RECEIVING_CLERK, "clerk@handling", "officer@handling"}, needs=("reason",),
         label=_l("Supplement requested"), clock=Clock.PAUSES,
         notice=Notice(_l("Supplement requested"),
-                          _l("Dossier %(code)s needs more: %(reason)s"))),
+                          _l("Dossier %(code)s needs more: %(reason)s %(answer)s"))),
     Action.SUPPLEMENT: _t(
         {S.SUPPLEMENT_REQUESTED}, None, {"owner", RECEIVING_CLERK},
         handler=handlers.supplement, data=("changes",), label=_l("Supplement provided"),
