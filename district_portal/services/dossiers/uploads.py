@@ -97,7 +97,7 @@ def answer_hint(dossier: Dossier) -> str:
     the office for one taken at the counter (its applicant has no account to answer with)."""
     if dossier.channel == "online" and dossier.ref:
         return str(_l("Answer here: %(url)s", url=answer_link(dossier)))
-    return str(_l("Bring it to the office where you filed."))
+    return str(_l("Bring it to the office where you filed"))
 
 
 def by_ref(session: Session, ref: str) -> Dossier | None:
