@@ -13,6 +13,7 @@ from district_portal.db import get_db
 from district_portal.models import DossierStatus, Notification
 from district_portal.services.dossiers.workflow import Action
 from tests.helpers import (
+    BIRTH,
     TEST_PROC,
     ClientRequest,
     act,
@@ -271,3 +272,27 @@ def test_a_plain_upload_still_works_for_scripts(resident_client, session):
     save(resident_client, public_id, birth_answers())
     page = upload(resident_client, public_id, "giay_chung_sinh", pdf_bytes(), "mot.pdf")
     assert "mot.pdf" in page.text(page.by_id("doc-giay_chung_sinh"))
+
+
+def test_too_much_at_the_counter_shows_the_counter_documents_page_with_why(fresh_app):
+    app = fresh_app(MAX_UPLOAD_BYTES=MB, MAX_CONTENT_LENGTH=MB // 2, MAX_DOSSIER_BYTES=2 * MB)
+    with get_db(app).transaction() as s:
+        clerk = user_by_email(s, "clerk@demo.test")
+    client = app.test_client()
+    login(client, clerk)
+    rc = ClientRequest(client)
+    page = rc.post("/staff/counter", {"procedure": BIRTH}, form_page="/staff/counter",
+                   expected_redirect="/staff/counter/")
+    base = re.search(r"/staff/counter/\w+", page.find(".//form[@id='form']").get(
+        "action")).group(0)
+    big = pdf_bytes(b"1" * int(0.8 * MB))
+    one = rc.post(f"{base}/documents/giay_chung_sinh", form_page=f"{base}/documents",
+                  files={"giay_chung_sinh": (big, "a.pdf")}, expected_status=413)
+    assert "Tệp lớn hơn 1 MB." in one.text(one.by_id("errors"))
+    assert one.find(".//a[@href='/staff/counter']") is not None  # the staff layout
+    rc.post(f"{base}/documents", {"_action": "upload"}, form_page=f"{base}/documents",
+            files={"giay_chung_sinh": (big, "a.pdf")}, expected_redirect=f"{base}/documents")
+    whole = rc.post(f"{base}/documents", {"_action": "next"}, form_page=f"{base}/documents",
+                    files={"giay_chung_sinh": (pdf_bytes(b"2" * int(2.5 * MB)), "b.pdf")},
+                    expected_status=413)
+    assert "chưa tệp nào được tải lên" in whole.text(whole.by_id("errors"))

@@ -140,30 +140,28 @@ def supplement_upload(public_id: str, key: str):
 
 @bp.app_errorhandler(RequestEntityTooLarge)
 def too_large(exc):
-    """An upload over the request limit: show the same page with the message, status 413."""
-    public_id = (request.view_args or {}).get("public_id")
-    if request.endpoint in UPLOAD_ENDPOINTS and public_id and current_user.is_authenticated:
-        dossier = filing.get_by_public_id(db.session(), public_id)
-        if dossier is not None and access.is_owner(current_user, dossier):
-            key = request.view_args.get("key")
-            message = _too_large_message(key)
-            if request.endpoint in ("filing.supplement_upload", "filing.supplement"):
-                return _render_supplement(dossier, None, refused=[
-                    uploads.Refusal(key or "", "", message, 413)]), 413
-            return steps.render_documents(RESIDENT, dossier, message, key, 413)
+    """An upload over the request limit: show the same page with the message, status 413
+    (the resident's documents and supplement pages, the counter's documents page)."""
+    args = request.view_args or {}
+    public_id, key = args.get("public_id"), args.get("key")
+    if public_id and current_user.is_authenticated:
+        message = steps.too_large_message(key)
+        if request.endpoint in UPLOAD_ENDPOINTS:
+            dossier = filing.get_by_public_id(db.session(), public_id)
+            if dossier is not None and access.is_owner(current_user, dossier):
+                if request.endpoint in ("filing.supplement_upload", "filing.supplement"):
+                    return _render_supplement(dossier, None, refused=[
+                        uploads.Refusal(key or "", "", message, 413)]), 413
+                return steps.render_documents(RESIDENT, dossier, message, key, 413)
+        elif request.endpoint in ("staff.counter_upload", "staff.counter_documents"):
+            from district_portal.views.staff import COUNTER
+
+            dossier = COUNTER.find(public_id)
+            if dossier is not None and access.can_edit_draft(current_user, dossier):
+                return steps.render_documents(COUNTER, dossier, message, key, 413)
     from district_portal.errors import render_http_error
 
     return render_http_error(exc)
-
-
-def _too_large_message(key: str | None) -> str:
-    config = current_app.config
-    if key is None:  # the whole page's files at once
-        return gettext("The chosen files together are larger than %(mb)d MB, so none was "
-                       "uploaded. Upload them one at a time.",
-                       mb=config["MAX_DOSSIER_BYTES"] // 1048576)
-    return gettext("The file is larger than %(mb)d MB. Take a smaller photo or scan and try "
-                   "again.", mb=config["MAX_UPLOAD_BYTES"] // 1048576)
 
 
 @bp.post("/my/dossiers/<public_id>/files/<file_id>/delete")

@@ -127,6 +127,17 @@ def render_documents(flow: Flow, dossier: Dossier, error=None, error_key=None, s
                    max_mb=current_app.config["MAX_UPLOAD_BYTES"] // 1048576), status
 
 
+def too_large_message(key: str | None) -> str:
+    """What a 413 says: about the one file (`key`), or about the page's files together."""
+    config = current_app.config
+    if key is None:
+        return gettext("The chosen files together are larger than %(mb)d MB, so none was "
+                       "uploaded. Upload them one at a time.",
+                       mb=config["MAX_DOSSIER_BYTES"] // 1048576)
+    return gettext("The file is larger than %(mb)d MB. Take a smaller photo or scan and try "
+                   "again.", mb=config["MAX_UPLOAD_BYTES"] // 1048576)
+
+
 def whole_page_uploads(*endpoints: str):
     """A url_value_preprocessor for a blueprint: a POST of one of `endpoints` carries every
     file chosen on its page, so it may be as large as a dossier's files (each file is still
