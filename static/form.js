@@ -130,8 +130,11 @@
   function settled() {
     pending--;
     if (pending === 0 && held) {
-      var h = held;
+      var h = held, left = false, inputs = h.form.querySelectorAll("input[type=file]"), i;
       held = null;
+      for (i = 0; i < inputs.length; i++) { left = left || !!(inputs[i].files && inputs[i].files.length); }
+      /* "Upload" pressed meanwhile: done, unless a file is still waiting (the link dropped). */
+      if (h.button && h.button.value === "upload" && !left) { return; }
       if (h.form.requestSubmit && h.button) { h.form.requestSubmit(h.button); } else { h.form.submit(); }
     }
   }

@@ -20,7 +20,7 @@ from flask_login import current_user
 from district_portal import access, db
 from district_portal.forms import ConfirmForm
 from district_portal.forms.dossier import DossierForm
-from district_portal.forms.filing import SubmitForm
+from district_portal.forms.filing import DocumentsForm, SubmitForm
 from district_portal.models import Dossier, DossierStatus
 from district_portal.services.dossiers import filing, uploads
 from district_portal.services.dossiers.filing import FilingError
@@ -94,10 +94,11 @@ def documents(flow: Flow, public_id: str):
     dossier = load(flow, public_id)
     if request.method == "GET":
         return render_documents(flow, dossier)
-    if not ConfirmForm().validate_on_submit():
+    form = DocumentsForm()
+    if not form.validate_on_submit():
         abort(400)
     chosen = uploads.add_chosen_files(db.session(), dossier, request.files, current_user)
-    removed = filing.find_attachment(dossier, request.form.get("remove", ""))
+    removed = filing.find_attachment(dossier, form.remove.data or "")
     if removed is not None:
         filing.remove_attachment(db.session(), dossier, removed)
         flash(gettext("File removed."), "success")
@@ -105,13 +106,8 @@ def documents(flow: Flow, public_id: str):
         return render_documents(flow, dossier, refused=chosen.refused, status=chosen.status)
     if chosen.added:
         flash(gettext("File uploaded."), "success")
-    action = request.form.get("_action")
-    if action == "next":
-        return redirect(flow.url("review", dossier), 303)
-    if action == "back":
-        return redirect(flow.url("edit", dossier), 303)
-    anchor = f"#doc-{chosen.added[0]}" if chosen.added else ""
-    return redirect(flow.url("documents", dossier) + anchor, 303)
+    anchor = f"#doc-{chosen.added[0]}" if chosen.added and form.step == "documents" else ""
+    return redirect(flow.url(form.step, dossier) + anchor, 303)
 
 
 def render_documents(flow: Flow, dossier: Dossier, error=None, error_key=None, status=200,
