@@ -296,3 +296,11 @@ def test_too_much_at_the_counter_shows_the_counter_documents_page_with_why(fresh
                     files={"giay_chung_sinh": (pdf_bytes(b"2" * int(2.5 * MB)), "b.pdf")},
                     expected_status=413)
     assert "chưa tệp nào được tải lên" in whole.text(whole.by_id("errors"))
+
+
+def test_enter_in_an_answer_sends_the_supplement(resident_client, asked):
+    """The form's first submit button (the one Enter presses) is "send", not an upload or
+    the communes' refresh."""
+    page = resident_client.get(f"/my/dossiers/{asked}/supplement")
+    first = page.find(".//form[@data-uploads]").find(".//button[@type='submit']")
+    assert first.get("value") == "send" and first.get("tabindex") == "-1"
