@@ -112,6 +112,7 @@
       var doc = new DOMParser().parseFromString(xhr.responseText, "text/html");
       var fresh = doc.getElementById(section.id), alert = doc.querySelector(".errors");
       var ok = xhr.status < 400 && fresh;
+      section = document.getElementById(section.id) || section;  /* another upload may have swapped it */
       if (fresh) { section.replaceWith(fresh); section = fresh; }
       status.textContent = ok ? form.getAttribute("data-uploaded") :
         (alert ? alert.textContent.trim() : form.getAttribute("data-failed"));
