@@ -152,9 +152,10 @@ def test_a_script_in_an_answer_is_escaped_on_the_dossier_page(resident_client, s
 
 def test_a_submitted_dossier_is_withdrawn(resident_client, session, filed):
     page = resident_client.post(f"/my/dossiers/{filed.public_id}/withdraw",
-                                form_page=f"/my/dossiers/{filed.public_id}",
+                                form_page=f"/my/dossiers/{filed.public_id}/withdraw",
                                 expected_redirect=f"/my/dossiers/{filed.public_id}")
-    assert "Hồ sơ của bạn đã được rút." in page.html and "Công dân rút hồ sơ" in page.html
+    assert "Hồ sơ của bạn đã được rút." in page.html
+    assert "Người nộp đã rút hồ sơ" in page.html
     assert "Rút hồ sơ này" not in page.html
     d = dossier_of(session, filed.public_id)
     assert d.status == DossierStatus.WITHDRAWN and d.completed_at is not None
@@ -165,7 +166,7 @@ def test_an_accepted_dossier_cannot_be_withdrawn(app, resident_client, session, 
     act(app, session, filed.public_id, Action.ACCEPT, clerk)
     page = resident_client.get(f"/my/dossiers/{filed.public_id}")
     assert "Đã tiếp nhận" in page.html and "Rút hồ sơ này" not in page.html
-    assert page.find(f".//form[@action='/my/dossiers/{filed.public_id}/withdraw']") is None
+    assert page.find(f".//a[@href='/my/dossiers/{filed.public_id}/withdraw']") is None
     refused = resident_client.post(f"/my/dossiers/{filed.public_id}/withdraw",
                                    expected_status=409)
     assert "Không thể thực hiện thao tác này khi hồ sơ đang ở trạng thái" in refused.html
@@ -199,7 +200,7 @@ def test_my_dossiers_lists_drafts_and_dossiers_with_vietnamese_statuses(
     assert "Bản nháp, lưu lần cuối" in items[f"/my/dossiers/{draft}/edit"]
     assert "Chờ tiếp nhận" in items[f"/my/dossiers/{submitted}"]
     assert "Đã tiếp nhận" in items[f"/my/dossiers/{accepted}"]
-    assert "Công dân rút hồ sơ" in items[f"/my/dossiers/{withdrawn}"]
+    assert "Người nộp đã rút hồ sơ" in items[f"/my/dossiers/{withdrawn}"]
     assert dossier_of(session, submitted).code in items[f"/my/dossiers/{submitted}"]
 
 
@@ -315,7 +316,7 @@ def test_a_dossier_waiting_for_a_supplement_can_still_be_withdrawn(app, resident
                                                                   session, filed, clerk):
     act(app, session, filed.public_id, Action.REQUEST_SUPPLEMENT, clerk, reason="Thiếu giấy.")
     resident_client.post(f"/my/dossiers/{filed.public_id}/withdraw",
-                         form_page=f"/my/dossiers/{filed.public_id}",
+                         form_page=f"/my/dossiers/{filed.public_id}/withdraw",
                          expected_redirect=f"/my/dossiers/{filed.public_id}")
     d = dossier_of(session, filed.public_id)
     assert d.status == DossierStatus.WITHDRAWN

@@ -205,8 +205,9 @@ def test_two_supplement_rounds_pause_and_resume_the_clock_twice(sess):
     assert filing.pending_supplement_request(d).note == "Ảnh chưa rõ"
     texts = [n.text for n in sess.scalars(select(Notification).where(
         Notification.dossier_id == d.id, Notification.channel == "sms"))]
-    assert f"Hồ sơ {d.code} cần bổ sung: Thiếu ảnh" in texts
-    assert f"Hồ sơ {d.code} cần bổ sung: Ảnh chưa rõ" in texts
+    asked = [t for t in texts if t.startswith(f"Hồ sơ {d.code} cần bổ sung.")]
+    assert [t.rsplit("Nội dung cần bổ sung: ", 1)[1] for t in asked] == ["Thiếu ảnh",
+                                                                        "Ảnh chưa rõ"]
 
 
 # --- notifications declared next to the transitions ---------------------------------------

@@ -62,3 +62,16 @@ class RateForm(PortalForm):
 
     def rating_inputs(self) -> dict:
         return {"rating": int(self.rating.data), "comment": self.comment.data or None}
+
+
+class DocumentsForm(PortalForm):
+    """The buttons of the documents page: which file to remove and where to go next (the
+    chosen files themselves are the service's to read)."""
+
+    remove = StringField(validators=[Optional(), Length(max=64)])
+    button = StringField(name="_action", validators=[Optional(), Length(max=20)])
+
+    @property
+    def step(self) -> str:
+        """"review" for Continue, "edit" for Back, else back to "documents"."""
+        return {"next": "review", "back": "edit"}.get(self.button.data or "", "documents")

@@ -27,7 +27,7 @@ from district_portal.models import DossierStatus
 from district_portal.services import notifications
 from district_portal.services.catalog import queries
 from district_portal.services.documents import slips
-from district_portal.services.dossiers import delivery, filing
+from district_portal.services.dossiers import delivery, filing, uploads
 from district_portal.services.dossiers.delivery import DeliveryError
 from district_portal.services.dossiers.filing import FilingError
 from district_portal.services.dossiers.workflow import (
@@ -41,7 +41,9 @@ from district_portal.services.payments import attempts as payments
 from district_portal.views import attachment_response, pdf_response, steps
 
 bp = Blueprint("filing", __name__)
-UPLOAD_ENDPOINTS = {"filing.upload", "filing.supplement_upload"}
+UPLOAD_ENDPOINTS = {"filing.upload", "filing.supplement_upload", "filing.documents",
+                    "filing.supplement"}
+bp.url_value_preprocessor(steps.whole_page_uploads("filing.documents", "filing.supplement"))
 
 
 def _own(public_id: str, check=access.can_view_dossier):
@@ -74,7 +76,11 @@ def apply(code: str):
 @login_required
 def my_dossiers():
     rows = filing.user_dossiers(db.session(), current_user)
-    return render_template("filing/list.html", rows=rows, labels=STATUS_LABELS,
+    # A request to answer comes first, with what the office asked for.
+    asked = {d.public_id: filing.pending_supplement_request(d) for d in rows
+             if access.can_answer_supplement(current_user, d)}
+    rows.sort(key=lambda d: d.public_id not in asked)
+    return render_template("filing/list.html", rows=rows, labels=STATUS_LABELS, asked=asked,
                            payable={d.public_id for d in rows
                                     if access.can_pay(current_user, d)})
 
@@ -106,7 +112,7 @@ def edit(public_id: str):
     return steps.edit(RESIDENT, public_id)
 
 
-@bp.get("/my/dossiers/<public_id>/documents")
+@bp.route("/my/dossiers/<public_id>/documents", methods=["GET", "POST"])
 @login_required
 def documents(public_id: str):
     return steps.documents(RESIDENT, public_id)
@@ -126,27 +132,33 @@ def supplement_upload(public_id: str, key: str):
         filing.add_attachment(db.session(), dossier, key, request.files.get(key),
                               current_user, kind="supplement")
     except FilingError as exc:
-        return _render_supplement(dossier, None, upload_error=exc.message,
-                                  error_key=key), exc.status
+        return _render_supplement(dossier, None, refused=[
+            uploads.Refusal(key, "", exc.message, exc.status)]), exc.status
     flash(gettext("File uploaded."), "success")
     return redirect(url_for("filing.supplement", public_id=public_id) + f"#doc-{key}", 303)
 
 
 @bp.app_errorhandler(RequestEntityTooLarge)
 def too_large(exc):
-    """An upload over the request limit: show the same page with the message, status 413."""
-    public_id = (request.view_args or {}).get("public_id")
-    if request.endpoint in UPLOAD_ENDPOINTS and public_id and current_user.is_authenticated:
-        dossier = filing.get_by_public_id(db.session(), public_id)
-        if dossier is not None and access.is_owner(current_user, dossier):
-            message = gettext("The file is larger than %(mb)d MB. Take a smaller photo or scan "
-                              "and try again.",
-                              mb=current_app.config["MAX_UPLOAD_BYTES"] // 1048576)
-            key = request.view_args.get("key")
-            if request.endpoint == "filing.supplement_upload":
-                return _render_supplement(dossier, None, upload_error=message,
-                                          error_key=key), 413
-            return steps.render_documents(RESIDENT, dossier, message, key, 413)
+    """An upload over the request limit: show the same page with the message, status 413
+    (the resident's documents and supplement pages, the counter's documents page)."""
+    args = request.view_args or {}
+    public_id, key = args.get("public_id"), args.get("key")
+    if public_id and current_user.is_authenticated:
+        message = steps.too_large_message(key)
+        if request.endpoint in UPLOAD_ENDPOINTS:
+            dossier = filing.get_by_public_id(db.session(), public_id)
+            if dossier is not None and access.is_owner(current_user, dossier):
+                if request.endpoint in ("filing.supplement_upload", "filing.supplement"):
+                    return _render_supplement(dossier, None, refused=[
+                        uploads.Refusal(key or "", "", message, 413)]), 413
+                return steps.render_documents(RESIDENT, dossier, message, key, 413)
+        elif request.endpoint in ("staff.counter_upload", "staff.counter_documents"):
+            from district_portal.views.staff import COUNTER
+
+            dossier = COUNTER.find(public_id)
+            if dossier is not None and access.can_edit_draft(current_user, dossier):
+                return steps.render_documents(COUNTER, dossier, message, key, 413)
     from district_portal.errors import render_http_error
 
     return render_http_error(exc)
@@ -284,17 +296,37 @@ def receipt(public_id: str):
     return pdf_response(slips.render_slip(slips.receipt_for(d)), f"phieu-{d.code}.pdf")
 
 
-@bp.post("/my/dossiers/<public_id>/withdraw")
+@bp.route("/my/dossiers/<public_id>/withdraw", methods=["GET", "POST"])
 @login_required
 def withdraw(public_id: str):
-    # Any dossier the resident may see: once accepted, the workflow refuses with its own
+    """GET: a page of its own that says what withdrawing does. POST: withdraw."""
+    # Any dossier the resident owns: once accepted, the workflow refuses with its own
     # Vietnamese explanation (409) rather than a bare "not found".
     d = _own(public_id, access.is_owner)
+    if request.method == "GET":
+        if not access.can_withdraw(current_user, d):
+            flash(gettext("This dossier can no longer be withdrawn."), "info")
+            return redirect(url_for("filing.dossier", public_id=public_id), 303)
+        return render_template("filing/withdraw.html", dossier=d,
+                               withdrawn_label=STATUS_LABELS[DossierStatus.WITHDRAWN])
     if not ConfirmForm().validate_on_submit():
         abort(400)
     perform(db.session(), d, Action.WITHDRAW, current_user)
     flash(gettext("Your dossier has been withdrawn."), "success")
     return redirect(url_for("filing.dossier", public_id=public_id), 303)
+
+
+@bp.get("/supplement/<ref>")
+@login_required
+def supplement_link(ref: str):
+    """The link in the supplement request's SMS: the owner's supplement page (or the dossier
+    page once the request is answered)."""
+    d = uploads.by_ref(db.session(), ref)
+    if d is None or not access.is_owner(current_user, d):
+        abort(404)
+    if access.can_answer_supplement(current_user, d):
+        return redirect(url_for("filing.supplement", public_id=d.public_id), 303)
+    return redirect(url_for("filing.dossier", public_id=d.public_id), 303)
 
 
 @bp.route("/my/dossiers/<public_id>/supplement", methods=["GET", "POST"])
@@ -307,24 +339,31 @@ def supplement(public_id: str):
     if request.method == "GET":
         return _render_supplement(d, filing.load_form(d))
     form = DossierForm.from_formdata(filing.form_specs(d), request.form)
-    if form.action == "refresh":
-        return _render_supplement(d, form)
+    session = db.session()
+    if form.action in ("refresh", "upload"):  # keep what was typed; send nothing yet
+        chosen = uploads.add_chosen_files(session, d, request.files, current_user,
+                                          kind="supplement")
+        if chosen.added and not chosen.refused:
+            flash(gettext("File uploaded."), "success")
+        return _render_supplement(d, form, refused=chosen.refused), chosen.status
     try:
-        filing.answer_supplement(db.session(), d, current_user, form)
+        chosen = uploads.send_supplement(session, d, current_user, form, request.files)
     except WorkflowError as exc:
         form.validate()
         return _render_supplement(d, form, send_error=exc.message), exc.status
+    if chosen.refused or form.errors:
+        return _render_supplement(d, form, refused=chosen.refused), chosen.status \
+            if chosen.refused else 400
     flash(gettext("Your supplement has been sent to the office."), "success")
     return redirect(url_for("filing.dossier", public_id=public_id), 303)
 
 
-def _render_supplement(d, form, upload_error=None, error_key=None, send_error=None):
+def _render_supplement(d, form, refused=(), send_error=None):
     return render_template(
         "filing/supplement.html", dossier=d, form=form or filing.load_form(d),
         version=d.procedure_version.data, docs=filing.documents(d),
         request_event=filing.pending_supplement_request(d),
-        confirm=ConfirmForm(formdata=None),  # also the 413 page: do not read the body
-        upload_error=upload_error, error_key=error_key, send_error=send_error,
+        refused=refused, refused_keys={r.key for r in refused}, send_error=send_error,
         max_mb=current_app.config["MAX_UPLOAD_BYTES"] // 1048576)
 
 

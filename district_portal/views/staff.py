@@ -49,6 +49,7 @@ from district_portal.services.payments import attempts as payments
 from district_portal.views import attachment_response, steps
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
+bp.url_value_preprocessor(steps.whole_page_uploads("staff.counter_documents"))
 
 
 # --- who may come in -----------------------------------------------------------------------
@@ -279,7 +280,7 @@ def counter_edit(public_id: str):
     return steps.edit(COUNTER, public_id)
 
 
-@bp.get("/counter/<public_id>/documents")
+@bp.route("/counter/<public_id>/documents", methods=["GET", "POST"])
 def counter_documents(public_id: str):
     return steps.documents(COUNTER, public_id)
 

@@ -20,9 +20,9 @@ from flask_login import current_user
 from district_portal import access, db
 from district_portal.forms import ConfirmForm
 from district_portal.forms.dossier import DossierForm
-from district_portal.forms.filing import SubmitForm
+from district_portal.forms.filing import DocumentsForm, SubmitForm
 from district_portal.models import Dossier, DossierStatus
-from district_portal.services.dossiers import filing
+from district_portal.services.dossiers import filing, uploads
 from district_portal.services.dossiers.filing import FilingError
 from district_portal.services.dossiers.workflow import WorkflowError
 
@@ -89,15 +89,62 @@ def render_edit(flow: Flow, dossier: Dossier, form: DossierForm):
 
 
 def documents(flow: Flow, public_id: str):
-    return render_documents(flow, load(flow, public_id))
+    """GET: the documents page. POST (any button of the page): keep every file chosen on it,
+    remove the file asked for, then go where the button says — or show what was not kept."""
+    dossier = load(flow, public_id)
+    if request.method == "GET":
+        return render_documents(flow, dossier)
+    form = DocumentsForm()
+    if not form.validate_on_submit():
+        abort(400)
+    chosen = uploads.add_chosen_files(db.session(), dossier, request.files, current_user)
+    removed = filing.find_attachment(dossier, form.remove.data or "")
+    if removed is not None:
+        filing.remove_attachment(db.session(), dossier, removed)
+        flash(gettext("File removed."), "success")
+    if chosen.refused:
+        return render_documents(flow, dossier, refused=chosen.refused, status=chosen.status)
+    if chosen.added:
+        flash(gettext("File uploaded."), "success")
+    anchor = f"#doc-{chosen.added[0]}" if chosen.added and form.step == "documents" else ""
+    return redirect(flow.url(form.step, dossier) + anchor, 303)
 
 
-def render_documents(flow: Flow, dossier: Dossier, error=None, error_key=None, status=200):
-    """The documents page, also with an upload's error and as the 413 page (so it must not
-    read the request body: that would raise RequestEntityTooLarge again)."""
-    return _render(flow, "documents", dossier, docs=filing.documents(dossier), error=error,
-                   error_key=error_key, supplement=dossier.status != DossierStatus.DRAFT,
+def render_documents(flow: Flow, dossier: Dossier, error=None, error_key=None, status=200,
+                     refused=()):
+    """The documents page, also with an upload's error (or the page's refused files) and as
+    the 413 page (so it must not read the request body: that would raise
+    RequestEntityTooLarge again)."""
+    if error is not None:
+        refused = [uploads.Refusal(error_key, "", error, status)]
+    return _render(flow, "documents", dossier, docs=filing.documents(dossier),
+                   refused=refused, refused_keys={r.key for r in refused},
+                   supplement=dossier.status != DossierStatus.DRAFT,
                    max_mb=current_app.config["MAX_UPLOAD_BYTES"] // 1048576), status
+
+
+def too_large_message(key: str | None) -> str:
+    """What a 413 says: about the one file (`key`), or about the page's files together."""
+    config = current_app.config
+    if key is None:
+        return gettext("The chosen files together are larger than %(mb)d MB, so none was "
+                       "uploaded. Upload them one at a time.",
+                       mb=config["MAX_DOSSIER_BYTES"] // 1048576)
+    return gettext("The file is larger than %(mb)d MB. Take a smaller photo or scan and try "
+                   "again.", mb=config["MAX_UPLOAD_BYTES"] // 1048576)
+
+
+def whole_page_uploads(*endpoints: str):
+    """A url_value_preprocessor for a blueprint: a POST of one of `endpoints` carries every
+    file chosen on its page, so it may be as large as a dossier's files (each file is still
+    held to its own limit). It runs before the CSRF check, the first reader of the body;
+    anonymous requests keep the ordinary limit."""
+    def preprocess(endpoint, values):
+        if endpoint in endpoints and request.method == "POST" and \
+                current_user.is_authenticated:
+            request.max_content_length = (current_app.config["MAX_DOSSIER_BYTES"] +
+                                          256 * 1024)
+    return preprocess
 
 
 def upload(flow: Flow, public_id: str, key: str):

@@ -254,6 +254,10 @@ def send_notice(notice, ctx: Context) -> None:
         "due": deadlines.due_text(ctx.session, d), "amount": format_money(d.fee),
         "waybill": (d.delivery or {}).get("waybill", ""),
     }
+    if "%(answer)s" in str(text):  # where to answer a supplement request
+        from district_portal.services.dossiers.uploads import answer_hint
+
+        params["answer"] = answer_hint(d)
     subject = str(notice.subject)
     body = text(d) if callable(text) else str(text) % params
     if not notice.office:

@@ -148,7 +148,9 @@ TRANSITIONS: dict[Action, Transition] = {
         {RECEIVING_CLERK, "clerk@handling", "officer@handling"}, needs=("reason",),
         label=_l("Supplement requested"), clock=Clock.PAUSES,
         notice=Notice(_l("Supplement requested"),
-                          _l("Dossier %(code)s needs more: %(reason)s"))),
+                          # The link first: a long reason is cut to fit one SMS.
+                          _l("Dossier %(code)s needs more. %(answer)s - What is needed: "
+                             "%(reason)s"))),
     Action.SUPPLEMENT: _t(
         {S.SUPPLEMENT_REQUESTED}, None, {"owner", RECEIVING_CLERK},
         handler=handlers.supplement, data=("changes",), label=_l("Supplement provided"),
