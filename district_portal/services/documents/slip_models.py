@@ -113,6 +113,7 @@ class ReceiptSlip(_Slip):
     fee_lines: tuple[FeeLineText, ...] = ()
     delivery: str = ""
     clerk: str = ""
+    track_with: str = ""  # what /track asks besides the code: "số điện thoại", … or "" (none)
 
 
 @dataclass(frozen=True, kw_only=True)

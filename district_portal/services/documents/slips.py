@@ -172,7 +172,7 @@ def online_receipt(dossier: Dossier) -> ReceiptSlip:
         accepted=False, channel=dossier.channel,
         submitted_at=format_datetime(dossier.submitted_at), documents=_documents(dossier),
         intake_days=int(current_app.config.get("INTAKE_WORKING_DAYS", 1)),
-        intake_due_at=format_datetime(dossier.intake_due_at))
+        intake_due_at=format_datetime(dossier.intake_due_at), track_with=track_with(dossier))
 
 
 def acceptance_receipt(dossier: Dossier) -> ReceiptSlip:
@@ -191,7 +191,18 @@ def acceptance_receipt(dossier: Dossier) -> ReceiptSlip:
         fee=format_money(dossier.fee) if dossier.fee else "Không thu phí, lệ phí",
         fee_words=money_words(dossier.fee) if dossier.fee else "",
         fee_lines=fee_line_texts(dossier.fee_lines),
-        delivery=delivery_text(dossier.delivery), clerk=_actor_name(accept))
+        delivery=delivery_text(dossier.delivery), clerk=_actor_name(accept),
+        track_with=track_with(dossier))
+
+
+def track_with(dossier: Dossier) -> str:
+    """What the applicant gives on /track with the code: the phone, or for a walk-in without
+    one the ID number; "" when neither was given (an organisation without a phone)."""
+    if dossier.applicant_phone:
+        return "số điện thoại"
+    if (dossier.applicant or {}).get("id_number"):
+        return "số định danh cá nhân"
+    return ""
 
 
 def _unbroken(text: str) -> str:
