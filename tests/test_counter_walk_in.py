@@ -17,6 +17,7 @@ from tests.helpers import (
     act,
     birth_answers,
     dossier_of,
+    file_dossier,
     login,
     pdf_bytes,
     pdf_text,
@@ -265,3 +266,19 @@ def test_found_dossiers_and_refused_input_do_not_count_against_the_phone(limited
                       REMOTE_ADDR=f"192.0.2.{n}").status == 200
         assert _track(limited_app, "not a code", phone, None,
                       REMOTE_ADDR=f"192.0.2.{n}").status == 400
+
+
+def test_enter_in_the_supplement_and_delivery_forms_does_their_main_action(app, session,
+                                                                          resident_client):
+    public_id = file_dossier(resident_client)
+    review = resident_client.get(f"/my/dossiers/{public_id}")
+    act(app, session, public_id, Action.ACCEPT, user(session, "clerk@demo.test"))
+    act(app, session, public_id, Action.REQUEST_SUPPLEMENT, user(session, "clerk@demo.test"),
+        reason="Bổ sung địa chỉ")
+    supplement = resident_client.get(f"/my/dossiers/{public_id}/supplement")
+    for page, suffix, main in ((supplement, "/supplement", "send"),
+                               (review, "/delivery", "save")):
+        form = next(f for f in page.findall(".//main//form")
+                    if f.get("action", "").endswith(suffix))
+        first = next(b for b in form.iter("button") if b.get("type", "submit") == "submit")
+        assert (first.get("name"), first.get("value")) == ("_action", main), suffix
