@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
+from flask import current_app, request
 from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -11,6 +15,7 @@ from district_portal.codes import parse_lookup
 from district_portal.forms import PortalForm
 from district_portal.idnumbers import normalise_id_number
 from district_portal.phones import PhoneError, parse_phone
+from district_portal.text import clean
 
 CONTACT_MESSAGE = _l("Enter a Vietnamese phone number like 0912 345 678, or a 12-digit personal "
                      "ID number like 025 090 001 234.")
@@ -26,6 +31,15 @@ def tracking_contact(raw: str) -> tuple[str, str] | None:
         return "phone", parse_phone(raw)
     except PhoneError:
         return None
+
+
+def tracking_limit_key() -> str:
+    """The rate-limit key of the phone or ID number typed on /track: normalised (every way of
+    writing one number is one key) and keyed-hashed (the limiter's storage holds no numbers)."""
+    contact = tracking_contact(clean(request.form.get("phone", "")))
+    text = ":".join(contact) if contact else "-"
+    digest = hmac.new(current_app.secret_key.encode(), text.encode(), hashlib.sha256)
+    return "track:" + digest.hexdigest()[:32]
 
 
 class TrackForm(PortalForm):

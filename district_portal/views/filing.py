@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-
 from flask import (
     Blueprint,
     abort,
@@ -25,7 +22,7 @@ from district_portal.eform import communes
 from district_portal.extensions import limiter
 from district_portal.forms import ConfirmForm
 from district_portal.forms.dossier import DossierForm
-from district_portal.forms.filing import RateForm, TrackForm, tracking_contact
+from district_portal.forms.filing import RateForm, TrackForm, tracking_limit_key
 from district_portal.models import DossierStatus
 from district_portal.services import notifications
 from district_portal.services.catalog import queries
@@ -41,7 +38,6 @@ from district_portal.services.dossiers.workflow import (
     perform,
 )
 from district_portal.services.payments import attempts as payments
-from district_portal.text import clean
 from district_portal.views import attachment_response, pdf_response, steps
 
 bp = Blueprint("filing", __name__)
@@ -338,18 +334,9 @@ TRACK_LIMIT = "30/minute;300/day"  # per client address, every look-up
 TRACK_MISS_LIMIT = "10/hour;20/day"
 
 
-def _track_contact_key() -> str:
-    """The rate-limit key of the phone or ID number typed on /track, normalised (every way of
-    writing one number is one key) and keyed-hashed (the limiter's storage holds no numbers)."""
-    contact = tracking_contact(clean(request.form.get("phone", "")))
-    text = ":".join(contact) if contact else "-"
-    digest = hmac.new(current_app.secret_key.encode(), text.encode(), hashlib.sha256)
-    return "track:" + digest.hexdigest()[:32]
-
-
 @bp.route("/track", methods=["GET", "POST"])
 @limiter.limit(TRACK_LIMIT, methods=["POST"])
-@limiter.limit(TRACK_MISS_LIMIT, methods=["POST"], key_func=_track_contact_key,
+@limiter.limit(TRACK_MISS_LIMIT, methods=["POST"], key_func=tracking_limit_key,
                deduct_when=lambda response: response.status_code == 404)
 def track():
     """Status, dates and office of a dossier, for its code or ref and the applicant's phone

@@ -81,8 +81,13 @@ def test_a_walk_in_without_a_phone_is_filed_at_the_counter_and_tracked_by_id_num
     phone_label = page.inner_text("label[for=in-applicant_phone]")
     assert "nếu người nộp có" in phone_label and "*" not in phone_label
 
+    if page.js_enabled:
+        # Dependent questions appear at once, as online (issue 8, item 17).
+        page.check("#in-applicant_type-2")
+        assert page.is_visible("#f-applicant_tax_code") and page.is_hidden("#f-applicant_id_number")
     # The applicant has an ID card but no phone.
     page.check("#in-applicant_type-1")
+    assert page.is_visible("#f-applicant_id_number") and page.is_hidden("#f-applicant_tax_code")
     page.fill("#in-applicant_name", "Lò Văn Cụ")
     page.fill("#in-applicant_id_number", ID_TYPED)
     _choose_commune(page, "applicant_commune", "25", "4795")
