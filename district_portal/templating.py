@@ -154,6 +154,7 @@ FIELD_KINDS = {
     "email": lazy_gettext("an email address"),
     "phone": lazy_gettext("a phone number"),
     "id_number": lazy_gettext("a 12-digit personal ID number"),
+    "tax_code": lazy_gettext("a tax code (10 digits, or 13 with the branch)"),
     "commune": lazy_gettext("a province and a commune or ward"),
 }
 

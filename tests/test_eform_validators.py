@@ -13,11 +13,7 @@ from district_portal.eform import (
     FieldError,
     FieldSpec,
     clean_value,
-    display_value,
-    raw_answers,
-    split_applicant,
 )
-from district_portal.eform.validators import parse_date
 from district_portal.services.catalog.importer import load_schema
 from tests.helpers import COMMUNE, OTHER_COMMUNE, OTHER_PROVINCE, PROVINCE
 
@@ -34,6 +30,7 @@ SPECS = {
     "email": FieldSpec("e", "Thư điện tử", "email", True),
     "phone": FieldSpec("ph", "Điện thoại", "phone", True),
     "id_number": FieldSpec("i", "Số định danh", "id_number", True),
+    "tax_code": FieldSpec("tc", "Mã số thuế", "tax_code", True),
     "commune": FieldSpec("x", "Xã nơi cư trú", "commune", True),
 }
 COMMUNE_RAW = {"x.province": PROVINCE}
@@ -54,9 +51,21 @@ GOOD = [
     ("phone", "0912 345 678", "+84912345678"),
     ("phone", "(+84) 912-345-678", "+84912345678"),
     ("id_number", "025190000123", "025190000123"),
+    # Typed in groups, as printed on the card or read out at the desk (issue 8, item 7).
+    ("id_number", "025 190 000 123", "025190000123"),
+    ("id_number", "025.190.000.123", "025190000123"),
+    ("id_number", "025-190-000-123", "025190000123"),
+    ("id_number", "025\u00a0190 000\u2013123", "025190000123"),
+    ("tax_code", "0123456789", "0123456789"),
+    ("tax_code", "0123 456 789", "0123456789"),
+    ("tax_code", "0123.456.789-001", "0123456789-001"),
+    ("tax_code", "0123456789 001", "0123456789-001"),
+    ("tax_code", "0123456789001", "0123456789-001"),
     ("commune", COMMUNE, int(COMMUNE)),
 ]
 
+TAX_CODE_MESSAGE = ("Mã số thuế gồm 10 chữ số, hoặc 13 chữ số nếu có mã chi nhánh, ví dụ "
+                    "0123456789-001.")
 BAD = [
     ("text", "x" * 21, "Họ và tên tối đa 20 ký tự (hiện có 21)."),
     ("text", "dòng 1\ndòng 2", "Họ và tên phải viết trên một dòng."),
@@ -73,6 +82,10 @@ BAD = [
     ("email", "khong-co-a-cong.vn", "Nhập địa chỉ thư điện tử như ten@example.com."),
     ("phone", "123", "Nhập số điện thoại Việt Nam như 0912 345 678."),
     ("id_number", "02519000012", "Số định danh cá nhân gồm đúng 12 chữ số."),
+    ("id_number", "025 190 000 1234", "Số định danh cá nhân gồm đúng 12 chữ số."),
+    ("id_number", "025/190/000/123", "Số định danh cá nhân gồm đúng 12 chữ số."),
+    ("tax_code", "012345678", TAX_CODE_MESSAGE),
+    ("tax_code", "0123456789-01", TAX_CODE_MESSAGE),
     ("commune", "abc", "Chọn xã nơi cư trú"),
     ("commune", OTHER_COMMUNE, "Chọn xã/phường thuộc tỉnh/thành phố đã chọn."),
 ]
@@ -99,6 +112,9 @@ HOSTILE = [
     ("id_number", "02519000012²", "Số định danh cá nhân gồm đúng 12 chữ số."),
     ("id_number", "０２５１９００００１２３", "Số định danh cá nhân gồm đúng 12 chữ số."),
     ("id_number", "02519000012\x00", "Số định danh cá nhân gồm đúng 12 chữ số."),
+    ("id_number", " ." * 3000, "Số định danh cá nhân gồm đúng 12 chữ số."),
+    ("tax_code", "０１２３４５６７８９", TAX_CODE_MESSAGE),
+    ("tax_code", HUGE, TAX_CODE_MESSAGE),
     ("commune", "４７９５", "Chọn xã nơi cư trú"),
     ("commune", "⁴⁷⁹⁵", "Chọn xã nơi cư trú"),
     ("commune", HUGE, "Chọn xã nơi cư trú"),
@@ -187,45 +203,32 @@ def test_an_unknown_field_type_is_refused_with_a_message(ctx):
     assert str(refused.value) == "Loại trường không xác định."
 
 
-def test_the_phone_message_is_the_same_on_the_e_form_and_the_tracking_form(app):
+@pytest.mark.parametrize(("typed", "contact"), [
+    ("0912 345 678", ("phone", "+84912345678")),
+    ("(+84) 912-345-678", ("phone", "+84912345678")),
+    ("025 190 000 123", ("id_number", "025190000123")),
+    ("025.190.000.123", ("id_number", "025190000123")),
+])
+def test_the_tracking_form_takes_a_phone_or_an_id_number_however_it_is_typed(app, typed,
+                                                                              contact):
+    from district_portal.codes import format_ref, new_ref
     from district_portal.forms.filing import TrackForm
 
-    with app.test_request_context(method="POST", data={"lookup": "AB12-CD3E", "phone": "12"}):
+    with app.test_request_context(method="POST", data={"lookup": format_ref(new_ref()),
+                                                       "phone": typed}):
+        form = TrackForm(meta={"csrf": False})
+        assert form.validate(), form.errors
+        assert form.contact == contact
+        assert form.contact_inputs() == {contact[0]: contact[1]}
+
+
+@pytest.mark.parametrize("typed", ["12", "0251900001234", "025 190 000 123 45", "0912 345 678²"])
+def test_a_tracking_contact_that_is_neither_says_what_to_type_and_keeps_it(app, typed):
+    from district_portal.forms.filing import TrackForm
+
+    with app.test_request_context(method="POST", data={"lookup": "AB12-CD3E", "phone": typed}):
         form = TrackForm(meta={"csrf": False})
         assert not form.validate()
-        with pytest.raises(FieldError) as refused:
-            clean_value(SPECS["phone"], "12")
-        assert form.phone.errors == [str(refused.value)]
-
-
-def test_posted_text_is_cleaned_and_nul_never_reaches_a_draft(ctx):
-    form = DossierForm.from_formdata(
-        [SPECS["text"], SPECS["checkbox"], SPECS["commune"]],
-        {"t": "  Ng\x00uye\u0302\u0303n\u200b ", "c": "on", "x": "4795\x00",
-         "x.province": " 25 ", "_action": "later"})
-    assert form.raw == {"t": "Nguyễn", "c": "y", "x": COMMUNE, "x.province": PROVINCE}
-    assert form.action == "later"
-    assert form.validate() and form.cleaned() == {
-        "t": "Nguyễn", "c": True, "x": int(COMMUNE), "x_label": "Phường Hòa Bình, Phú Thọ"}
-
-
-def test_answers_read_the_same_as_raw_text_and_as_typed_values(ctx):
-    assert display_value(SPECS["checkbox"], "y") == display_value(SPECS["checkbox"], True)
-    assert display_value(SPECS["select"], "b") == "Loại B"
-    assert display_value(SPECS["commune"], COMMUNE) == display_value(SPECS["commune"],
-                                                                     int(COMMUNE))
-    assert display_value(SPECS["date"], "2026-03-15") == "15/03/2026"
-    assert display_value(SPECS["date"], "hôm qua") == "hôm qua"
-    assert display_value(SPECS["phone"], "+84912345678") == "0912 345 678"
-    assert parse_date("2026-02-29") is None and parse_date("29.02.2028").isoformat() == \
-        "2028-02-29"
-
-
-def test_stored_answers_go_back_into_inputs_and_split_into_applicant_and_answers():
-    raw = raw_answers({"name": "An", "commune": 4795, "commune_label": "Phường Hòa Bình"},
-                      {"c": True, "d": None, "s_label": "Loại A", "s": "a"}, "000.00.04.T25")
-    assert raw == {"applicant_name": "An", "applicant_commune": "4795", "c": "y", "d": "",
-                   "s": "a", "applicant_office": "000.00.04.T25"}
-    applicant, answers = split_applicant(raw, strip_prefix=True)
-    assert applicant == {"name": "An", "commune": "4795", "office": "000.00.04.T25"}
-    assert answers == {"c": "y", "d": "", "s": "a"}
+        assert form.phone.errors == ["Nhập số điện thoại Việt Nam như 0912 345 678, hoặc số "
+                                     "định danh cá nhân 12 chữ số như 025 090 001 234."]
+        assert form.phone.data == typed

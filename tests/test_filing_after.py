@@ -80,13 +80,15 @@ def test_a_dossier_is_tracked_by_code_or_ref_with_the_phone_in_any_format(app, f
                    codes.format_ref(filed.ref)):
         page = _track(app, lookup, phone, 200)
         assert filed.code in page.text(page.find(".//dl")), lookup
-        assert "Chờ tiếp nhận" in page.html and "Đăng ký khai sinh" in page.html
+        assert "Chờ tiếp nhận" in page.html and filed.receiving_office.name in page.html
+        # Status, dates and office only: not what was asked for, nor who asked.
+        assert "Đăng ký khai sinh" not in page.html and "Nguyễn" not in page.text()
 
 
 def test_the_right_code_with_the_wrong_phone_reveals_nothing(app, filed):
     for lookup in (filed.code, filed.ref):
         page = _track(app, lookup, "0987 654 321", 404)
-        assert "Không có hồ sơ nào khớp với mã và số điện thoại này." in page.html
+        assert "Không có hồ sơ nào khớp với mã và số điện thoại hoặc số CCCD này." in page.html
         assert "Đăng ký khai sinh" not in page.html and "Chờ tiếp nhận" not in page.html
         assert page.find(".//dl") is None
         assert codes.format_ref(filed.ref) not in page.html
@@ -127,16 +129,20 @@ def test_hostile_tracking_input_gets_a_400_page_never_a_500(app, filed, lookup, 
     assert page.find(".//dl") is None
 
 
-def test_a_script_in_the_office_note_is_escaped_on_the_dossier_and_track_pages(
+def test_a_script_in_the_office_note_is_escaped_on_the_dossier_page_and_never_on_track(
         app, session, resident_client, filed, clerk):
     act(app, session, filed.public_id, Action.REQUEST_SUPPLEMENT, clerk,
         reason=f"Bổ sung giấy chứng sinh {SCRIPT}")
     dossier_page = resident_client.get(f"/my/dossiers/{filed.public_id}")
-    track_page = _track(app, filed.ref, "0912345678", 200)
-    for page in (dossier_page, track_page, resident_client.get(
+    for page in (dossier_page, resident_client.get(
             f"/my/dossiers/{filed.public_id}/supplement")):
         assert SCRIPT not in page.html
         assert "Bổ sung giấy chứng sinh &lt;script&gt;alert(1)&lt;/script&gt;" in page.html
+    # /track shows the status, the dates and the office: no note, no staff name.
+    track_page = _track(app, filed.ref, "0912345678", 200)
+    assert "Yêu cầu bổ sung" in track_page.text(track_page.find(".//dl"))
+    assert "Bổ sung giấy chứng sinh" not in track_page.html and SCRIPT not in track_page.html
+    assert clerk.full_name not in track_page.html
 
 
 def test_a_script_in_an_answer_is_escaped_on_the_dossier_page(resident_client, session):

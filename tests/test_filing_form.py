@@ -208,7 +208,8 @@ def test_a_tax_code_in_full_width_digits_is_refused(resident_client, session, dr
         applicant_type="organisation", applicant_tax_code="０１２３４５６７８９",
         applicant_representative="Lê Văn Đại Diện"), expected_status=400)
     assert page.error_links() == ["#in-applicant_tax_code"]
-    assert "Mã số thuế chưa đúng định dạng." in page.text(page.by_id("errors"))
+    assert "Mã số thuế gồm 10 chữ số, hoặc 13 chữ số nếu có mã chi nhánh" in page.text(
+        page.by_id("errors"))
 
 
 def test_an_impossible_date_stays_visible_as_typed_next_to_its_message():

@@ -12,6 +12,7 @@ PHONE = _l("Enter a Vietnamese phone number like 0912 345 678.")
 MOBILE = _l("Enter a Vietnamese mobile number, e.g. 0912 345 678.")  # where an SMS must reach it
 EMAIL = _l("Enter an email address like name@example.com.")
 ID_NUMBER = _l("A personal ID number has exactly 12 digits.")
+TAX_CODE = _l("A tax code has 10 digits, or 13 with the branch, like 0123456789-001.")
 COMMUNE_OF_PROVINCE = _l("Choose a commune of the chosen province.")
 UNKNOWN_TYPE = _l("Unknown field type.")
 

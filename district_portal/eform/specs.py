@@ -44,9 +44,11 @@ class FieldSpec:
         return next((o["label"] for o in self.options if o["value"] == value), "")
 
 
-def applicant_specs(offices: list | None = None) -> list[FieldSpec]:
+def applicant_specs(offices: list | None = None, *, counter: bool = False) -> list[FieldSpec]:
     """The applicant section, the same on every form (keys start with applicant_); with a
-    choice of receiving office when more than one receives the procedure."""
+    choice of receiving office when more than one receives the procedure. Online the phone
+    is required (tracking and SMS use it); at the counter (`counter`) a walk-in may have none:
+    they are told on paper and track the dossier by its code and their ID number."""
     person = {"field": "applicant_type", "equals": "person"}
     org = {"field": "applicant_type", "equals": "organisation"}
     specs = [
@@ -59,14 +61,11 @@ def applicant_specs(offices: list | None = None) -> list[FieldSpec]:
                   max_length=200, autocomplete="name"),
         FieldSpec("applicant_id_number", str(_l("Personal ID number")), "id_number", True,
                   visible_if=person),
-        FieldSpec("applicant_tax_code", str(_l("Tax code")), "text", True, max_length=14,
-                  pattern=r"\d{10}(-\d{3})?", visible_if=org,
+        FieldSpec("applicant_tax_code", str(_l("Tax code")), "tax_code", True, visible_if=org,
                   help=str(_l("10 digits, or 13 with the branch: 0123456789-001"))),
         FieldSpec("applicant_representative", str(_l("Legal representative")), "text", True,
                   max_length=200, visible_if=org),
-        FieldSpec("applicant_phone", str(_l("Mobile phone number")), "phone", True,
-                  help=str(_l("Used to follow your dossier and to receive SMS messages.")),
-                  autocomplete="tel"),
+        _phone_spec(counter),
         FieldSpec("applicant_email", str(_l("Email (if you have one)")), "email", False,
                   autocomplete="email"),
         FieldSpec("applicant_commune", str(_l("Commune or ward where you live")), "commune",
@@ -81,11 +80,24 @@ def applicant_specs(offices: list | None = None) -> list[FieldSpec]:
     return specs
 
 
+def _phone_spec(counter: bool) -> FieldSpec:
+    if counter:
+        return FieldSpec("applicant_phone", str(_l("Mobile phone number (if the applicant has "
+                                                   "one)")), "phone", False, autocomplete="off",
+                         help=str(_l("Leave it empty if the applicant has no mobile phone: "
+                                     "they are told on paper and follow the dossier with its "
+                                     "code and their ID number.")))
+    return FieldSpec("applicant_phone", str(_l("Mobile phone number")), "phone", True,
+                     help=str(_l("Used to follow your dossier and to receive SMS messages.")),
+                     autocomplete="tel")
+
+
 def procedure_specs(version_data: dict) -> list[FieldSpec]:
     """The catalogue fields of a procedure version, in their order."""
     return [FieldSpec.from_catalog(f) for f in version_data.get("fields", [])]
 
 
-def form_specs(version_data: dict, offices: list | None = None) -> list[FieldSpec]:
+def form_specs(version_data: dict, offices: list | None = None, *,
+               counter: bool = False) -> list[FieldSpec]:
     """Every field of the e-form of a procedure version: applicant section, then fields."""
-    return applicant_specs(offices) + procedure_specs(version_data)
+    return applicant_specs(offices, counter=counter) + procedure_specs(version_data)

@@ -17,6 +17,7 @@ from flask import current_app
 from district_portal.eform import messages
 from district_portal.eform.places import province_of, ward
 from district_portal.eform.specs import FieldSpec
+from district_portal.idnumbers import normalise_id_number, normalise_tax_code
 from district_portal.phones import PhoneError, parse_phone
 
 DEFAULT_MAX = {"text": 500, "textarea": 4000}
@@ -154,9 +155,18 @@ def _phone(spec, raw, all_raw) -> str:
 
 @field_type("id_number")
 def _id_number(spec, raw, all_raw) -> str:
-    if not re.fullmatch(r"[0-9]{12}", raw):  # \d would accept full-width digits
+    value = normalise_id_number(raw)  # spaces, dots and dashes between the digits are fine
+    if value is None:
         raise FieldError(str(messages.ID_NUMBER))
-    return raw
+    return value
+
+
+@field_type("tax_code")
+def _tax_code(spec, raw, all_raw) -> str:
+    value = normalise_tax_code(raw)
+    if value is None:
+        raise FieldError(str(messages.TAX_CODE))
+    return value
 
 
 @field_type("commune")

@@ -2,26 +2,59 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
+from flask import current_app, request
 from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from district_portal.codes import parse_lookup
-from district_portal.eform import messages
 from district_portal.forms import PortalForm
+from district_portal.idnumbers import normalise_id_number
 from district_portal.phones import PhoneError, parse_phone
+from district_portal.text import clean
+
+CONTACT_MESSAGE = _l("Enter a Vietnamese phone number like 0912 345 678, or a 12-digit personal "
+                     "ID number like 025 090 001 234.")
+
+
+def tracking_contact(raw: str) -> tuple[str, str] | None:
+    """What identifies the applicant on /track: ("id_number", 12 digits) or ("phone",
+    E.164), however it was typed; None if it is neither."""
+    id_number = normalise_id_number(raw)
+    if id_number is not None:
+        return "id_number", id_number
+    try:
+        return "phone", parse_phone(raw)
+    except PhoneError:
+        return None
+
+
+def tracking_limit_key() -> str:
+    """The rate-limit key of the phone or ID number typed on /track: normalised (every way of
+    writing one number is one key) and keyed-hashed (the limiter's storage holds no numbers)."""
+    contact = tracking_contact(clean(request.form.get("phone", "")))
+    text = ":".join(contact) if contact else "-"
+    digest = hmac.new(current_app.secret_key.encode(), text.encode(), hashlib.sha256)
+    return "track:" + digest.hexdigest()[:32]
 
 
 class TrackForm(PortalForm):
-    """Code or ref plus the phone given at filing; POSTed, never put in a URL."""
+    """Code or ref plus the phone given at filing, or the applicant's ID number (a walk-in
+    without a phone tracks that way); POSTed, never put in a URL."""
 
     lookup = StringField(_l("Dossier code or tracking code"),
                          validators=[DataRequired(_l("Enter the dossier code or the 8-character "
                                                      "tracking code.")), Length(max=80)])
-    phone = StringField(_l("Phone number given when filing"),
-                        validators=[DataRequired(_l("Enter the phone number given when "
-                                                    "filing.")), Length(max=30)])
+    # The input keeps its name "phone": most people type the phone they gave.
+    phone = StringField(_l("Phone number or personal ID number given when filing"),
+                        validators=[DataRequired(_l("Enter the phone number or the personal ID "
+                                                    "number given when filing.")),
+                                    Length(max=40, message=CONTACT_MESSAGE)])
+    contact: tuple[str, str] | None = None
 
     def validate_lookup(self, field):
         if parse_lookup(field.data or "") is None:
@@ -30,10 +63,14 @@ class TrackForm(PortalForm):
                                      "AB12-CD3E). Check it and try again."))
 
     def validate_phone(self, field):
-        try:
-            self.phone_e164 = parse_phone(field.data or "")
-        except PhoneError:
-            raise ValidationError(messages.PHONE) from None
+        self.contact = tracking_contact(field.data or "")
+        if self.contact is None:
+            raise ValidationError(CONTACT_MESSAGE)
+
+    def contact_inputs(self) -> dict[str, str]:
+        """The keyword the tracking service takes: phone=… or id_number=…."""
+        kind, value = self.contact
+        return {kind: value}
 
 
 class SubmitForm(PortalForm):

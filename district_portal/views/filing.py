@@ -22,7 +22,7 @@ from district_portal.eform import communes
 from district_portal.extensions import limiter
 from district_portal.forms import ConfirmForm
 from district_portal.forms.dossier import DossierForm
-from district_portal.forms.filing import RateForm, TrackForm
+from district_portal.forms.filing import RateForm, TrackForm, tracking_limit_key
 from district_portal.models import DossierStatus
 from district_portal.services import notifications
 from district_portal.services.catalog import queries
@@ -367,14 +367,25 @@ def _render_supplement(d, form, refused=(), send_error=None):
         max_mb=current_app.config["MAX_UPLOAD_BYTES"] // 1048576)
 
 
+TRACK_LIMIT = "30/minute;300/day"  # per client address, every look-up
+# Per phone or ID number, whatever address asks, counting only look-ups that found nothing:
+# someone who knows a person's phone cannot step through the sequential dossier codes.
+TRACK_MISS_LIMIT = "10/hour;20/day"
+
+
 @bp.route("/track", methods=["GET", "POST"])
-@limiter.limit("30/minute;300/day", methods=["POST"])
+@limiter.limit(TRACK_LIMIT, methods=["POST"])
+@limiter.limit(TRACK_MISS_LIMIT, methods=["POST"], key_func=tracking_limit_key,
+               deduct_when=lambda response: response.status_code == 404)
 def track():
+    """Status, dates and office of a dossier, for its code or ref and the applicant's phone
+    or ID number; never the office's notes or staff names."""
     form = TrackForm()
     found = None
     status = 200
     if form.validate_on_submit():
-        found = filing.find_for_tracking(db.session(), form.lookup.data, form.phone_e164)
+        found = filing.find_for_tracking(db.session(), form.lookup.data,
+                                         **form.contact_inputs())
         if found is None:
             status = 404
     elif request.method == "POST":

@@ -135,14 +135,17 @@ def test_fee_post_waybill_and_rating_in_a_browser(live_server, page, chromium, t
     clerk.wait_for_load_state()
     assert "Số vận đơn: EV987654321VN" in clerk.inner_text("main")
 
-    # /track shows the waybill; the resident rates the dossier.
+    # /track shows status, dates and office only (issue 11, item 12); the resident's own
+    # dossier page shows the waybill, and there the resident rates the dossier.
     page.goto(base + "/track")
     page.fill("#lookup", code)
     page.fill("#phone", "0987 654 321")
     page.click("button:has-text('Tra cứu')")
-    assert "Số vận đơn: EV987654321VN" in page.inner_text("main")
+    assert "Đã trả kết quả" in page.inner_text("#found")
+    assert "EV987654321VN" not in page.inner_text("main")
     shoot(page, "track")
     page.goto(dossier_url)
+    assert "EV987654321VN" in page.inner_text("main")
     shoot(page, "dossier-rate")
     page.check("input[name=rating][value='5']")
     page.fill("#comment", "Nhận qua bưu điện rất tiện.")

@@ -119,6 +119,7 @@ class ReceiptSlip(_Slip):
     accepted_spoken: str = ""  # "9 giờ 15 phút, ngày 03 tháng 3 năm 2026"
     due_spoken: str = ""
     result_place: str = ""  # where the applicant receives the result
+    track_with: str = ""  # what /track asks besides the code: "số điện thoại", … or "" (none)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -154,7 +154,7 @@ def online_receipt(dossier: Dossier) -> ReceiptSlip:
         submitted_at=format_datetime(dossier.submitted_at), documents=_documents(dossier),
         intake_days=int(current_app.config.get("INTAKE_WORKING_DAYS", 1)),
         intake_due_at=_deadline(deadlines.intake_due_text, dossier),
-        work_starts_at=_deadline(_work_starts_text, dossier))
+        work_starts_at=_deadline(_work_starts_text, dossier), track_with=track_with(dossier))
 
 
 def acceptance_receipt(dossier: Dossier) -> ReceiptSlip:
@@ -181,7 +181,7 @@ def acceptance_receipt(dossier: Dossier) -> ReceiptSlip:
         due_spoken=spoken_time(deadlines.shown_deadline(
             object_session(dossier), dossier.handling_office or dossier.receiving_office,
             dossier.due_at)),
-        result_place=result_place(dossier))
+        result_place=result_place(dossier), track_with=track_with(dossier))
 
 
 def receipt_number(dossier: Dossier) -> str:
@@ -211,6 +211,16 @@ def result_place(dossier: Dossier) -> str:
         address = delivery.get("address") or ""
         return "Địa chỉ nhận qua dịch vụ bưu chính công ích" + (f": {address}" if address else "")
     return "Bộ phận tiếp nhận và trả kết quả" + (f", {office.name}" if office else "")
+
+
+def track_with(dossier: Dossier) -> str:
+    """What the applicant gives on /track with the code: the phone, or for a walk-in without
+    one the ID number; "" when neither was given (an organisation without a phone)."""
+    if dossier.applicant_phone:
+        return "số điện thoại"
+    if (dossier.applicant or {}).get("id_number"):
+        return "số định danh cá nhân"
+    return ""
 
 
 def _unbroken(text: str) -> str:

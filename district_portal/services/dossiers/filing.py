@@ -124,9 +124,11 @@ def save_counter_answers(session: Session, dossier: Dossier, form: DossierForm) 
 
 
 def form_specs(dossier: Dossier):
-    """The fields of the dossier's e-form (its procedure version, its active offices)."""
+    """The fields of the dossier's e-form (its procedure version, its active offices); at the
+    counter the applicant's phone is optional."""
     offices = [o for o in dossier.procedure.offices if o.active]
-    return eform.form_specs(dossier.procedure_version.data, offices)
+    return eform.form_specs(dossier.procedure_version.data, offices,
+                            counter=dossier.channel == "counter")
 
 
 def load_form(dossier: Dossier) -> DossierForm:
@@ -327,20 +329,25 @@ def _unique_ref(session: Session) -> str:
     raise RuntimeError("could not find a free tracking code")
 
 
-def find_for_tracking(session: Session, lookup: str, phone_e164: str) -> Dossier | None:
-    """A submitted dossier whose code or ref matches and whose applicant phone is the one
-    given; None otherwise (a code alone reveals nothing)."""
+def find_for_tracking(session: Session, lookup: str, phone: str | None = None, *,
+                      id_number: str | None = None) -> Dossier | None:
+    """A submitted dossier whose code or ref matches and whose applicant gave this phone
+    (E.164) or this ID number (12 digits; how a walk-in without a phone tracks); None
+    otherwise (a code alone reveals nothing)."""
     parsed = codes.parse_lookup(lookup)
-    if parsed is None or not phone_e164:
+    if parsed is None or not (phone or id_number):
         return None
     kind, value = parsed
     column = Dossier.code if kind == "code" else Dossier.ref
-    return session.scalar(
-        select(Dossier).where(func.upper(column) == value.upper(),
-                              Dossier.applicant_phone == phone_e164,
-                              Dossier.status != DossierStatus.DRAFT)
-        .options(selectinload(Dossier.events))
-    )
+    query = select(Dossier).where(func.upper(column) == value.upper(),
+                                  Dossier.status != DossierStatus.DRAFT)
+    if phone:
+        query = query.where(Dossier.applicant_phone == phone)
+    dossier = session.scalar(query.options(selectinload(Dossier.events)))
+    if dossier is not None and not phone and \
+            (dossier.applicant or {}).get("id_number") != id_number:
+        return None
+    return dossier
 
 
 def answer_supplement(session: Session, dossier: Dossier, actor: User,
