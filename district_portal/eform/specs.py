@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 
+from district_portal.collation import sorted_vi
+from district_portal.eform.places import office_province
+
 CHOICE_TYPES = ("select", "radio")
 APPLICANT_PREFIX = "applicant_"
 
@@ -27,6 +30,7 @@ class FieldSpec:
     visible_if: dict | None = None
     autocomplete: str = ""
     required_message: str = ""  # when "Enter/Choose <label>" would not read well
+    default_province: int | None = None  # commune fields: the province shown before a choice
 
     @classmethod
     def from_catalog(cls, f: dict) -> FieldSpec:
@@ -77,7 +81,8 @@ def applicant_specs(offices: list | None = None) -> list[FieldSpec]:
     if offices and len(offices) > 1:
         specs.append(FieldSpec(
             "applicant_office", str(_l("Office that receives your dossier")), "select", True,
-            options=[{"value": o.agency_code, "label": o.name} for o in offices]))
+            options=[{"value": o.agency_code, "label": o.name}
+                     for o in sorted_vi(offices, key=lambda o: o.name)]))
     return specs
 
 
@@ -87,5 +92,11 @@ def procedure_specs(version_data: dict) -> list[FieldSpec]:
 
 
 def form_specs(version_data: dict, offices: list | None = None) -> list[FieldSpec]:
-    """Every field of the e-form of a procedure version: applicant section, then fields."""
-    return applicant_specs(offices) + procedure_specs(version_data)
+    """Every field of the e-form of a procedure version: applicant section, then fields.
+    Commune fields start on the province of the receiving offices."""
+    specs = applicant_specs(offices) + procedure_specs(version_data)
+    home = next((p for p in map(office_province, offices or []) if p is not None), None)
+    for spec in specs:
+        if spec.type == "commune":
+            spec.default_province = home
+    return specs

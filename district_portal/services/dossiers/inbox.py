@@ -20,6 +20,7 @@ from sqlalchemy import and_, case, func, literal, or_, select, tuple_, union_all
 from sqlalchemy.orm import Session, selectinload
 
 from district_portal import codes
+from district_portal.collation import sorted_vi
 from district_portal.models import (
     Dossier,
     DossierStatus,
@@ -331,10 +332,11 @@ def officers_of(session: Session, office_id: int | None) -> list[User]:
 
 
 def transfer_targets(session: Session, dossier: Dossier) -> list[Office]:
-    """Active offices with a real agency code, other than the handling office."""
-    return [o for o in session.scalars(select(Office).where(Office.active.is_(True))
-                                       .order_by(Office.name))
-            if o.id != dossier.handling_office_id and not o.is_provisional]
+    """Active offices with a real agency code, other than the handling office, in Vietnamese
+    alphabetical order."""
+    return sorted_vi((o for o in session.scalars(select(Office).where(Office.active.is_(True)))
+                      if o.id != dossier.handling_office_id and not o.is_provisional),
+                     key=lambda o: o.name)
 
 
 def procedures_for(session: Session, office_ids: set[int]) -> list[Procedure]:
