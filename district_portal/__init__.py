@@ -72,6 +72,10 @@ def _register_blueprints(app: Flask) -> None:
     api.init_app(app)
     if app.config.get("PAYMENT_SANDBOX"):  # never in production (config.py refuses it)
         app.register_blueprint(payments_sandbox.bp)
+    if app.config["PORTAL_ENV"] == "development":  # /dev/outbox and delivery without a cron
+        from district_portal.views import dev
+
+        dev.init_app(app)
 
 
 def _select_locale() -> str:

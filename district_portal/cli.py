@@ -145,6 +145,9 @@ def demo() -> None:
     for login, role, _password in accounts:
         click.echo(f"  {role:<24} {login}")
     click.echo(f"Open {current_app.config['BASE_URL']}/ and log in at /account/login")
+    if current_app.config["PORTAL_ENV"] == "development":
+        click.echo(f"SMS and email messages (confirmation codes): "
+                   f"{current_app.config['BASE_URL']}/dev/outbox")
 
 
 @portal_cli.command("backup")
