@@ -56,6 +56,7 @@ def _register_blueprints(app: Flask) -> None:
         account,
         api,
         api_keys,
+        contacts,
         documents,
         filing,
         payments,
@@ -67,7 +68,7 @@ def _register_blueprints(app: Flask) -> None:
     )
 
     for blueprint in (system.bp, public.bp, account.bp, filing.bp, documents.bp, staff.bp,
-                      stats.bp, api_keys.bp, payments.bp):
+                      stats.bp, api_keys.bp, payments.bp, contacts.bp):
         app.register_blueprint(blueprint)
     api.init_app(app)
     if app.config.get("PAYMENT_SANDBOX"):  # never in production (config.py refuses it)

@@ -260,6 +260,7 @@ def all_types_entry() -> dict:
     """A test procedure with every field type, one receiving office, two documents."""
     entry = demo_procedure(BIRTH)
     entry.update(code=TEST_PROC, name="Thủ tục thử mọi loại ô", offices=[OFFICE], fee=0)
+    entry.pop("applicants", None)  # a person or an organisation may file it
     entry["documents"] = [
         {"key": "ban_chinh", "name": "Bản chụp giấy tờ chính", "originals": 0, "copies": 1,
          "mandatory": True},
@@ -329,6 +330,7 @@ def all_types_answers(**overrides) -> dict:
 def birth_answers(**overrides) -> dict:
     data = applicant_answers(applicant_office=OFFICE)
     data.update({
+        "relation_to_child": "me",
         "child_name": "Nguyễn Văn Bé",
         "child_birth_date": "2026-11-20",
         "child_sex": "nam",

@@ -48,18 +48,26 @@ class FieldSpec:
         return next((o["label"] for o in self.options if o["value"] == value), "")
 
 
-def applicant_specs(offices: list | None = None) -> list[FieldSpec]:
+APPLICANT_KINDS = ("person", "organisation")
+
+
+def applicant_specs(offices: list | None = None,
+                    applicants: list[str] | None = None) -> list[FieldSpec]:
     """The applicant section, the same on every form (keys start with applicant_); with a
-    choice of receiving office when more than one receives the procedure."""
+    choice of receiving office when more than one receives the procedure. `applicants` (the
+    catalogue's list, default both) limits who may file: a birth is registered by a person,
+    so its form offers no organisation."""
     person = {"field": "applicant_type", "equals": "person"}
     org = {"field": "applicant_type", "equals": "organisation"}
+    kinds = [k for k in APPLICANT_KINDS if k in (applicants or APPLICANT_KINDS)]
+    labels = {"person": str(_l("A person")), "organisation": str(_l("An organisation"))}
     specs = [
         FieldSpec("applicant_type", str(_l("You are filing as")), "radio", True,
-                  options=[{"value": "person", "label": str(_l("A person"))},
-                           {"value": "organisation", "label": str(_l("An organisation"))}],
+                  options=[{"value": k, "label": labels[k]} for k in kinds],
                   required_message=str(_l("Choose whether you file as a person or as an "
                                           "organisation."))),
-        FieldSpec("applicant_name", str(_l("Full name (or organisation name)")), "text", True,
+        FieldSpec("applicant_name", str(_l("Full name (or organisation name)"))
+                  if "organisation" in kinds else str(_l("Full name")), "text", True,
                   max_length=200, autocomplete="name"),
         FieldSpec("applicant_id_number", str(_l("Personal ID number")), "id_number", True,
                   visible_if=person),
@@ -94,7 +102,8 @@ def procedure_specs(version_data: dict) -> list[FieldSpec]:
 def form_specs(version_data: dict, offices: list | None = None) -> list[FieldSpec]:
     """Every field of the e-form of a procedure version: applicant section, then fields.
     Commune fields start on the province of the receiving offices."""
-    specs = applicant_specs(offices) + procedure_specs(version_data)
+    specs = applicant_specs(offices, version_data.get("applicants")) + \
+        procedure_specs(version_data)
     home = next((p for p in map(office_province, offices or []) if p is not None), None)
     for spec in specs:
         if spec.type == "commune":
