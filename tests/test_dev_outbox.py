@@ -74,3 +74,11 @@ def test_every_demo_office_has_a_clerk_an_officer_and_a_leader(fresh_app):
             roles = {r for u in staff if u.office_id == office.id for r in u.roles}
             assert {"clerk", "officer", "leader"} <= roles, office.agency_code
     assert len({email for email, *_ in DEMO_USERS}) == len(DEMO_USERS)
+
+
+def test_the_outbox_is_shown_only_to_the_machine_running_the_server(fresh_app):
+    app = fresh_app(ENV_NAME="development")
+    client = app.test_client()
+    assert client.get("/dev/outbox").status_code == 200
+    far = client.get("/dev/outbox", environ_overrides={"REMOTE_ADDR": "192.168.1.20"})
+    assert far.status_code == 404

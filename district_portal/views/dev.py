@@ -5,7 +5,7 @@ test or production, where /dev/outbox is a 404 and `portal send-notifications` s
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, current_app, render_template, request
+from flask import Blueprint, Flask, abort, current_app, render_template, request
 
 from district_portal import db
 from district_portal.services import notifications
@@ -13,9 +13,15 @@ from district_portal.services import notifications
 bp = Blueprint("dev", __name__, url_prefix="/dev")
 
 
+LOOPBACK = {"127.0.0.1", "::1"}
+
+
 @bp.get("/outbox")
 def outbox():
-    """The newest SMS and email messages, sent or waiting, for whoever runs the demo."""
+    """The newest SMS and email messages, sent or waiting, for whoever runs the demo on this
+    machine (a development server reachable from the network does not show them)."""
+    if request.remote_addr not in LOOPBACK:
+        abort(404)
     return render_template("dev/outbox.html", notes=notifications.recent(db.session()))
 
 
