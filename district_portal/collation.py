@@ -32,3 +32,10 @@ def sort_key(text: str | None) -> bytes:
 def sorted_vi(items: Iterable[T], key: Callable[[T], str] = str) -> list[T]:
     """`items` in Vietnamese alphabetical order of `key(item)` (their name, usually)."""
     return sorted(items, key=lambda item: sort_key(key(item)))
+
+
+def person_sort_key(full_name: str | None) -> tuple[bytes, bytes]:
+    """Vietnamese lists of people go by the given name, the last word ("Nguyễn Văn An"
+    before "Trần Thị Bình"), then by the whole name."""
+    words = (full_name or "").split()
+    return sort_key(words[-1] if words else ""), sort_key(full_name)

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from district_portal.collation import sort_key, sorted_vi
+from district_portal.collation import person_sort_key, sort_key, sorted_vi
 from district_portal.eform import form_specs, places
 from district_portal.eform.form import DossierForm
 
@@ -94,3 +94,9 @@ def test_the_receiving_office_choice_is_in_vietnamese_order():
     spec = next(s for s in form_specs({"fields": []}, offices) if s.key == "applicant_office")
     assert [o["label"] for o in spec.options] == [
         "UBND phường Ánh Dương", "UBND phường Âu Cơ", "UBND xã Yên Lập"]
+
+
+def test_people_are_listed_by_given_name_then_full_name():
+    people = ["Trần Thị Bình", "Nguyễn Văn Đức", "Lê Văn An", "Âu Thị An", "Phạm Dũng"]
+    assert sorted(people, key=person_sort_key) == [
+        "Âu Thị An", "Lê Văn An", "Trần Thị Bình", "Phạm Dũng", "Nguyễn Văn Đức"]
