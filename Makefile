@@ -6,11 +6,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PORTAL_ENV ?= development
 
-.PHONY: run test install translations lint lock collect-check bench clean
+.PHONY: run test install translations lint lock collect-check bench clean check-run check-test
 
 # Exactly what CI tested: every package pinned with its hashes in requirements.lock (app,
 # test and browser extras), then the project itself without resolving anything again.
 $(STAMP): requirements.lock pyproject.toml
+	@PYTHON=$(PYTHON) scripts/check-system install
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
 	$(BIN)/pip install --quiet --no-deps -e .
@@ -21,18 +22,29 @@ install: $(STAMP) translations
 translations: $(STAMP)
 	$(BIN)/pybabel compile --use-fuzzy -d district_portal/translations >/dev/null
 
-instance/.demo-loaded: | install
+# Loaded again (idempotent) when the demo catalogue or the demo accounts change.
+instance/.demo-loaded: district_portal/data/demo-phu-tho.json \
+		district_portal/services/accounts/users.py | install
 	mkdir -p instance
 	$(BIN)/flask --app app portal db-upgrade
 	$(BIN)/flask --app app portal demo
 	touch $@
 
-run: install instance/.demo-loaded
+# The operating-system packages (WeasyPrint's Pango and fonts, ICU, poppler, Chromium):
+# installed by scripts/check-system when run as root on Debian/Ubuntu, otherwise make stops
+# at once with the apt-get command to run.
+check-run:
+	@PYTHON=$(PYTHON) scripts/check-system run
+
+check-test:
+	@PYTHON=$(PYTHON) scripts/check-system test
+
+run: check-run install instance/.demo-loaded
 	$(BIN)/flask --app app portal db-upgrade
 	@echo "District Portal on http://127.0.0.1:5000 (Ctrl+C to stop)"
 	$(BIN)/waitress-serve --host=127.0.0.1 --port=5000 --threads=8 app:app
 
-test: install
+test: check-test install
 	PORTAL_ENV=test $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -63,6 +63,7 @@ def _register_blueprints(app: Flask) -> None:
         account,
         api,
         api_keys,
+        contacts,
         documents,
         filing,
         payments,
@@ -75,11 +76,15 @@ def _register_blueprints(app: Flask) -> None:
     )
 
     for blueprint in (system.bp, public.bp, account.bp, two_factor.bp, filing.bp, documents.bp,
-                      staff.bp, stats.bp, api_keys.bp, payments.bp):
+                      staff.bp, stats.bp, api_keys.bp, payments.bp, contacts.bp):
         app.register_blueprint(blueprint)
     api.init_app(app)
     if app.config.get("PAYMENT_SANDBOX"):  # never in production (config.py refuses it)
         app.register_blueprint(payments_sandbox.bp)
+    if app.config["PORTAL_ENV"] == "development":  # /dev/outbox and delivery without a cron
+        from district_portal.views import dev
+
+        dev.init_app(app)
 
 
 def _select_locale() -> str:

@@ -170,6 +170,9 @@ def demo() -> None:
         click.echo(f"  {role:<24} {login}")
     click.echo(f"Open {current_app.config['BASE_URL']}/ and log in at /account/login; staff "
                f"accounts set up two-step login (an authenticator app) at their first login")
+    if current_app.config["PORTAL_ENV"] == "development":
+        click.echo(f"SMS and email messages (confirmation codes): "
+                   f"{current_app.config['BASE_URL']}/dev/outbox")
 
 
 @portal_cli.command("backup")

@@ -87,6 +87,7 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.filters["ref"] = _ref
     app.jinja_env.filters["phone"] = _phone
+    app.jinja_env.globals["paper_copies"] = paper_copies
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
@@ -248,3 +249,14 @@ def is_overdue(dossier) -> bool:
         return False
     due = dossier.due_at if dossier.accepted_at else dossier.intake_due_at
     return due is not None and utcnow() > due
+
+
+def paper_copies(document: dict) -> str:
+    """What to bring of a document when filing at the office: "1 original, 2 copies" (in the
+    catalogue's numbers); a dash when it names none."""
+    parts = []
+    if document.get("originals"):
+        parts.append(gettext("%(n)d × original", n=int(document["originals"])))
+    if document.get("copies"):
+        parts.append(gettext("%(n)d × copy", n=int(document["copies"])))
+    return ", ".join(parts) or "–"

@@ -327,6 +327,7 @@ def all_types_entry() -> dict:
     entry = demo_procedure(BIRTH)
     entry.update(code=TEST_PROC, name="Thủ tục thử mọi loại ô", offices=[OFFICE], fee=0)
     entry["result"].pop("verify_fields")  # they name the birth registration's fields
+    entry.pop("applicants", None)  # a person or an organisation may file it
     entry["documents"] = [
         {"key": "ban_chinh", "name": "Bản chụp giấy tờ chính", "originals": 0, "copies": 1,
          "mandatory": True},
@@ -396,6 +397,7 @@ def all_types_answers(**overrides) -> dict:
 def birth_answers(**overrides) -> dict:
     data = applicant_answers(applicant_office=OFFICE)
     data.update({
+        "relation_to_child": "me",
         "child_name": "Nguyễn Văn Bé",
         "child_birth_date": "2026-11-20",
         "child_sex": "nam",

@@ -200,7 +200,7 @@ def test_demo_loads_the_catalogue_and_accounts_and_is_idempotent(fresh_app):
     after_first = row_counts(app)
     assert after_first["user_account"] == len(DEMO_USERS)
     assert after_first["procedure"] > 0
-    for email, _name, _roles in DEMO_USERS:
+    for email, _name, _roles, _office in DEMO_USERS:
         assert email in first.output
     second = run_cli(app, "demo")
     assert second.exit_code == 0, second.output

@@ -232,9 +232,21 @@ def test_the_procedure_page_shows_everything_in_the_catalogue_entry(client, code
         assert (step["text"] if isinstance(step, dict) else step) in text
     for basis in proc.get("legal_basis", []):
         assert basis in text
+    online = "Bản chụp (ảnh chụp hoặc bản quét) " if proc["online_level"] != "none" else ""
     for doc in proc["documents"]:
-        row = f"{doc['name']} {doc.get('originals', 0)} {doc.get('copies', 0)}"
+        paper = ", ".join([f"{doc['originals']} bản chính"] * bool(doc.get("originals")) +
+                          [f"{doc['copies']} bản sao"] * bool(doc.get("copies"))) or "–"
+        row = f"{doc['name']} {online}{paper} "
         assert row in flat, row
+        assert "bản chính: 1" not in flat.lower() and "Bản chính: 1, bản sao: 0" not in flat
+    section = flat.split("Nơi tiếp nhận", 1)[1].split("Các bước thực hiện", 1)[0]
+    for agency in proc["offices"]:
+        office = OFFICES[agency]
+        assert f"{office['name']} Địa chỉ: {office['address']} Điện thoại: {office['phone']}" \
+            in section
+        hours = ", ".join(h.replace("-", "–") for h in office.get("hours", [])) or \
+            "07:00–11:30, 13:30–17:00"
+        assert f"Giờ làm việc: {hours}, từ thứ Hai đến thứ Sáu" in section
 
 
 @pytest.mark.parametrize("code", sorted(c for c, p in PROCEDURES.items()

@@ -105,7 +105,10 @@ class DossierForm:
                 for spec in self.visible_specs()]
 
     def province_of(self, spec: FieldSpec) -> int | None:
+        """The chosen province, or before any choice the receiving office's."""
+        if not places.chosen(self.raw, spec.key):
+            return spec.default_province
         return places.province_of(self.raw, spec.key)
 
     def communes_of(self, spec: FieldSpec):
-        return places.communes_of(self.raw, spec.key)
+        return places.communes_of(self.raw, spec.key, spec.default_province)

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 
 from vietnam_provinces import Province, ProvinceCode, Ward, WardCode
 
+from district_portal.collation import sorted_vi
+
 _MAX_CODE_DIGITS = 9  # official codes are at most 5 digits; int() of 5,000 digits raises
 
 
@@ -20,13 +22,14 @@ def official_code(value: object) -> int | None:
 
 
 def provinces() -> list[Province]:
-    return sorted(Province.iter_all(), key=lambda p: p.name)
+    """Every province and centrally-run city, in Vietnamese alphabetical order."""
+    return sorted_vi(Province.iter_all(), key=lambda p: p.name)
 
 
 def communes(province_code: int) -> list[Ward]:
-    """The province's communes, wards and special zones, sorted by name; ValueError for an
-    unknown province."""
-    return sorted(Ward.iter_by_province(ProvinceCode(province_code)), key=lambda w: w.name)
+    """The province's communes, wards and special zones in Vietnamese alphabetical order of
+    their names; ValueError for an unknown province."""
+    return sorted_vi(Ward.iter_by_province(ProvinceCode(province_code)), key=lambda w: w.name)
 
 
 def ward(code: object) -> Ward | None:
@@ -57,8 +60,29 @@ def province_of(raw: Mapping[str, str], key: str) -> int | None:
     return official_code(value)
 
 
-def communes_of(raw: Mapping[str, str], key: str) -> list[Ward]:
-    code = province_of(raw, key)
+def chosen(raw: Mapping[str, str], key: str) -> bool:
+    """Whether anything was chosen for commune field `key` (a province or a commune)."""
+    return bool(raw.get(f"{key}.province") or raw.get(key))
+
+
+def office_province(office) -> int | None:
+    """The official code of the province an office belongs to: its own for the province's
+    committee, its commune's province for a commune, its parent's for a centre or a
+    department; None when the office names no official unit."""
+    seen = 0
+    while office is not None and seen < 10:  # the office tree is shallow; never loop forever
+        code, kind = office.admin_unit_code, str(office.kind)
+        if code is not None and kind == "province":
+            return code
+        if code is not None and kind == "commune":
+            found = ward(code)
+            return found.province_code.value if found is not None else None
+        office, seen = office.parent, seen + 1
+    return None
+
+
+def communes_of(raw: Mapping[str, str], key: str, default: int | None = None) -> list[Ward]:
+    code = province_of(raw, key) or (default if not chosen(raw, key) else None)
     if code is None:
         return []
     try:

@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 
+from district_portal.collation import sorted_vi
+from district_portal.eform.places import office_province
+
 CHOICE_TYPES = ("select", "radio")
 APPLICANT_PREFIX = "applicant_"
 
@@ -27,6 +30,7 @@ class FieldSpec:
     visible_if: dict | None = None
     autocomplete: str = ""
     required_message: str = ""  # when "Enter/Choose <label>" would not read well
+    default_province: int | None = None  # commune fields: the province shown before a choice
 
     @classmethod
     def from_catalog(cls, f: dict) -> FieldSpec:
@@ -44,20 +48,28 @@ class FieldSpec:
         return next((o["label"] for o in self.options if o["value"] == value), "")
 
 
-def applicant_specs(offices: list | None = None, *, counter: bool = False) -> list[FieldSpec]:
+APPLICANT_KINDS = ("person", "organisation")
+
+
+def applicant_specs(offices: list | None = None, applicants: list[str] | None = None, *,
+                    counter: bool = False) -> list[FieldSpec]:
     """The applicant section, the same on every form (keys start with applicant_); with a
-    choice of receiving office when more than one receives the procedure. Online the phone
-    is required (tracking and SMS use it); at the counter (`counter`) a walk-in may have none:
-    they are told on paper and track the dossier by its code and their ID number."""
+    choice of receiving office when more than one receives the procedure. `applicants` (the
+    catalogue's list, default both) limits who may file: a birth is registered by a person,
+    so its form offers no organisation. Online the phone is required (tracking and SMS use
+    it); at the counter (`counter`) a walk-in may have none: they are told on paper and track
+    the dossier by its code and their ID number."""
     person = {"field": "applicant_type", "equals": "person"}
     org = {"field": "applicant_type", "equals": "organisation"}
+    kinds = [k for k in APPLICANT_KINDS if k in (applicants or APPLICANT_KINDS)]
+    labels = {"person": str(_l("A person")), "organisation": str(_l("An organisation"))}
     specs = [
         FieldSpec("applicant_type", str(_l("You are filing as")), "radio", True,
-                  options=[{"value": "person", "label": str(_l("A person"))},
-                           {"value": "organisation", "label": str(_l("An organisation"))}],
+                  options=[{"value": k, "label": labels[k]} for k in kinds],
                   required_message=str(_l("Choose whether you file as a person or as an "
                                           "organisation."))),
-        FieldSpec("applicant_name", str(_l("Full name (or organisation name)")), "text", True,
+        FieldSpec("applicant_name", str(_l("Full name (or organisation name)"))
+                  if "organisation" in kinds else str(_l("Full name")), "text", True,
                   max_length=200, autocomplete="name"),
         FieldSpec("applicant_id_number", str(_l("Personal ID number")), "id_number", True,
                   visible_if=person),
@@ -76,7 +88,8 @@ def applicant_specs(offices: list | None = None, *, counter: bool = False) -> li
     if offices and len(offices) > 1:
         specs.append(FieldSpec(
             "applicant_office", str(_l("Office that receives your dossier")), "select", True,
-            options=[{"value": o.agency_code, "label": o.name} for o in offices]))
+            options=[{"value": o.agency_code, "label": o.name}
+                     for o in sorted_vi(offices, key=lambda o: o.name)]))
     return specs
 
 
@@ -99,5 +112,12 @@ def procedure_specs(version_data: dict) -> list[FieldSpec]:
 
 def form_specs(version_data: dict, offices: list | None = None, *,
                counter: bool = False) -> list[FieldSpec]:
-    """Every field of the e-form of a procedure version: applicant section, then fields."""
-    return applicant_specs(offices, counter=counter) + procedure_specs(version_data)
+    """Every field of the e-form of a procedure version: applicant section, then fields.
+    Commune fields start on the province of the receiving offices."""
+    specs = applicant_specs(offices, version_data.get("applicants"), counter=counter) + \
+        procedure_specs(version_data)
+    home = next((p for p in map(office_province, offices or []) if p is not None), None)
+    for spec in specs:
+        if spec.type == "commune":
+            spec.default_province = home
+    return specs

@@ -61,6 +61,19 @@ class SendReport:
     failed: int = 0
 
 
+def recent(session: Session, limit: int = 100) -> list[Notification]:
+    """The newest outbox rows first, whatever their state (the development outbox page)."""
+    return list(session.scalars(select(Notification).where(Notification.channel != "webhook")
+                                .order_by(Notification.id.desc()).limit(limit)))
+
+
+def log_channels(config) -> tuple[str, ...]:
+    """The channels whose backend only writes a local log file (no network): safe to deliver
+    right after a request in development."""
+    return tuple(channel for channel, name in (("sms", "SMS_BACKEND"), ("email", "MAIL_BACKEND"))
+                 if _setting(config, name, "log") == "log")
+
+
 def for_applicant(session: Session, dossier: Dossier) -> list[Notification]:
     """What was sent (or is waiting) to the applicant about a dossier, oldest first; messages
     to staff about the same dossier are not theirs to read."""
@@ -176,16 +189,19 @@ SENDERS = {"sms": _send_sms, "email": _send_email, "webhook": _send_webhook}
 
 
 def send_pending(session: Session, config, now: datetime | None = None,
-                 limit: int = 100) -> SendReport:
+                 limit: int = 100, channels: tuple[str, ...] | None = None) -> SendReport:
     """Send up to `limit` due outbox rows. Each row ends sent (with sent_at), back to pending
     with its next attempt pushed out (1, 5, 30, 120, 720 minutes), or failed after
-    MAX_ATTEMPTS tries, with the error kept. On PostgreSQL rows are claimed with
+    MAX_ATTEMPTS tries, with the error kept. `channels` limits it to those channels. On
+    PostgreSQL rows are claimed with
     FOR UPDATE SKIP LOCKED so several workers never send the same row. Delivery is at least
     once: a crash between sending and commit sends that row again."""
     now = now or utcnow()
     stmt = (select(Notification)
             .where(Notification.state == "pending", Notification.next_attempt_at <= now)
             .order_by(Notification.next_attempt_at, Notification.id).limit(limit))
+    if channels is not None:
+        stmt = stmt.where(Notification.channel.in_(channels))
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
     report = SendReport()

@@ -80,6 +80,7 @@ def test_fee_post_waybill_and_rating_in_a_browser(live_server, page, chromium, t
     choose_commune(page, "applicant_commune")
     page.fill("#in-applicant_street", "Số 7, tổ 2")
     page.select_option("#in-applicant_office", "000.00.04.T25")
+    page.select_option("#in-relation_to_child", "me")
     for key, value in (("child_name", "Hoàng Gia Bảo"), ("child_birth_date", "2026-06-02"),
                        ("child_birth_place", "Trạm y tế phường Hòa Bình"),
                        ("child_ethnicity", "Mường"), ("mother_name", "Hoàng Thị Dân"),

@@ -74,6 +74,7 @@ def test_a_resident_files_a_birth_registration_end_to_end(live_server, page, tmp
     _choose_commune(page, "applicant_commune", "25", "4795")
     page.fill("#in-applicant_street", "Tổ 5, phố Chợ")
     page.select_option("#in-applicant_office", "000.00.04.T25")
+    page.select_option("#in-relation_to_child", "me")
     page.fill("#in-child_name", "Nguyễn Minh Khôi")
     page.fill("#in-child_birth_date", "2026-11-20")
     page.check("#in-child_sex-1")

@@ -58,6 +58,7 @@ def test_a_dossier_goes_from_online_filing_to_a_verified_result(live_server, bro
     resident.click("#f-applicant_commune button[value=refresh]")
     resident.select_option("select[name='applicant_commune']", "4795")
     resident.select_option("#in-applicant_office", "000.00.04.T25")
+    resident.select_option("#in-relation_to_child", "me")
     for key, value in (("child_name", "Hoàng Gia Bảo"), ("child_birth_date", "2026-11-02"),
                        ("child_birth_place", "Trạm y tế phường Hòa Bình"),
                        ("child_ethnicity", "Mường"), ("mother_name", "Hoàng Thị Dân"),

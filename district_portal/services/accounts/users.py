@@ -13,13 +13,27 @@ from district_portal.services.errors import ServiceError
 from district_portal.text import clean
 
 DEMO_PASSWORD = "demo-portal-2026"
-DEMO_OFFICE = "000.00.04.T25"
+DEMO_OFFICE = "000.00.04.T25"  # Phường Hòa Bình: the first demo office, tests' default
+# (login, full name, roles, office): a clerk, an officer and a leader in every demo office, so
+# a dossier filed at any of them reaches a demo inbox; then the admin and the resident.
 DEMO_USERS = (
-    ("clerk@demo.test", "Nguyễn Thị Tiếp Nhận", (Role.CLERK,)),
-    ("officer@demo.test", "Trần Văn Chuyên Viên", (Role.OFFICER,)),
-    ("leader@demo.test", "Lê Văn Lãnh Đạo", (Role.LEADER,)),
-    ("admin@demo.test", "Phạm Quản Trị", (Role.ADMIN,)),
-    ("resident@demo.test", "Hoàng Thị Dân", (Role.CITIZEN,)),
+    ("clerk@demo.test", "Nguyễn Thị Tiếp Nhận", (Role.CLERK,), DEMO_OFFICE),
+    ("officer@demo.test", "Trần Văn Chuyên Viên", (Role.OFFICER,), DEMO_OFFICE),
+    ("leader@demo.test", "Lê Văn Lãnh Đạo", (Role.LEADER,), DEMO_OFFICE),
+    ("clerk.tanhoa@demo.test", "Đỗ Thị Hằng", (Role.CLERK,), "000.00.05.T25"),
+    ("officer.tanhoa@demo.test", "Bùi Văn Nam", (Role.OFFICER,), "000.00.05.T25"),
+    ("leader.tanhoa@demo.test", "Vũ Đức Thắng", (Role.LEADER,), "000.00.05.T25"),
+    ("clerk.lacson@demo.test", "Đinh Thị Mai", (Role.CLERK,), "000.00.06.T25"),
+    ("officer.lacson@demo.test", "Quách Văn Hùng", (Role.OFFICER,), "000.00.06.T25"),
+    ("leader.lacson@demo.test", "Bạch Công Lâm", (Role.LEADER,), "000.00.06.T25"),
+    ("clerk.trungtam@demo.test", "Ngô Thị Lan", (Role.CLERK,), "000.01.00.T25"),
+    ("officer.trungtam@demo.test", "Phan Văn Minh", (Role.OFFICER,), "000.01.00.T25"),
+    ("leader.trungtam@demo.test", "Hà Quang Trung", (Role.LEADER,), "000.01.00.T25"),
+    ("clerk.tinh@demo.test", "Lý Thị Thu", (Role.CLERK,), "000.00.00.T25"),
+    ("officer.tinh@demo.test", "Đặng Văn Tuấn", (Role.OFFICER,), "000.00.00.T25"),
+    ("leader.tinh@demo.test", "Cao Minh Đức", (Role.LEADER,), "000.00.00.T25"),
+    ("admin@demo.test", "Phạm Quản Trị", (Role.ADMIN,), DEMO_OFFICE),
+    ("resident@demo.test", "Hoàng Thị Dân", (Role.CITIZEN,), None),
 )
 
 
@@ -82,10 +96,10 @@ def create_user(session: Session, *, password: str, roles, email: str | None = N
 def ensure_demo_users(session: Session) -> list[tuple[str, str, str]]:
     """Create the demo accounts once; returns (login, role, password) rows to print."""
     rows = []
-    for email, name, roles in DEMO_USERS:
+    for email, name, roles, office in DEMO_USERS:
         if not session.scalar(select(User.id).where(User.email == email)):
-            office = DEMO_OFFICE if Role.CITIZEN not in roles else None
             create_user(session, email=email, password=DEMO_PASSWORD, roles=roles,
                         full_name=name, office_code=office, consent=True)
-        rows.append((email, "/".join(str(r) for r in roles), DEMO_PASSWORD))
+        label = "/".join(str(r) for r in roles) + (f" {office}" if office else "")
+        rows.append((email, label, DEMO_PASSWORD))
     return rows

@@ -11,6 +11,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from district_portal.collation import sorted_vi
 from district_portal.models import CalendarDay, Office
 from district_portal.services.calendar.worktime import DEFAULT_HOURS, WorkCalendar, parse_hours
 from district_portal.services.errors import ServiceError
@@ -110,6 +111,6 @@ def list_days(session: Session, since: date | None = None) -> list[tuple[Calenda
 
 
 def offices(session: Session) -> list[Office]:
-    """Active offices, by name (the admin page's choices)."""
-    return list(session.scalars(select(Office).where(Office.active.is_(True))
-                                .order_by(Office.name)))
+    """Active offices in Vietnamese alphabetical order (the admin page's choices)."""
+    return sorted_vi(session.scalars(select(Office).where(Office.active.is_(True))),
+                     key=lambda o: o.name)

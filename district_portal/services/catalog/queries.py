@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import Session, selectinload
 
+from district_portal.collation import sorted_vi
 from district_portal.models import Dossier, DossierStatus, Office, OnlineLevel, Procedure
 from district_portal.models.catalog import procedure_office
 from district_portal.text import fold
@@ -102,20 +103,21 @@ def published_procedure(session: Session, code: str) -> Procedure | None:
 
 
 def list_fields(session: Session) -> list[str]:
-    return list(session.scalars(
+    """Fields (lĩnh vực) of the published procedures, in Vietnamese alphabetical order."""
+    return sorted_vi(session.scalars(
         select(Procedure.field).where(Procedure.published.is_(True)).distinct()
-        .order_by(Procedure.field)
     ))
 
 
 def receiving_offices(session: Session) -> list[Office]:
-    return list(session.scalars(
+    """Offices receiving a published procedure, in Vietnamese alphabetical order."""
+    return sorted_vi(session.scalars(
         select(Office).where(Office.id.in_(
             select(procedure_office.c.office_id).join(
                 Procedure, Procedure.id == procedure_office.c.procedure_id)
             .where(Procedure.published.is_(True))
-        )).order_by(Office.name)
-    ))
+        ))
+    ), key=lambda o: o.name)
 
 
 def count_by_level(session: Session) -> dict[str, int]:

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from district_portal.eform import DossierForm, FieldSpec
+from district_portal.eform.places import office_province
 from district_portal.models import Action, Dossier, DossierStatus, User
 from district_portal.models.types import utcnow
 from district_portal.phones import display_phone
@@ -60,7 +61,7 @@ def specs(dossier: Dossier) -> list[FieldSpec]:
                           "Send it by post, free of postage"))}],
                   required_message=str(_l("Choose how you want to receive the result."))),
         FieldSpec(COMMUNE, str(_l("Commune or ward to deliver to")), "commune", True,
-                  visible_if=post),
+                  visible_if=post, default_province=office_province(dossier.receiving_office)),
         FieldSpec(STREET, str(_l("House number, street, hamlet to deliver to")), "text", True,
                   max_length=200, visible_if=post, autocomplete="street-address"),
         FieldSpec(PHONE, str(_l("Phone number for the postman")), "phone", True,

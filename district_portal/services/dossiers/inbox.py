@@ -19,6 +19,7 @@ from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy import and_, case, func, literal, or_, select, tuple_, union_all
 from sqlalchemy.orm import Session, selectinload
 
+from district_portal.collation import person_sort_key, sorted_vi
 from district_portal.models import (
     Dossier,
     DossierStatus,
@@ -308,20 +309,22 @@ def counter_draft(session: Session, public_id: str) -> Dossier | None:
 
 
 def officers_of(session: Session, office_id: int | None) -> list[User]:
-    """Active officers of an office, by name (roles is a JSON list: filtered here)."""
+    """Active officers of an office (roles is a JSON list: filtered here), as Vietnamese
+    lists of people go: by given name (the last word), then the full name."""
     if office_id is None:
         return []
     users = session.scalars(select(User).where(User.office_id == office_id,
-                                               User.active.is_(True))
-                            .order_by(User.full_name, User.id))
-    return [u for u in users if u.has_role(Role.OFFICER)]
+                                               User.active.is_(True)).order_by(User.id))
+    return sorted((u for u in users if u.has_role(Role.OFFICER)),
+                  key=lambda u: person_sort_key(u.full_name))
 
 
 def transfer_targets(session: Session, dossier: Dossier) -> list[Office]:
-    """Active offices with a real agency code, other than the handling office."""
-    return [o for o in session.scalars(select(Office).where(Office.active.is_(True))
-                                       .order_by(Office.name))
-            if o.id != dossier.handling_office_id and not o.is_provisional]
+    """Active offices with a real agency code, other than the handling office, in Vietnamese
+    alphabetical order."""
+    return sorted_vi((o for o in session.scalars(select(Office).where(Office.active.is_(True)))
+                      if o.id != dossier.handling_office_id and not o.is_provisional),
+                     key=lambda o: o.name)
 
 
 def procedures_for(session: Session, office_ids: set[int]) -> list[Procedure]:
@@ -334,19 +337,17 @@ def procedures_for(session: Session, office_ids: set[int]) -> list[Procedure]:
         Dossier.procedure_id == Procedure.id, Dossier.status != S.DRAFT,
         or_(Dossier.receiving_office_id.in_(ids), Dossier.handling_office_id.in_(ids)),
     ).exists()
-    return list(session.scalars(
+    return sorted_vi(session.scalars(
         select(Procedure).where(or_(
             and_(Procedure.published.is_(True), Procedure.offices.any(Office.id.in_(ids))),
-            has_dossiers))
-        .order_by(Procedure.name)))
+            has_dossiers))), key=lambda p: p.name)
 
 
 def counter_procedures(session: Session, office: Office | None) -> list[Procedure]:
     """Published procedures the office receives: what a clerk may take at the desk."""
     if office is None:
         return []
-    return list(session.scalars(
+    return sorted_vi(session.scalars(
         select(Procedure).where(Procedure.published.is_(True),
                                 Procedure.offices.any(Office.id == office.id))
-        .options(selectinload(Procedure.current_version))
-        .order_by(Procedure.name)))
+        .options(selectinload(Procedure.current_version))), key=lambda p: p.name)
