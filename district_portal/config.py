@@ -106,6 +106,11 @@ class Config:
         self.SECRET_KEY: str | None = None
         self.DATABASE_URL = _env("PORTAL_DATABASE_URL", f"sqlite:///{INSTANCE / 'portal.sqlite3'}")
         self.UPLOAD_DIR = _env("PORTAL_UPLOAD_DIR", str(INSTANCE / "uploads"))
+        # A request fails with the "temporarily unavailable" page rather than hang: seconds to
+        # open a database connection (or wait for a pooled one), and seconds one statement may
+        # run or wait for a lock (PostgreSQL statement_timeout, SQLite busy timeout).
+        self.DB_CONNECT_TIMEOUT = float(_env("PORTAL_DB_CONNECT_TIMEOUT", "5"))
+        self.DB_STATEMENT_TIMEOUT = float(_env("PORTAL_DB_STATEMENT_TIMEOUT", "30"))
         self.BASE_URL = _env("PORTAL_BASE_URL", "http://127.0.0.1:5000")
         self.INTAKE_WORKING_DAYS = int(_env("PORTAL_INTAKE_WORKING_DAYS", "1"))
         self.RATELIMIT_STORAGE_URI = _env("PORTAL_RATELIMIT_STORAGE", "memory://")
