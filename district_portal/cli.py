@@ -179,12 +179,31 @@ def backup(dest: str) -> None:
 @portal_cli.command("send-notifications")
 @click.option("--limit", default=100, show_default=True, help="At most this many rows.")
 def send_notifications(limit: int) -> None:
-    """Send due emails and SMS from the outbox (run it every minute from cron or a timer)."""
+    """Send due emails and SMS from the outbox (run it every minute from cron or a timer).
+    Each message is committed as sent before the next goes out, with no transaction open
+    while sending; the run stops trying new messages after PORTAL_NOTIFY_RUN_SECONDS."""
+    import time
+
     from district_portal.services.notifications import send_pending
 
+    deadline = time.monotonic() + current_app.config["NOTIFY_RUN_SECONDS"]
     with get_db().transaction() as session:
-        report = send_pending(session, current_app.config, limit=limit)
-    click.echo(f"sent: {report.sent}, to retry: {report.retried}, failed: {report.failed}")
+        report = send_pending(session, current_app.config, limit=limit,
+                              checkpoint=session.commit, deadline=deadline)
+    click.echo(f"sent: {report.sent}, to retry: {report.retried}, failed: {report.failed}"
+               + (f", left for the next run: {report.left}" if report.left else ""))
+
+
+@portal_cli.command("notifications-requeue")
+def notifications_requeue() -> None:
+    """Give every message that failed after all retries a fresh set of tries (after the
+    mail server or SMS gateway is back)."""
+    from district_portal.services.notifications import requeue_failed
+
+    with _tx() as session:
+        count = requeue_failed(session)
+    click.echo(f"requeued {count} failed message(s); the next send-notifications run sends "
+               f"them")
 # --- calendar days -------------------------------------------------------------------------
 
 calendar_day_cli = AppGroup("calendar-day", help="Extra days off and make-up working days.")

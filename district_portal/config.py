@@ -125,6 +125,10 @@ class Config:
         self.SMTP_USER = _env("PORTAL_SMTP_USER")
         self.SMTP_PASSWORD = _env("PORTAL_SMTP_PASSWORD")
         self.MAIL_FROM = _env("PORTAL_MAIL_FROM", "no-reply@localhost")
+        # Seconds each SMTP or SMS-gateway connection and read may take, and seconds one
+        # send-notifications run keeps starting new messages (the timer runs it each minute).
+        self.NOTIFY_TIMEOUT = float(_env("PORTAL_NOTIFY_TIMEOUT", "10"))
+        self.NOTIFY_RUN_SECONDS = float(_env("PORTAL_NOTIFY_RUN_SECONDS", "50"))
         self.WEBHOOK_TIMEOUT = float(_env("PORTAL_WEBHOOK_TIMEOUT", "10"))  # seconds a delivery
         self.API_RATE_LIMIT = _env("PORTAL_API_RATE_LIMIT", "600/minute")  # per client, /api/v1
         self.MAX_UPLOAD_BYTES = int(_env("PORTAL_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024)))

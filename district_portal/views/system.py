@@ -10,10 +10,21 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from district_portal import db
+from district_portal.services import notifications
 
 bp = Blueprint("system", __name__)
 
 ONE_YEAR = 365 * 24 * 3600  # seconds
+
+
+@bp.app_context_processor
+def _outbox_alert() -> dict:
+    """Staff pages warn while messages that failed after all retries wait for a requeue."""
+
+    def failed_notifications() -> int:
+        return notifications.failed_count(db.session())
+
+    return {"failed_notifications": failed_notifications}
 
 
 @bp.get("/healthz")
