@@ -178,7 +178,7 @@ class TestConfig(Config):
 
     def __init__(self) -> None:
         super().__init__()
-        self.SECRET_KEY = "test-secret-not-for-production"
+        self.SECRET_KEY = "test-secret-not-for-production"  # nosec B105 — TestConfig only
         self.DATABASE_URL = _env("PORTAL_TEST_DATABASE_URL", "sqlite://")
         self.PAYMENT_SANDBOX = True
         self.STATS_CACHE_GRACE_SECONDS = 0  # tests see every change at once unless they opt in

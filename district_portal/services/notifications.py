@@ -146,8 +146,8 @@ def _send_sms(note: Notification, config, now: datetime) -> None:
             data = urlencode(values).encode()
         req = urllib.request.Request(url, data=data, method="POST" if data else "GET")
         timeout = float(_setting(config, "NOTIFY_TIMEOUT", HTTP_TIMEOUT))
-        with urllib.request.urlopen(req, timeout=timeout) as response:  # nosec B310 — the
-            # URL is the deployer's own SMS gateway setting, never user input
+        with urllib.request.urlopen(  # nosec B310 — the deployer's gateway URL, not user input
+                req, timeout=timeout) as response:
             response.read(1024)  # urlopen raises HTTPError on 4xx/5xx
     else:
         raise PermanentError(f"unknown SMS backend {backend!r}")

@@ -12,7 +12,7 @@ from district_portal.phones import PhoneError, parse_phone
 from district_portal.services.errors import ServiceError
 from district_portal.text import clean
 
-DEMO_PASSWORD = "demo-portal-2026"
+DEMO_PASSWORD = "demo-portal-2026"  # nosec B105 — `portal demo` accounts, printed on use
 DEMO_OFFICE = "000.00.04.T25"
 DEMO_USERS = (
     ("clerk@demo.test", "Nguyễn Thị Tiếp Nhận", (Role.CLERK,)),
