@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import errno
 
-from flask import Flask, current_app, g, render_template, request
+from flask import Flask, abort, current_app, g, render_template, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
@@ -29,6 +29,17 @@ RETRY_AFTER = "120"  # seconds, for the 503 page
 
 
 def init_app(app: Flask) -> None:
+    @app.before_request
+    def refuse_nul_bytes():
+        # No page has a NUL in its address, and PostgreSQL refuses one in any text it is
+        # asked to compare: answer "not found" (in the path) or "bad request" (in the query)
+        # before a view sends it to the database.
+        if "\x00" in request.path:
+            abort(404)
+        if any("\x00" in key or "\x00" in value
+               for key, value in request.args.items(multi=True)):
+            abort(400)
+
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
         message = gettext("Your form has expired or was sent twice. Go back, reload the page "

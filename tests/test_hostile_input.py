@@ -186,3 +186,16 @@ def test_the_catalogue_importer_reports_any_bad_value_instead_of_crashing(app, s
         assert exc.errors and all(isinstance(e, str) and e for e in exc.errors)
     finally:
         nested.rollback()
+
+
+@pytest.mark.parametrize("url,status", [("/my/dossiers/25%00", 404),
+                                        ("/staff/dossiers/%00", 404),
+                                        ("/procedures/1.001193%00", 404),
+                                        ("/procedures?q=a%00b", 400),
+                                        ("/api/v1/procedures?q=%00", 400)])
+def test_a_nul_byte_in_an_address_is_not_found_or_refused_on_both_engines(app, session, url,
+                                                                          status):
+    client = app.test_client()
+    login(client, user(session, "clerk@demo.test"))
+    response = client.get(url)
+    assert response.status_code == status
