@@ -185,3 +185,32 @@ def test_after_postgresql_drops_every_connection_the_next_requests_succeed(fresh
     assert killed >= 1
     assert [client.get("/procedures").status_code for _ in range(10)] == [200] * 10
     assert client.get("/healthz").status_code == 200
+
+
+def test_a_database_error_at_commit_is_rolled_back_and_answered_with_our_503_page(fresh_app):
+    """The disk under the database fills up between the request's last write and its commit:
+    the change is rolled back and the resident sees our page, not the raw error."""
+    import sqlite3
+
+    from sqlalchemy import event
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm import Session
+
+    from district_portal.models import Dossier
+
+    app = fresh_app()
+    rc, public_id = _resident_with_draft(app)
+    token = rc.get("/procedures/1.001193").csrf_token()
+
+    def disk_full(_session):
+        raise OperationalError("COMMIT", {}, sqlite3.OperationalError("database or disk is full"))
+
+    event.listen(Session, "before_commit", disk_full)
+    try:
+        response = rc.client.post("/procedures/1.001193/apply", data={"csrf_token": token})
+    finally:
+        event.remove(Session, "before_commit", disk_full)
+    _assert_unavailable_page(response)
+    with app.app_context(), get_db(app).transaction(write=False) as session:
+        drafts = session.scalar(select(func.count()).select_from(Dossier))
+    assert drafts == 1  # the one made before the fault; the failed click left nothing
