@@ -54,7 +54,8 @@ def create_app(config: Config | str | None = None) -> Flask:
     app.after_request(_security_headers)
     # Last registered, so it runs first: a 409 page that replaces a commit lost to a
     # parallel request still gets the headers and compression above.
-    db.commit_after_request(app, on_conflict=errors.conflict_page)
+    db.commit_after_request(app, on_conflict=errors.conflict_page,
+                            on_failure=errors.failure_page)
     return app
 
 

@@ -180,7 +180,7 @@ def demo() -> None:
 def backup(dest: str) -> None:
     """Copy the database (SQLite online backup, or pg_dump) and the uploads to DEST."""
     import sqlite3
-    import subprocess
+    import subprocess  # nosec B404 — runs pg_dump only, with an argument list, no shell
     from datetime import datetime
 
     out = Path(dest) / datetime.now().strftime("portal-%Y%m%d-%H%M%S")
@@ -196,8 +196,9 @@ def backup(dest: str) -> None:
         target.close()
     else:
         pg_url = url.replace("postgresql+psycopg://", "postgresql://")
+        # pg_dump from the deployer's PATH; arguments are a list (no shell) from our config.
         subprocess.run(["pg_dump", "--format=custom", f"--file={out / 'portal.dump'}", pg_url],
-                       check=True)
+                       check=True)  # nosec B603 B607 — fixed command, list arguments
     uploads = Path(current_app.config["UPLOAD_DIR"])
     if uploads.exists():
         shutil.copytree(uploads, out / "uploads")
@@ -207,12 +208,31 @@ def backup(dest: str) -> None:
 @portal_cli.command("send-notifications")
 @click.option("--limit", default=100, show_default=True, help="At most this many rows.")
 def send_notifications(limit: int) -> None:
-    """Send due emails and SMS from the outbox (run it every minute from cron or a timer)."""
+    """Send due emails and SMS from the outbox (run it every minute from cron or a timer).
+    Each message is committed as sent before the next goes out, with no transaction open
+    while sending; the run stops trying new messages after PORTAL_NOTIFY_RUN_SECONDS."""
+    import time
+
     from district_portal.services.notifications import send_pending
 
+    deadline = time.monotonic() + current_app.config["NOTIFY_RUN_SECONDS"]
     with get_db().transaction() as session:
-        report = send_pending(session, current_app.config, limit=limit)
-    click.echo(f"sent: {report.sent}, to retry: {report.retried}, failed: {report.failed}")
+        report = send_pending(session, current_app.config, limit=limit,
+                              checkpoint=session.commit, deadline=deadline)
+    click.echo(f"sent: {report.sent}, to retry: {report.retried}, failed: {report.failed}"
+               + (f", left for the next run: {report.left}" if report.left else ""))
+
+
+@portal_cli.command("notifications-requeue")
+def notifications_requeue() -> None:
+    """Give every message that failed after all retries a fresh set of tries (after the
+    mail server or SMS gateway is back)."""
+    from district_portal.services.notifications import requeue_failed
+
+    with _tx() as session:
+        count = requeue_failed(session)
+    click.echo(f"requeued {count} failed message(s); the next send-notifications run sends "
+               f"them")
 # --- calendar days -------------------------------------------------------------------------
 
 calendar_day_cli = AppGroup("calendar-day", help="Extra days off and make-up working days.")

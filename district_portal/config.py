@@ -113,6 +113,11 @@ class Config:
         self.SECRET_KEY: str | None = None
         self.DATABASE_URL = _env("PORTAL_DATABASE_URL", f"sqlite:///{INSTANCE / 'portal.sqlite3'}")
         self.UPLOAD_DIR = _env("PORTAL_UPLOAD_DIR", str(INSTANCE / "uploads"))
+        # A request fails with the "temporarily unavailable" page rather than hang: seconds to
+        # open a database connection (or wait for a pooled one), and seconds one statement may
+        # run or wait for a lock (PostgreSQL statement_timeout, SQLite busy timeout).
+        self.DB_CONNECT_TIMEOUT = float(_env("PORTAL_DB_CONNECT_TIMEOUT", "5"))
+        self.DB_STATEMENT_TIMEOUT = float(_env("PORTAL_DB_STATEMENT_TIMEOUT", "30"))
         self.BASE_URL = _env("PORTAL_BASE_URL", "http://127.0.0.1:5000")
         self.INTAKE_WORKING_DAYS = int(_env("PORTAL_INTAKE_WORKING_DAYS", "1"))
         # Where rate-limit counters live. memory:// is per process: with several processes
@@ -132,6 +137,10 @@ class Config:
         self.SMTP_USER = _env("PORTAL_SMTP_USER")
         self.SMTP_PASSWORD = _env("PORTAL_SMTP_PASSWORD")
         self.MAIL_FROM = _env("PORTAL_MAIL_FROM", "no-reply@localhost")
+        # Seconds each SMTP or SMS-gateway connection and read may take, and seconds one
+        # send-notifications run keeps starting new messages (the timer runs it each minute).
+        self.NOTIFY_TIMEOUT = float(_env("PORTAL_NOTIFY_TIMEOUT", "10"))
+        self.NOTIFY_RUN_SECONDS = float(_env("PORTAL_NOTIFY_RUN_SECONDS", "50"))
         self.WEBHOOK_TIMEOUT = float(_env("PORTAL_WEBHOOK_TIMEOUT", "10"))  # seconds a delivery
         self.API_RATE_LIMIT = _env("PORTAL_API_RATE_LIMIT", "600/minute")  # per client, /api/v1
         self.MAX_UPLOAD_BYTES = int(_env("PORTAL_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024)))
@@ -187,7 +196,7 @@ class TestConfig(Config):
 
     def __init__(self) -> None:
         super().__init__()
-        self.SECRET_KEY = "test-secret-not-for-production"
+        self.SECRET_KEY = "test-secret-not-for-production"  # nosec B105 — TestConfig only
         self.DATABASE_URL = _env("PORTAL_TEST_DATABASE_URL", "sqlite://")
         self.PAYMENT_SANDBOX = True
         self.STATS_CACHE_GRACE_SECONDS = 0  # tests see every change at once unless they opt in

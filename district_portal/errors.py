@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, render_template, request
+import errno
+
+from flask import Flask, abort, current_app, g, render_template, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
@@ -20,9 +22,24 @@ DOSSIER_WRITES = frozenset({
     "staff.act", "staff.counter_submit", "documents.prepare_result", "documents.issue_result",
     "filing.submit", "filing.withdraw", "filing.supplement",
 })
+# A disk that cannot take a file now (full, over quota, read-only, an I/O fault): the
+# portal is temporarily unavailable, not broken by what the user sent.
+STORAGE_FAULTS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO})
+RETRY_AFTER = "120"  # seconds, for the 503 page
 
 
 def init_app(app: Flask) -> None:
+    @app.before_request
+    def refuse_nul_bytes():
+        # No page has a NUL in its address, and PostgreSQL refuses one in any text it is
+        # asked to compare: answer "not found" (in the path) or "bad request" (in the query)
+        # before a view sends it to the database.
+        if "\x00" in request.path:
+            abort(404)
+        if any("\x00" in key or "\x00" in value
+               for key, value in request.args.items(multi=True)):
+            abort(400)
+
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
         message = gettext("Your form has expired or was sent twice. Go back, reload the page "
@@ -47,31 +64,69 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(StaleDataError)
     @app.errorhandler(DBAPIError)
     def database_race(exc: Exception):
+        if db.is_unavailable(exc):
+            return failure_page(exc)
         if db.is_concurrent_change(exc) or (
                 db.is_unique_violation(exc) and request.endpoint in DOSSIER_WRITES):
             current_app.logger.info("request lost a race: %s", exc)
             return conflict_page()
-        return server_error(exc)
+        return failure_page(exc)
 
     @app.errorhandler(Exception)
     def server_error(exc: Exception):
         if isinstance(exc, HTTPException):
             return render_http_error(exc)
-        app.logger.exception("Unhandled error")
-        if api.is_api_request():
-            return api.error_response(500)
-        return render_template(
-            "error.html", code=500, title=gettext("The portal had a problem"),
-            message=gettext("Please try again in a few minutes; if it happens again, call "
-                            "the office."),
-        ), 500
+        return failure_page(exc)
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """The database or the upload disk cannot serve now (down, full, read-only, too slow)."""
+    if isinstance(exc, OSError) and exc.errno in STORAGE_FAULTS:
+        return True
+    return db.is_unavailable(exc)
+
+
+def failure_page(exc: BaseException):
+    """What a request that failed through no fault of the user answers, after rolling back
+    what it did: 503 "temporarily unavailable" (with Retry-After) when the database or the
+    disk cannot serve, else 500. Rendered without touching the database."""
+    db.rollback_request()
+    mark_refused()
+    _without_database()
+    if is_unavailable(exc):
+        current_app.logger.error("temporarily unavailable: %s", exc)
+        code, headers = 503, {"Retry-After": RETRY_AFTER}
+        title = gettext("The portal is temporarily unavailable")
+        message = gettext("The portal cannot save or show your information right now. "
+                          "Nothing was half-saved. Please try again in a few minutes; "
+                          "what you typed before this page is kept in your draft.")
+    else:
+        current_app.logger.error("Unhandled error", exc_info=exc)
+        code, headers = 500, {}
+        title = gettext("The portal had a problem")
+        message = gettext("Please try again in a few minutes; if it happens again, call "
+                          "the office.")
+    if api.is_api_request():
+        response = api.error_response(code)
+        response.headers.update(headers)
+        return response
+    return render_template("error.html", code=code, title=title, message=message), \
+        code, headers
+
+
+def _without_database() -> None:
+    """Let the error page render without a query: a user not yet loaded is shown the page
+    as a visitor (the database may be what failed)."""
+    if "_login_user" not in g:
+        g._login_user = current_app.login_manager.anonymous_user()
 
 
 def conflict_page():
     """409: someone changed the dossier between this page's load and its form's arrival.
     Nothing of this request is kept."""
-    db.session().rollback()
+    db.rollback_request()
     mark_refused()
+    _without_database()
     return render_template("error.html", code=409,
                            title=gettext("This action is not possible now"),
                            message=str(CHANGED_MEANWHILE)), 409

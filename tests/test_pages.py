@@ -166,7 +166,7 @@ def test_the_health_check_answers_json(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.is_json
-    assert response.get_json() == {"status": "ok", "database": "ok"}
+    assert response.get_json() == {"status": "ok", "database": "ok", "uploads": "ok"}
     assert response.headers["Cache-Control"] == "no-store"
 
 

@@ -23,7 +23,8 @@ class Notification(Base):
     recipient: Mapped[str] = mapped_column(String(300))
     subject: Mapped[str | None] = mapped_column(String(300))
     text: Mapped[str] = mapped_column(Text)
-    state: Mapped[str] = mapped_column(String(10), default="pending")  # pending, sent, failed
+    state: Mapped[str] = mapped_column(String(10), default="pending")
+    # pending, sending (claimed; next_attempt_at is then the end of the lease), sent, failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,19 +1,28 @@
 """The notification outbox: rows are written in the request's transaction and sent after
-commit by `portal send-notifications`."""
+commit by `portal send-notifications`.
+
+The sender never holds a transaction (or SQLite's write lock) across network I/O: it claims a
+batch in one short transaction (state `sending`, with a lease in `next_attempt_at`), then
+sends each message with nothing open and records each outcome in a short transaction of its
+own. A sender killed mid-batch has marked what it sent; what it had claimed but not sent is
+taken up again when the lease runs out. Every connection has a timeout and the run a
+deadline; messages that failed after all retries stay in the table and can be requeued
+(`portal notifications-requeue`), and staff pages show how many there are."""
 
 from __future__ import annotations
 
 import re
 import smtplib
+import time
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from district_portal.models import Dossier, Notification
@@ -47,7 +56,10 @@ def notify_applicant(session: Session, dossier: Dossier, subject: str, text: str
 BACKOFF_MINUTES = (1, 5, 30, 120, 720)
 MAX_ATTEMPTS = len(BACKOFF_MINUTES) + 1
 SMS_MAX = 160
-HTTP_TIMEOUT = 10  # seconds
+HTTP_TIMEOUT = 10  # seconds, each connection and each read (SMTP, SMS gateway), by default
+# A claimed message is another sender's for this long; past it the sender is taken to have
+# died and the message is sent again. Longer than the systemd unit's RuntimeMaxSec.
+LEASE = timedelta(minutes=10)
 
 
 class PermanentError(Exception):
@@ -59,6 +71,7 @@ class SendReport:
     sent: int = 0
     retried: int = 0
     failed: int = 0
+    left: int = 0  # claimed but not tried before the run's deadline; released at once
 
 
 def recent(session: Session, limit: int = 100) -> list[Notification]:
@@ -145,7 +158,9 @@ def _send_sms(note: Notification, config, now: datetime) -> None:
         if str(_setting(config, "SMS_HTTP_METHOD", "GET")).upper() == "POST":
             data = urlencode(values).encode()
         req = urllib.request.Request(url, data=data, method="POST" if data else "GET")
-        with urllib.request.urlopen(req, timeout=HTTP_TIMEOUT) as response:
+        timeout = float(_setting(config, "NOTIFY_TIMEOUT", HTTP_TIMEOUT))
+        with urllib.request.urlopen(  # nosec B310 — the deployer's gateway URL, not user input
+                req, timeout=timeout) as response:
             response.read(1024)  # urlopen raises HTTPError on 4xx/5xx
     else:
         raise PermanentError(f"unknown SMS backend {backend!r}")
@@ -165,7 +180,8 @@ def _send_email(note: Notification, config, now: datetime) -> None:
         message["Subject"] = note.subject or ""
         message.set_content(note.text)
         host, port = _setting(config, "SMTP_HOST"), int(_setting(config, "SMTP_PORT", 25))
-        with smtplib.SMTP(host, port, timeout=HTTP_TIMEOUT) as smtp:
+        timeout = float(_setting(config, "NOTIFY_TIMEOUT", HTTP_TIMEOUT))
+        with smtplib.SMTP(host, port, timeout=timeout) as smtp:
             smtp.ehlo()
             if smtp.has_extn("starttls"):
                 smtp.starttls()
@@ -189,42 +205,113 @@ SENDERS = {"sms": _send_sms, "email": _send_email, "webhook": _send_webhook}
 
 
 def send_pending(session: Session, config, now: datetime | None = None,
-                 limit: int = 100, channels: tuple[str, ...] | None = None) -> SendReport:
-    """Send up to `limit` due outbox rows. Each row ends sent (with sent_at), back to pending
-    with its next attempt pushed out (1, 5, 30, 120, 720 minutes), or failed after
-    MAX_ATTEMPTS tries, with the error kept. `channels` limits it to those channels. On
-    PostgreSQL rows are claimed with
-    FOR UPDATE SKIP LOCKED so several workers never send the same row. Delivery is at least
-    once: a crash between sending and commit sends that row again."""
+                 limit: int = 100, channels: tuple[str, ...] | None = None, *,
+                 checkpoint: Callable[[], None] | None = None,
+                 deadline: float | None = None) -> SendReport:
+    """Send up to `limit` due outbox rows (of `channels` only, when given). Each row ends sent
+    (with sent_at), back to pending with its next attempt pushed out (1, 5, 30, 120, 720
+    minutes), or failed after MAX_ATTEMPTS tries, with the error kept.
+
+    `checkpoint` ends the caller's transaction (the CLI passes `session.commit`); it is
+    called after the rows are claimed and after each outcome, so no transaction is open
+    while a message is on the wire and each sent row is recorded before the next is sent.
+    Rows are claimed (state `sending`, leased) so that a concurrent or later sender never
+    sends them again; on PostgreSQL with FOR UPDATE SKIP LOCKED. Past `deadline` (a
+    time.monotonic() value) no further row is tried and the unsent claims are released.
+    Delivery is at least once only for the one message in flight when a sender dies."""
+    checkpoint = checkpoint or session.flush
     now = now or utcnow()
+    notes = _claim(session, now, limit, channels)
+    checkpoint()
+    report = SendReport()
+    for position, note in enumerate(notes):
+        if deadline is not None and time.monotonic() > deadline:
+            _release(notes[position:], now)
+            report.left = len(notes) - position
+            checkpoint()
+            break
+        _record(note, _send(note, config, now), now, report)
+        checkpoint()
+    return report
+
+
+def _claim(session: Session, now: datetime, limit: int,
+           channels: tuple[str, ...] | None = None) -> list[Notification]:
+    """Mark up to `limit` due rows as this sender's (pending ones, and those whose sender's
+    lease ran out), loading what sending them needs so nothing is read while sending."""
     stmt = (select(Notification)
-            .where(Notification.state == "pending", Notification.next_attempt_at <= now)
+            .where(or_(Notification.state == "pending", Notification.state == "sending"),
+                   Notification.next_attempt_at <= now)
             .order_by(Notification.next_attempt_at, Notification.id).limit(limit))
     if channels is not None:
         stmt = stmt.where(Notification.channel.in_(channels))
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
-    report = SendReport()
-    for note in session.scalars(stmt).all():
+    notes = list(session.scalars(stmt))
+    for note in notes:
+        note.state = "sending"
+        note.next_attempt_at = now + LEASE
         note.attempts = (note.attempts or 0) + 1
-        try:
-            sender = SENDERS.get(note.channel)
-            if sender is None:
-                raise PermanentError(f"no sender for channel {note.channel!r}")
-            sender(note, config, now)
-        except Exception as exc:  # any failure of one row must not stop the others
-            note.error = f"{type(exc).__name__}: {exc}"[:2000]
-            if isinstance(exc, PermanentError) or note.attempts >= MAX_ATTEMPTS:
-                note.state = "failed"
-                report.failed += 1
-            else:
-                delay = BACKOFF_MINUTES[min(note.attempts, len(BACKOFF_MINUTES)) - 1]
-                note.next_attempt_at = now + timedelta(minutes=delay)
-                report.retried += 1
-        else:
-            note.state = "sent"
-            note.sent_at = now
-            note.error = None
-            report.sent += 1
+        if note.channel == "webhook" and note.webhook_id:
+            from district_portal.models import Webhook
+
+            hook = session.get(Webhook, note.webhook_id)
+            if hook is not None:
+                _ = hook.api_key  # loaded now: deliver() reads it with no transaction open
     session.flush()
-    return report
+    return notes
+
+
+def _release(notes: list[Notification], now: datetime) -> None:
+    for note in notes:
+        note.state = "pending"
+        note.next_attempt_at = now
+        note.attempts -= 1
+
+
+def _send(note: Notification, config, now: datetime) -> Exception | None:
+    """Send one row; the failure, if any (any failure of one row must not stop the others)."""
+    try:
+        sender = SENDERS.get(note.channel)
+        if sender is None:
+            raise PermanentError(f"no sender for channel {note.channel!r}")
+        sender(note, config, now)
+    except Exception as exc:
+        return exc
+    return None
+
+
+def _record(note: Notification, failure: Exception | None, now: datetime,
+            report: SendReport) -> None:
+    if failure is None:
+        note.state = "sent"
+        note.sent_at = now
+        note.error = None
+        report.sent += 1
+        return
+    note.error = f"{type(failure).__name__}: {failure}"[:2000]
+    if isinstance(failure, PermanentError) or note.attempts >= MAX_ATTEMPTS:
+        note.state = "failed"
+        report.failed += 1
+    else:
+        delay = BACKOFF_MINUTES[min(note.attempts, len(BACKOFF_MINUTES)) - 1]
+        note.state = "pending"
+        note.next_attempt_at = now + timedelta(minutes=delay)
+        report.retried += 1
+
+
+def failed_count(session: Session) -> int:
+    """How many messages failed after all retries (or at once, permanently) and wait for a
+    requeue: shown to staff as an alert."""
+    return session.scalar(select(func.count()).select_from(Notification)
+                          .where(Notification.state == "failed")) or 0
+
+
+def requeue_failed(session: Session, now: datetime | None = None) -> int:
+    """Give every failed message a fresh set of tries, due now (after an outage of the mail
+    server or SMS gateway); returns how many. Their last error is kept until they are sent."""
+    result = session.execute(
+        update(Notification).where(Notification.state == "failed")
+        .values(state="pending", attempts=0, next_attempt_at=now or utcnow())
+        .execution_options(synchronize_session=False))
+    return result.rowcount or 0

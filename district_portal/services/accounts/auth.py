@@ -34,7 +34,7 @@ from district_portal.services.accounts.users import (
 from district_portal.text import clean
 
 VERIFY_PHONE = "verify_phone"
-RESET_PASSWORD = "reset_password"
+RESET_PASSWORD = "reset_password"  # nosec B105 — a code's purpose name, not a password
 CODE_LIFETIME = timedelta(minutes=10)
 CODE_MAX_ATTEMPTS = 5
 CODE_RESEND_AFTER = timedelta(seconds=60)

@@ -12,7 +12,7 @@ from district_portal.phones import PhoneError, parse_phone
 from district_portal.services.errors import ServiceError
 from district_portal.text import clean
 
-DEMO_PASSWORD = "demo-portal-2026"
+DEMO_PASSWORD = "demo-portal-2026"  # nosec B105 — `portal demo` accounts, printed on use
 DEMO_OFFICE = "000.00.04.T25"  # Phường Hòa Bình: the first demo office, tests' default
 # (login, full name, roles, office): a clerk, an officer and a leader in every demo office, so
 # a dossier filed at any of them reaches a demo inbox; then the admin and the resident.

@@ -14,6 +14,9 @@ from district_portal.services.errors import ServiceError
 from district_portal.text import LOCAL_TZ, format_date, to_local
 
 MAX_DAYS = 366  # one ledger covers at most a year
+# Days outside these years cannot be a dossier's, and the first and last years that date
+# arithmetic allows (1, 9999) overflow when turned into UTC bounds.
+FIRST_YEAR, LAST_YEAR = 1900, 2100
 
 
 class PeriodError(ServiceError):
@@ -36,6 +39,9 @@ def parse_period(start: str | None, end: str | None) -> tuple[date, date]:
     except ValueError:
         raise PeriodError(_l("Enter both dates as day, month and year (YYYY-MM-DD).")) \
             from None
+    if not (FIRST_YEAR <= first.year <= LAST_YEAR and FIRST_YEAR <= last.year <= LAST_YEAR):
+        raise PeriodError(_l("Enter dates between the years %(first)d and %(last)d.",
+                             first=FIRST_YEAR, last=LAST_YEAR))
     if first > last:
         raise PeriodError(_l("The start date must not be after the end date."))
     if (last - first).days >= MAX_DAYS:
