@@ -17,7 +17,7 @@ from district_portal.views.account import LOGIN_LIMIT
 
 bp = Blueprint("two_factor", __name__, url_prefix="/account/two-factor")
 
-SECRET_KEY = "_2fa_secret"  # the secret being enrolled: shown on the page, kept until confirmed
+SECRET_KEY = "_2fa_secret"  # nosec B105 — a session key name, not a secret
 
 
 def _login_again():
