@@ -3,12 +3,12 @@
 Result templates come from the catalogue (ProcedureVersion.data["result"]["template"]), so they
 are untrusted: they run in a SandboxedEnvironment with autoescape on, see only `answers`,
 `dossier`, `office` and `procedure` as plain dicts, and any failure (syntax error, unsafe
-attribute, runaway output) becomes a ResultTemplateError with a Vietnamese message.
+attribute, a loop, output or time limit passed: see sandbox.py) becomes a
+ResultTemplateError with a Vietnamese message.
 """
 
 from __future__ import annotations
 
-import operator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,6 +19,11 @@ from markupsafe import Markup
 
 from district_portal.models import Dossier, Office
 from district_portal.services.documents.pdf import render_html, render_pdf
+from district_portal.services.documents.sandbox import (
+    LimitExceeded,
+    ResultSandbox,
+    render_limited,
+)
 from district_portal.services.documents.slips import Heading, display_ref, heading_for
 from district_portal.services.errors import ServiceError
 from district_portal.text import format_date, format_money, to_local
@@ -26,36 +31,12 @@ from district_portal.text import format_date, format_money, to_local
 __all__ = ["ResultDocument", "ResultTemplateError", "render_result", "render_result_body",
            "result_context", "result_document", "result_html"]
 
-MAX_OUTPUT = 200_000  # characters of rendered result body
-MAX_SEQUENCE = 10_000  # items or characters a template may build with * or **
-
-
 class ResultTemplateError(ServiceError):
     """The result template cannot be rendered; `message` is Vietnamese, for the admin."""
 
     def __init__(self, message: str, detail: str = "") -> None:
         super().__init__(message, 400)
         self.detail = detail
-
-
-class _ResultSandbox(SandboxedEnvironment):
-    """The sandbox, stricter: unsafe attributes raise at once and * / ** cannot blow up."""
-
-    intercepted_binops = frozenset({"*", "**"})
-
-    def unsafe_undefined(self, obj, attribute):
-        raise SecurityError(f"access to attribute {attribute!r} is not allowed")
-
-    def call_binop(self, context, op, left, right):
-        if op == "**":
-            if not all(isinstance(v, int | float) for v in (left, right)) or abs(right) > 100:
-                raise SecurityError("exponent too large")
-            return operator.pow(left, right)
-        for seq, count in ((left, right), (right, left)):
-            if isinstance(seq, str | list | tuple) and isinstance(count, int) \
-                    and len(seq) * count > MAX_SEQUENCE:
-                raise SecurityError("sequence too long")
-        return operator.mul(left, right)
 
 
 def _date(value) -> str:
@@ -69,7 +50,7 @@ def _date(value) -> str:
 
 
 def _make_env() -> SandboxedEnvironment:
-    env = _ResultSandbox(autoescape=True)
+    env = ResultSandbox(autoescape=True)
     env.filters["date"] = _date
     env.filters["money"] = format_money
     return env
@@ -105,7 +86,11 @@ def render_result_body(dossier: Dossier, template_source: str) -> Markup:
     """Run the admin's template in the sandbox; raise ResultTemplateError if it fails."""
     try:
         template = _ENV.from_string(template_source)
-        body = template.render(result_context(dossier))
+        body = render_limited(template, result_context(dossier))
+    except LimitExceeded as exc:
+        raise ResultTemplateError("Mẫu kết quả vượt giới hạn cho phép (vòng lặp quá dài, văn "
+                                  "bản quá dài hoặc chạy quá lâu). Rút gọn mẫu rồi thử lại.",
+                                  str(exc)) from None
     except SecurityError as exc:
         raise ResultTemplateError("Mẫu kết quả dùng thao tác không được phép.", str(exc)) \
             from None
@@ -117,8 +102,6 @@ def render_result_body(dossier: Dossier, template_source: str) -> Markup:
     except Exception as exc:  # an admin's expression may fail in any way: report, don't crash
         raise ResultTemplateError("Mẫu kết quả không hiển thị được với dữ liệu của hồ sơ này.",
                                   f"{type(exc).__name__}: {exc}") from None
-    if len(body) > MAX_OUTPUT:
-        raise ResultTemplateError("Mẫu kết quả tạo ra văn bản quá dài.")
     return Markup(body)
 
 
