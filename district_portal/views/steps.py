@@ -119,8 +119,9 @@ def delete_file(flow: Flow, public_id: str, file_id: str):
         abort(404)
     try:
         filing.remove_attachment(db.session(), dossier, attachment)
-    except FilingError as exc:
-        abort(exc.status)
+    except FilingError as exc:  # e.g. a file the office already received: say why
+        return render_template("error.html", code=exc.status, message=exc.message,
+                               title=gettext("The file cannot be removed")), exc.status
     flash(gettext("File removed."), "success")
     back = flow.files_page(dossier) if flow.files_page else flow.endpoints["documents"]
     return redirect(url_for(back, public_id=public_id), 303)
