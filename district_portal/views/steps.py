@@ -71,6 +71,9 @@ def edit(flow: Flow, public_id: str):
         return render_edit(flow, dossier, filing.load_form(dossier))
     form = DossierForm.from_formdata(filing.form_specs(dossier), request.form)
     flow.save(db.session(), dossier, form)
+    if form.was_cut():  # an answer far longer than its field was kept cut: say so first
+        form.validate()
+        return render_edit(flow, dossier, form), 400
     if form.action == "refresh":
         return redirect(flow.url("edit", dossier) + "#form", 303)
     if form.action == "later" and flow.later:

@@ -169,7 +169,9 @@ def load_form(dossier: Dossier) -> DossierForm:
 
 
 def save_answers(session: Session, dossier: Dossier, form: DossierForm) -> None:
-    """Keep what was typed (valid or not); hidden fields are dropped."""
+    """Keep what was typed (valid or not, each answer cut to what its field may hold, as on
+    submit); hidden fields are dropped."""
+    form.limit_lengths()
     raw = form.visible_raw()
     dossier.applicant, dossier.answers = eform.split_applicant(raw)
     code = raw.get("applicant_office")
