@@ -29,7 +29,13 @@ def dossier(app, db_session):
     "{{ 'x' | center(100000000) }}",
     "{{ '' | indent(100000000) }}",
     "{{ '{:>100000000}'.format(1) }}",
+    "{{ '{:{}}'.format(1, 100000000) }}",
+    "{{ '{x:>100000000}'.format_map({'x': 1}) }}",
     "{{ '%100000000s' % 1 }}",
+    "{{ 'x'.ljust(100000000) }}",
+    "{{ 'x'.zfill(100000000) }}",
+    "{{ ('a' * 10000) | replace('a', 'b' * 10000) }}",
+    "{{ ('a' * 10000).replace('a', 'b' * 10000) }}",
     # a macro that prints a lot through nested calls
     "{% macro m(n) %}{{ 'x' * 9000 }}{% if n %}{{ m(n - 1) }}{% endif %}{% endmacro %}"
     "{{ m(500) }}",
@@ -70,8 +76,8 @@ def test_ordinary_templates_with_loops_and_formats_still_render(dossier):
         dossier, "{% for i in range(3) %}[{{ i }}]{% endfor %}"
                  "{% for k, v in {'a': 1}.items() %}{{ k }}={{ v }}{% endfor %}"
                  "{{ '%05d' % 42 }} {{ '{:>6}'.format('ab') }} {{ 'x' | center(5) }}"
-                 "{{ 7 % 3 }}")
-    assert str(body) == "[0][1][2]a=100042     ab   x  1"
+                 "{{ 7 % 3 }}{{ 'ab' | replace('b', 'c') }}{{ 'q'.ljust(3) }}|")
+    assert str(body) == "[0][1][2]a=100042     ab   x  1acq  |"
 
 
 def test_the_output_limit_counts_the_whole_body(dossier, monkeypatch):

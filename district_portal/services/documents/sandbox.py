@@ -3,7 +3,8 @@
 A result template comes from the catalogue, so it is untrusted code. Besides the sandbox's
 attribute rules it gets:
 - no blow-up in one step: `*` and `**` on long sequences or big exponents, `%` and
-  str.format with huge widths, and the filters center/indent with huge widths are refused;
+  str.format with huge widths, str methods and the filters center/indent with huge widths,
+  and a replace that would grow past the output limit are refused;
 - a loop limit: each `for` loop may take at most MAX_LOOP items and one render at most
   MAX_ITERATIONS in all (the loops' iterables are wrapped when the template is parsed);
 - an output limit: the body is produced piece by piece and stopped past MAX_OUTPUT
@@ -31,6 +32,7 @@ MAX_SECONDS = 2.0  # wall time of one render
 MAX_WIDTH = 1_000  # a width given to center, indent, % or str.format
 
 _WIDE_FORMAT = re.compile(r"\{[^{}]*:[^{}]*\d{4,}")  # "{:>99999}"
+_NESTED_FORMAT = re.compile(r"\{[^{}]*:[^{}]*\{")  # "{:{width}}"
 _WIDE_PERCENT = re.compile(r"%[-+ #0]*(\d{4,}|\*)")  # "%99999s", "%*s"
 _GUARD = "_portal_loop_guard"
 
@@ -86,6 +88,35 @@ def _narrow(name: str):
     return narrowed
 
 
+_WIDTH_METHODS = frozenset({"ljust", "rjust", "center", "zfill", "expandtabs"})
+
+
+def _check_method(obj, args) -> None:
+    """Refuse a str method call that would build a huge string in one step."""
+    owner = getattr(obj, "__self__", None)
+    name = getattr(obj, "__name__", "")
+    if not isinstance(owner, str):
+        return
+    if name in _WIDTH_METHODS and any(isinstance(a, int) and a > MAX_WIDTH for a in args):
+        raise LimitExceeded(f"{name} width too large")
+    if name == "replace" and len(args) >= 2:
+        _check_replace(owner, *args[:2])
+
+
+def _check_replace(text, old, new) -> None:
+    if isinstance(text, str) and isinstance(old, str) and isinstance(new, str):
+        grown = (text.count(old) if old else len(text) + 1) * len(new)
+        if len(text) + grown > MAX_OUTPUT:
+            raise LimitExceeded("replace result too long")
+
+
+def _safe_replace(eval_ctx, value, old, new, count=None):
+    from jinja2.filters import do_replace
+
+    _check_replace(str(value), str(old), str(new))
+    return do_replace(eval_ctx, value, old, new, count)
+
+
 class ResultSandbox(SandboxedEnvironment):
     """The sandbox, stricter: unsafe attributes raise at once, nothing blows up in one step,
     and every loop is counted."""
@@ -98,6 +129,9 @@ class ResultSandbox(SandboxedEnvironment):
         self.filters[_GUARD] = _guarded
         for name in ("center", "indent"):
             self.filters[name] = _narrow(name)
+        from jinja2.utils import pass_eval_context
+
+        self.filters["replace"] = pass_eval_context(_safe_replace)
 
     def _parse(self, source, name, filename):
         tree = super()._parse(source, name, filename)
@@ -109,10 +143,19 @@ class ResultSandbox(SandboxedEnvironment):
     def unsafe_undefined(self, obj, attribute):
         raise SecurityError(f"access to attribute {attribute!r} is not allowed")
 
-    def format_string(self, s, args, kwargs, format_func=None):
-        if _WIDE_FORMAT.search(str(s)):
-            raise LimitExceeded("format width too large")
-        return super().format_string(s, args, kwargs, format_func)
+    def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 (Jinja's signature)
+        _check_method(__obj, args)
+        return super().call(__context, __obj, *args, **kwargs)
+
+    def wrap_str_format(self, value):
+        """str.format / format_map, refused when a width is huge or given as an argument."""
+        wrapped = super().wrap_str_format(value)
+        if wrapped is not None and (_WIDE_FORMAT.search(value.__self__)
+                                    or _NESTED_FORMAT.search(value.__self__)):
+            def refuse(*args, **kwargs):
+                raise LimitExceeded("format width too large")
+            return refuse
+        return wrapped
 
     def call_binop(self, context, op, left, right):
         if op == "%":
