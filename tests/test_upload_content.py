@@ -5,6 +5,7 @@ image and only an image, without its metadata."""
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 
 import pytest
@@ -171,3 +172,28 @@ def test_the_pdf_checker_reads_reader_errors_as_refusals(tmp_path):
     path.write_bytes(_bytes(_writer()))
     upload_checks.check_pdf(path)
     assert len(PdfReader(path).pages) == 1
+
+
+def test_a_stored_file_and_its_directory_are_synced_to_disk_before_store_returns(
+        tmp_path, monkeypatch):
+    """The row naming a file commits after store() returns: by then the bytes and the
+    directory entry (the rename into place) must be on disk, or a power cut loses the file
+    the database still names."""
+    from district_portal.services import storage
+
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def record(fd):
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        return real_fsync(fd)
+
+    monkeypatch.setattr(storage.os, "fsync", record)
+    stored = storage.store(str(tmp_path), io.BytesIO(pdf_bytes(b"ben vung")), 1 << 20)
+    final = storage.path_of(str(tmp_path), stored.sha256)
+    assert final.exists()
+    file_syncs = [p for p in synced if Path(p).name.startswith(".upload-")]
+    assert file_syncs, synced  # the content, before it was renamed into place
+    assert synced.index(str(final.parent)) > synced.index(file_syncs[-1])  # then the rename
+    for folder in (final.parent.parent, tmp_path):  # new directories are recorded too
+        assert str(folder) in synced
