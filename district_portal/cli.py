@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 from pathlib import Path
 
@@ -175,36 +174,6 @@ def demo() -> None:
                    f"{current_app.config['BASE_URL']}/dev/outbox")
 
 
-@portal_cli.command("backup")
-@click.argument("dest", type=click.Path(file_okay=False))
-def backup(dest: str) -> None:
-    """Copy the database (SQLite online backup, or pg_dump) and the uploads to DEST."""
-    import sqlite3
-    import subprocess  # nosec B404 — runs pg_dump only, with an argument list, no shell
-    from datetime import datetime
-
-    out = Path(dest) / datetime.now().strftime("portal-%Y%m%d-%H%M%S")
-    out.mkdir(parents=True, exist_ok=False)
-    url = current_app.config["DATABASE_URL"]
-    engine = get_db().engine
-    if engine.dialect.name == "sqlite":
-        source = sqlite3.connect(engine.url.database)
-        target = sqlite3.connect(out / "portal.sqlite3")
-        with target:
-            source.backup(target)
-        source.close()
-        target.close()
-    else:
-        pg_url = url.replace("postgresql+psycopg://", "postgresql://")
-        # pg_dump from the deployer's PATH; arguments are a list (no shell) from our config.
-        subprocess.run(["pg_dump", "--format=custom", f"--file={out / 'portal.dump'}", pg_url],
-                       check=True)  # nosec B603 B607 — fixed command, list arguments
-    uploads = Path(current_app.config["UPLOAD_DIR"])
-    if uploads.exists():
-        shutil.copytree(uploads, out / "uploads")
-    click.echo(f"backup written to {out}")
-
-
 @portal_cli.command("send-notifications")
 @click.option("--limit", default=100, show_default=True, help="At most this many rows.")
 def send_notifications(limit: int) -> None:
@@ -330,6 +299,9 @@ def calendar_day_remove(day: str, office_code: str | None) -> None:
 
 
 from district_portal.cli_api import api_key_cli, webhook_cli  # noqa: E402
+from district_portal.cli_files import backup, purge, restore  # noqa: E402
 
 portal_cli.add_command(api_key_cli)
 portal_cli.add_command(webhook_cli)
+for command in (purge, backup, restore):
+    portal_cli.add_command(command)

@@ -145,6 +145,11 @@ class Config:
         self.API_RATE_LIMIT = _env("PORTAL_API_RATE_LIMIT", "600/minute")  # per client, /api/v1
         self.MAX_UPLOAD_BYTES = int(_env("PORTAL_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024)))
         self.MAX_DOSSIER_BYTES = int(_env("PORTAL_MAX_DOSSIER_BYTES", str(30 * 1024 * 1024)))
+        # Abuse limits: unfinished drafts per resident, files per dossier; `portal purge`
+        # removes drafts untouched for this many days (never a submitted dossier).
+        self.MAX_DRAFTS_PER_USER = int(_env("PORTAL_MAX_DRAFTS_PER_USER", "20"))
+        self.MAX_FILES_PER_DOSSIER = int(_env("PORTAL_MAX_FILES_PER_DOSSIER", "30"))
+        self.PURGE_DRAFT_DAYS = int(_env("PORTAL_PURGE_DRAFT_DAYS", "90"))
         # A request may carry one file plus the form: leave a little room above one file.
         self.MAX_CONTENT_LENGTH = self.MAX_UPLOAD_BYTES + 256 * 1024
         # Number of reverse proxies (nginx) in front whose X-Forwarded-* headers are trusted.
@@ -204,6 +209,9 @@ class TestConfig(Config):
         # test could match another's. Off here; tests/test_page_cache.py turns it on.
         self.PAGE_CACHE_BYTES = 0
         self.PAGE_CACHE_VERSION_SECONDS = 0
+        # Every test files as the same few demo accounts in one database: tests of the
+        # draft limit set their own.
+        self.MAX_DRAFTS_PER_USER = 100_000
 
 
 def hardening_problems(config) -> list[str]:

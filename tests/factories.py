@@ -37,7 +37,25 @@ MARRIAGE = "1.000894"  # Đăng ký kết hôn: 5 working days, no fee, no manda
 MARITAL = "1.004873"  # Xác nhận tình trạng hôn nhân: 3 working days, fee 15.000 đồng
 PHU_THO = 25
 HOA_BINH_WARD = 4795
-TINY_PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+def pdf_bytes(extra: bytes = b"") -> bytes:
+    """A small well-formed PDF (one blank page); `extra` goes into an unused stream, so
+    different extras make different files of any size."""
+    objects = [b"<</Type/Catalog/Pages 2 0 R>>", b"<</Type/Pages/Kids[3 0 R]/Count 1>>",
+               b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>",
+               b"<</Length %d>>stream\n" % len(extra) + extra + b"\nendstream"]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<</Size %d/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+TINY_PDF = pdf_bytes()
 # Tuesday 3 March 2026, 09:15 in Hà Nội time.
 SUBMITTED_AT = datetime(2026, 3, 3, 9, 15, tzinfo=LOCAL_TZ).astimezone(UTC)
 

@@ -29,7 +29,7 @@ from district_portal.models import Dossier, User
 from district_portal.models.types import utcnow
 from district_portal.services.accounts.sessions import start_session
 from district_portal.services.catalog.importer import demo_catalog_path, import_catalog
-from tests.factories import BIRTH, OFFICE, accepted_dossier, user
+from tests.factories import BIRTH, OFFICE, accepted_dossier, pdf_bytes, user
 
 XHTML = "{http://www.w3.org/1999/xhtml}"
 
@@ -412,8 +412,6 @@ def birth_answers(**overrides) -> dict:
     return data
 
 
-def pdf_bytes(extra: bytes = b"") -> bytes:
-    return (b"%PDF-1.4\n1 0 obj <<>> endobj\n" + extra + b"\ntrailer <<>>\n%%EOF\n")
 
 
 def png_bytes(size=(8, 8)) -> bytes:

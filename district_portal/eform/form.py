@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from district_portal.eform import places
+from district_portal.eform import messages, places
 from district_portal.eform.display import display_value
 from district_portal.eform.specs import CHOICE_TYPES, FieldSpec
-from district_portal.eform.validators import FieldError, clean_value
+from district_portal.eform.validators import RAW_MAX_OTHER, FieldError, clean_value, raw_limit
 from district_portal.text import clean
 
 
@@ -27,6 +27,8 @@ class DossierForm:
         self.raw: dict[str, str] = dict(raw or {})
         self.errors: dict[str, str] = {}
         self.action = action  # the button pressed: next, later, refresh or send
+        self.cut: dict[str, int] = {}  # field key → length typed, for answers cut to fit
+        self.limit_lengths()
 
     @classmethod
     def from_formdata(cls, specs: list[FieldSpec], formdata: Mapping[str, str]) -> DossierForm:
@@ -40,6 +42,25 @@ class DossierForm:
             if spec.type == "commune":
                 raw[f"{spec.key}.province"] = clean(formdata.get(f"{spec.key}.province", ""))
         return cls(specs, raw, clean(formdata.get("_action", "")) or "next")
+
+    def limit_lengths(self) -> None:
+        """Bound what a draft keeps. An answer a little too long is kept as typed (its field's
+        message says how much to shorten); one more than twice its field's limit (a 5 MB paste
+        into a 500-character field) is cut to what fits, remembering how long it was so
+        validate() says so."""
+        for spec in self.specs:
+            limit = raw_limit(spec)
+            value = self.raw.get(spec.key)
+            if isinstance(value, str) and len(value) > 2 * limit:
+                self.cut[spec.key] = max(len(value), self.cut.get(spec.key, 0))
+                self.raw[spec.key] = value[:limit]
+            province = f"{spec.key}.province"
+            if spec.type == "commune" and len(self.raw.get(province) or "") > 2 * RAW_MAX_OTHER:
+                self.raw[province] = self.raw[province][:RAW_MAX_OTHER]
+
+    def was_cut(self) -> bool:
+        """A visible answer was cut to fit (hidden ones are dropped anyway)."""
+        return any(spec.key in self.cut for spec in self.visible_specs())
 
     # --- visibility ---------------------------------------------------------------------
 
@@ -82,6 +103,8 @@ class DossierForm:
                 clean_value(spec, self.raw.get(spec.key, ""), self.raw)
             except FieldError as exc:
                 self.errors[spec.key] = str(exc)
+            if spec.key in self.cut:
+                self.errors[spec.key] = messages.cut(spec, raw_limit(spec), self.cut[spec.key])
         return not self.errors
 
     def cleaned(self) -> dict:

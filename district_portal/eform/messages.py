@@ -33,6 +33,13 @@ def too_long(spec: FieldSpec, limit: int, length: int) -> str:
                    label=spec.label, n=limit, m=length)
 
 
+def cut(spec: FieldSpec, limit: int, length: int) -> str:
+    """An answer longer than its field: only its first `limit` characters were kept."""
+    return gettext("%(label)s can hold at most %(n)d characters; you typed %(m)d. The first "
+                   "%(n)d were kept: check the end of your answer.",
+                   label=spec.label, n=limit, m=length)
+
+
 def too_short(spec: FieldSpec, limit: int) -> str:
     return gettext("%(label)s must be at least %(n)d characters.", label=spec.label, n=limit)
 

@@ -21,6 +21,17 @@ from district_portal.idnumbers import normalise_id_number, normalise_tax_code
 from district_portal.phones import PhoneError, parse_phone
 
 DEFAULT_MAX = {"text": 500, "textarea": 4000}
+# What a draft keeps of any other answer (a number, a date, a choice…): longer than any valid
+# one, so its own message still says what is wrong, yet never megabytes.
+RAW_MAX_OTHER = 500
+
+
+def raw_limit(spec: FieldSpec) -> int:
+    """The most characters of a field's raw text a draft keeps (the same limit as on submit
+    for text and textarea)."""
+    if spec.type in DEFAULT_MAX:
+        return spec.max_length or DEFAULT_MAX[spec.type]
+    return RAW_MAX_OTHER
 _MAX_NUMBER_CHARS = 30
 _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # not \t, \n, \r

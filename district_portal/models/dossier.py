@@ -188,6 +188,8 @@ class DossierEvent(Base):
 
 class Attachment(Base):
     __tablename__ = "attachment"
+    # Is a stored file still named by a row? (removing a file, `portal purge`)
+    __table_args__ = (Index("ix_attachment_stored_name", "stored_name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(PublicId, unique=True, default=new_public_id)

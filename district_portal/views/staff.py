@@ -272,6 +272,9 @@ COUNTER = steps.Flow(
         "edit", "documents", "upload", "delete_file", "review", "submit")},
     templates={step: f"staff/counter_{step}.html" for step in ("edit", "documents", "review")},
     layout="staff/_base.html", save=filing.save_counter_answers, submitted=_counter_filed,
+    # A clerk of the desk's office submits; a double click finds the dossier submitted and is
+    # sent to it (the nonce makes the second POST harmless), not to "page not found".
+    may_submit=access.is_counter_clerk_of,
     hidden_fields=("applicant_office",))  # the desk's own office receives the dossier
 
 

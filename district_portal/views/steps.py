@@ -71,6 +71,9 @@ def edit(flow: Flow, public_id: str):
         return render_edit(flow, dossier, filing.load_form(dossier))
     form = DossierForm.from_formdata(filing.form_specs(dossier), request.form)
     flow.save(db.session(), dossier, form)
+    if form.was_cut():  # an answer far longer than its field was kept cut: say so first
+        form.validate()
+        return render_edit(flow, dossier, form), 400
     if form.action == "refresh":
         return redirect(flow.url("edit", dossier) + "#form", 303)
     if form.action == "later" and flow.later:
@@ -166,8 +169,9 @@ def delete_file(flow: Flow, public_id: str, file_id: str):
         abort(404)
     try:
         filing.remove_attachment(db.session(), dossier, attachment)
-    except FilingError as exc:
-        abort(exc.status)
+    except FilingError as exc:  # e.g. a file the office already received: say why
+        return render_template("error.html", code=exc.status, message=exc.message,
+                               title=gettext("The file cannot be removed")), exc.status
     flash(gettext("File removed."), "success")
     back = flow.files_page(dossier) if flow.files_page else flow.endpoints["documents"]
     return redirect(url_for(back, public_id=public_id), 303)

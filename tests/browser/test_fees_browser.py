@@ -14,11 +14,11 @@ from sqlalchemy import select
 from district_portal.db import get_db
 from district_portal.models import Dossier, User
 from district_portal.services.dossiers.workflow import perform
-from tests.factories import add_prepared_result
+from tests.factories import TINY_PDF, add_prepared_result
 from tests.helpers import pass_two_factor_in_browser
 
 PASSWORD = "demo-portal-2026"
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = TINY_PDF  # a well-formed one-page PDF: uploads are checked by their structure
 
 
 def shoot(page, name: str) -> None:

@@ -13,8 +13,9 @@ from sqlalchemy import select
 
 from district_portal.db import get_db
 from district_portal.models import Notification
+from tests.factories import TINY_PDF
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = TINY_PDF  # a well-formed one-page PDF: uploads are checked by their structure
 PHONE = "0912 345 678"
 
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import io
 import secrets
+from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from district_portal.models import Attachment, Dossier, DossierEvent, User
@@ -36,6 +38,9 @@ RESULT_KIND = "result"
 # Attachment.document_key of a prepared result: catalogue keys never hold a hyphen, so these
 # never collide with an applicant's document.
 KEY_PREFIX = "result-"
+# Prepare the rendered result twice within this many seconds (a double click) and the second
+# gets the first's.
+REPEAT_SECONDS = 10
 
 
 class IssuingError(ServiceError):
@@ -98,10 +103,27 @@ def prepare_rendered(session: Session, dossier: Dossier, actor: User) -> Attachm
     if not has_template(dossier):
         raise IssuingError(_l("This procedure has no result template: upload the signed "
                               "scan instead."))
+    recent = _recently_prepared(session, dossier)
+    if recent is not None:  # a double click: the result the first click prepared
+        return recent
     token = dossier.verification_token or secrets.token_urlsafe(16)
     pdf = results.render_result(dossier, token=token)
     dossier.verification_token = token
     return _store(session, dossier, actor, io.BytesIO(pdf), RENDERED)
+
+
+def _recently_prepared(session: Session, dossier: Dossier) -> Attachment | None:
+    """The result rendered for this dossier in the last few seconds, if any. The dossier's
+    row is locked first, so two clicks at once take turns and the second finds the first's."""
+    session.flush()
+    session.refresh(dossier, with_for_update=True)
+    since = utcnow() - timedelta(seconds=REPEAT_SECONDS)
+    return session.scalar(
+        select(Attachment).where(Attachment.dossier_id == dossier.id,
+                                 Attachment.kind == RESULT_KIND,
+                                 Attachment.document_key == KEY_PREFIX + RENDERED,
+                                 Attachment.created_at >= since)
+        .order_by(Attachment.id.desc()).limit(1))
 
 
 def prepare_scan(session: Session, dossier: Dossier, actor: User, upload) -> Attachment:
@@ -130,6 +152,14 @@ def _store(session, dossier, actor, stream, way: str, touch: bool = True) -> Att
     if stored.content_type != "application/pdf":
         raise IssuingError(_l("The signed scan must be a PDF file. This file is something "
                               "else, whatever its name says."))
+    if touch and way == SCAN:  # the same scan sent twice (a double click) is one result
+        session.flush()
+        session.refresh(dossier, with_for_update=True)
+        latest = session.scalar(select(Attachment).where(
+            Attachment.dossier_id == dossier.id, Attachment.kind == RESULT_KIND)
+            .order_by(Attachment.id.desc()).limit(1))
+        if latest is not None and latest.stored_name == stored.sha256:
+            return latest
     attachment = Attachment(
         dossier=dossier, document_key=KEY_PREFIX + way, kind=RESULT_KIND,
         original_name=f"ket-qua-{dossier.code}.pdf", stored_name=stored.sha256,

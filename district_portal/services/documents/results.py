@@ -3,12 +3,12 @@
 Result templates come from the catalogue (ProcedureVersion.data["result"]["template"]), so they
 are untrusted: they run in a SandboxedEnvironment with autoescape on, see only `answers`,
 `dossier`, `office` and `procedure` as plain dicts, and any failure (syntax error, unsafe
-attribute, runaway output) becomes a ResultTemplateError with a Vietnamese message.
+attribute, a loop, output or time limit passed: see sandbox.py) becomes a
+ResultTemplateError with a Vietnamese message.
 """
 
 from __future__ import annotations
 
-import operator
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -23,6 +23,11 @@ from district_portal.models.types import utcnow
 from district_portal.services.documents import official
 from district_portal.services.documents.pdf import qr_svg, render_html, render_pdf
 from district_portal.services.documents.registers import RegisterEntry
+from district_portal.services.documents.sandbox import (
+    LimitExceeded,
+    ResultSandbox,
+    render_limited,
+)
 from district_portal.services.documents.slips import display_ref
 from district_portal.services.errors import ServiceError
 from district_portal.text import format_date, format_money, to_local
@@ -30,36 +35,12 @@ from district_portal.text import format_date, format_money, to_local
 __all__ = ["ResultDocument", "ResultTemplateError", "render_result", "render_result_body",
            "result_context", "result_document", "result_html"]
 
-MAX_OUTPUT = 200_000  # characters of rendered result body
-MAX_SEQUENCE = 10_000  # items or characters a template may build with * or **
-
-
 class ResultTemplateError(ServiceError):
     """The result template cannot be rendered; `message` is Vietnamese, for the admin."""
 
     def __init__(self, message: str, detail: str = "") -> None:
         super().__init__(message, 400)
         self.detail = detail
-
-
-class _ResultSandbox(SandboxedEnvironment):
-    """The sandbox, stricter: unsafe attributes raise at once and * / ** cannot blow up."""
-
-    intercepted_binops = frozenset({"*", "**"})
-
-    def unsafe_undefined(self, obj, attribute):
-        raise SecurityError(f"access to attribute {attribute!r} is not allowed")
-
-    def call_binop(self, context, op, left, right):
-        if op == "**":
-            if not all(isinstance(v, int | float) for v in (left, right)) or abs(right) > 100:
-                raise SecurityError("exponent too large")
-            return operator.pow(left, right)
-        for seq, count in ((left, right), (right, left)):
-            if isinstance(seq, str | list | tuple) and isinstance(count, int) \
-                    and len(seq) * count > MAX_SEQUENCE:
-                raise SecurityError("sequence too long")
-        return operator.mul(left, right)
 
 
 def _date(value) -> str:
@@ -102,7 +83,7 @@ def _year_words(year: int) -> str:
 
 
 def _make_env() -> SandboxedEnvironment:
-    env = _ResultSandbox(autoescape=True)
+    env = ResultSandbox(autoescape=True)
     env.filters["date"] = _date
     env.filters["date_words"] = _date_words
     env.filters["money"] = format_money
@@ -164,7 +145,12 @@ def render_result_body(dossier: Dossier, template_source: str, *,
     """Run the admin's template in the sandbox; raise ResultTemplateError if it fails."""
     try:
         template = _ENV.from_string(template_source)
-        body = template.render(result_context(dossier, register=register, issued_at=issued_at))
+        body = render_limited(template, result_context(dossier, register=register,
+                                                       issued_at=issued_at))
+    except LimitExceeded as exc:
+        raise ResultTemplateError("Mẫu kết quả vượt giới hạn cho phép (vòng lặp quá dài, văn "
+                                  "bản quá dài hoặc chạy quá lâu). Rút gọn mẫu rồi thử lại.",
+                                  str(exc)) from None
     except SecurityError as exc:
         raise ResultTemplateError("Mẫu kết quả dùng thao tác không được phép.", str(exc)) \
             from None
@@ -176,8 +162,6 @@ def render_result_body(dossier: Dossier, template_source: str, *,
     except Exception as exc:  # an admin's expression may fail in any way: report, don't crash
         raise ResultTemplateError("Mẫu kết quả không hiển thị được với dữ liệu của hồ sơ này.",
                                   f"{type(exc).__name__}: {exc}") from None
-    if len(body) > MAX_OUTPUT:
-        raise ResultTemplateError("Mẫu kết quả tạo ra văn bản quá dài.")
     return Markup(body)  # nosec B704 — rendered by the sandbox with autoescape on
 
 

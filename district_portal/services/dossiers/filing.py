@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -11,7 +13,6 @@ from sqlalchemy.orm import Session, selectinload
 from district_portal import codes, eform
 from district_portal.eform import DossierForm
 from district_portal.models import (
-    Attachment,
     Dossier,
     DossierCounter,
     DossierEvent,
@@ -23,16 +24,21 @@ from district_portal.models import (
 )
 from district_portal.models.types import utcnow
 from district_portal.phones import display_phone
-from district_portal.services import storage
 from district_portal.services.calendar.days import calendar_for
 from district_portal.services.catalog import fees
+from district_portal.services.dossiers.attachments import FilingError
+from district_portal.services.dossiers.attachments import add_attachment as add_attachment
+from district_portal.services.dossiers.attachments import find_attachment as find_attachment
+from district_portal.services.dossiers.attachments import may_remove as may_remove
+from district_portal.services.dossiers.attachments import (
+    remove_attachment as remove_attachment,
+)
 from district_portal.services.dossiers.workflow import Action, WorkflowError, perform
-from district_portal.services.errors import ServiceError
 from district_portal.text import LOCAL_TZ, fold
 
-
-class FilingError(ServiceError):
-    """A filing step refused: bad upload, procedure not offered, document not needed."""
+# Apply twice within this many seconds (a double click, a slow link resending) and the second
+# gets the first's draft.
+REUSE_DRAFT_SECONDS = 30
 
 
 def get_by_public_id(session: Session, public_id: str) -> Dossier | None:
@@ -74,6 +80,9 @@ def start_draft(session: Session, user: User, procedure: Procedure) -> Dossier:
     offices = [o for o in procedure.offices if o.active]
     if not offices:
         raise FilingError(_l("No office receives this procedure online at the moment."), 400)
+    recent = _recent_draft(session, user, procedure)
+    if recent is not None:  # a double click, or the form sent again: the same draft
+        return recent
     profile = dict(user.profile or {})
     applicant = {
         "applicant_type": profile.get("applicant_type", "person"),
@@ -93,6 +102,28 @@ def start_draft(session: Session, user: User, procedure: Procedure) -> Dossier:
     session.add(dossier)
     session.flush()
     return dossier
+
+
+def _recent_draft(session: Session, user: User, procedure: Procedure) -> Dossier | None:
+    """The user's untouched draft of `procedure` started within the last few seconds, if any; else
+    None, after checking the user may start one more draft. The user's row is locked first,
+    so two applies at once take turns (the second then finds the first's draft)."""
+    session.execute(select(User.id).where(User.id == user.id).with_for_update())
+    since = utcnow() - timedelta(seconds=REUSE_DRAFT_SECONDS)
+    mine = (Dossier.applicant_user_id == user.id, Dossier.status == DossierStatus.DRAFT,
+            Dossier.channel == "online")
+    recent = session.scalar(select(Dossier).where(
+        *mine, Dossier.procedure_id == procedure.id, Dossier.created_at >= since)
+        .order_by(Dossier.id.desc()).limit(1))
+    if recent is not None and not recent.answers:  # untouched since it was started
+        return recent
+    limit = current_app.config["MAX_DRAFTS_PER_USER"]
+    if session.scalar(select(func.count(Dossier.id)).where(*mine)) >= limit:
+        raise FilingError(_l("You already have %(n)d unfinished drafts, the most allowed. "
+                             "Finish one in “My dossiers” first; drafts left untouched for "
+                             "%(days)d days are removed.", n=limit,
+                             days=current_app.config["PURGE_DRAFT_DAYS"]), 409)
+    return None
 
 
 def start_counter_draft(session: Session, clerk: User, procedure: Procedure) -> Dossier:
@@ -140,7 +171,9 @@ def load_form(dossier: Dossier) -> DossierForm:
 
 
 def save_answers(session: Session, dossier: Dossier, form: DossierForm) -> None:
-    """Keep what was typed (valid or not); hidden fields are dropped."""
+    """Keep what was typed (valid or not, each answer cut to what its field may hold, as on
+    submit); hidden fields are dropped."""
+    form.limit_lengths()
     raw = form.visible_raw()
     dossier.applicant, dossier.answers = eform.split_applicant(raw)
     code = raw.get("applicant_office")
@@ -163,59 +196,6 @@ def documents(dossier: Dossier) -> list[dict]:
 
 def missing_documents(dossier: Dossier) -> list[dict]:
     return [d for d in documents(dossier) if d["mandatory"] and not d["files"]]
-
-
-def add_attachment(session: Session, dossier: Dossier, document_key: str, upload,
-                   uploader: User | None, kind: str = "applicant") -> Attachment:
-    """Store one uploaded file for one document; refuses unknown documents, other content than
-    PDF/JPEG/PNG, and files or dossiers over the configured sizes."""
-    keys = {d["key"] for d in dossier.procedure_version.data.get("documents", [])}
-    if document_key not in keys:
-        raise FilingError(_l("This document is not part of the procedure."), 404)
-    if upload is None or not getattr(upload, "filename", None):
-        raise FilingError(_l("Choose a file to upload."), 400)
-    config = current_app.config
-    used = sum(a.size for a in dossier.attachments)
-    room = config["MAX_DOSSIER_BYTES"] - used
-    if room <= 0:
-        raise FilingError(_l("This dossier already holds %(mb)d MB of files, the most allowed. "
-                             "Remove a file first.", mb=config["MAX_DOSSIER_BYTES"] // 1048576),
-                          413)
-    try:
-        stored = storage.store(config["UPLOAD_DIR"], upload.stream,
-                               min(config["MAX_UPLOAD_BYTES"], room))
-    except storage.UploadError as exc:
-        if exc.status == 413 and room < config["MAX_UPLOAD_BYTES"]:
-            raise FilingError(_l("This file would take the dossier over %(mb)d MB of files. "
-                                 "Remove a file or send a smaller one.",
-                                 mb=config["MAX_DOSSIER_BYTES"] // 1048576), 413) from None
-        raise FilingError(exc.message, exc.status) from None
-    attachment = Attachment(
-        dossier=dossier, document_key=document_key,
-        original_name=storage.sanitize_filename(upload.filename), stored_name=stored.sha256,
-        content_type=stored.content_type, size=stored.size,
-        uploader_id=uploader.id if uploader else None, kind=kind,
-    )
-    session.add(attachment)
-    dossier.updated_at = utcnow()
-    session.flush()
-    return attachment
-
-
-def remove_attachment(session: Session, dossier: Dossier, attachment: Attachment) -> None:
-    """Drafts and supplements only: a submitted file is evidence and stays."""
-    if attachment.dossier_id != dossier.id:
-        raise FilingError(_l("File not found."), 404)
-    if dossier.status != DossierStatus.DRAFT and attachment.kind != "supplement":
-        raise FilingError(_l("Files of a submitted dossier cannot be removed."), 409)
-    session.delete(attachment)
-    dossier.attachments.remove(attachment)
-    dossier.updated_at = utcnow()
-    session.flush()
-
-
-def find_attachment(dossier: Dossier, public_id: str) -> Attachment | None:
-    return next((a for a in dossier.attachments if a.public_id == public_id), None)
 
 
 def submit(session: Session, dossier: Dossier, actor: User, nonce: str) -> Dossier:
