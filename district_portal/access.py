@@ -244,3 +244,27 @@ def readiness_scope(user) -> Office | None:
 def can_manage_api_keys(user) -> bool:
     """API keys and webhooks for other systems: admins only."""
     return can_work_inbox(user) and user.has_role(Role.ADMIN)
+
+
+def same_site_form(headers, host_url: str) -> bool:
+    """May a form POST that carries no CSRF token be trusted to come from our own pages?
+
+    Only for the look-up forms that set no cookie (/track, also on the home page, which is
+    the same for every visitor and cached): they change nothing and need the applicant's
+    phone or ID number anyway. Fetch Metadata first (`Sec-Fetch-Site`: same-origin), then
+    the `Origin`, then the `Referer`; a browser old enough to send none of them passes
+    (OWASP's "verify the origin with standard headers")."""
+    from urllib.parse import urlsplit
+
+    site = headers.get("Sec-Fetch-Site")
+    if site:
+        return site in ("same-origin", "none")
+    ours = urlsplit(host_url)
+    for name in ("Origin", "Referer"):
+        value = headers.get(name)
+        if value and value != "null":
+            theirs = urlsplit(value)
+            return (theirs.scheme, theirs.netloc) == (ours.scheme, ours.netloc)
+        if value == "null":
+            return False
+    return True

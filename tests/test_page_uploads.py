@@ -299,8 +299,8 @@ def test_too_much_at_the_counter_shows_the_counter_documents_page_with_why(fresh
 
 
 def test_enter_in_an_answer_sends_the_supplement(resident_client, asked):
-    """The form's first submit button (the one Enter presses) is "send", not an upload or
-    the communes' refresh."""
+    """The form's first submit button (the one Enter presses) has no `_action`, which the
+    page treats as its main action, "send"; not an upload or the communes' refresh."""
     page = resident_client.get(f"/my/dossiers/{asked}/supplement")
     first = page.find(".//form[@data-uploads]").find(".//button[@type='submit']")
-    assert first.get("value") == "send" and first.get("tabindex") == "-1"
+    assert first.get("name") is None and first.get("tabindex") == "-1"

@@ -44,7 +44,11 @@ def tracking_limit_key() -> str:
 
 class TrackForm(PortalForm):
     """Code or ref plus the phone given at filing, or the applicant's ID number (a walk-in
-    without a phone tracks that way); POSTed, never put in a URL."""
+    without a phone tracks that way); POSTed, never put in a URL. No CSRF token: the page
+    sets no cookie, and the view checks where the request comes from instead."""
+
+    class Meta:
+        csrf = False
 
     lookup = StringField(_l("Dossier code or tracking code"),
                          validators=[DataRequired(_l("Enter the dossier code or the 8-character "

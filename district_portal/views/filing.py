@@ -19,7 +19,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from district_portal import access, db
 from district_portal.eform import communes
-from district_portal.extensions import limiter
+from district_portal.extensions import csrf, limiter
 from district_portal.forms import ConfirmForm
 from district_portal.forms.dossier import DossierForm
 from district_portal.forms.filing import RateForm, TrackForm, tracking_limit_key
@@ -374,12 +374,17 @@ TRACK_MISS_LIMIT = "10/hour;20/day"
 
 
 @bp.route("/track", methods=["GET", "POST"])
+@csrf.exempt  # no cookie, so no token: the origin is checked instead (access.same_site_form)
 @limiter.limit(TRACK_LIMIT, methods=["POST"])
 @limiter.limit(TRACK_MISS_LIMIT, methods=["POST"], key_func=tracking_limit_key,
                deduct_when=lambda response: response.status_code == 404)
 def track():
     """Status, dates and office of a dossier, for its code or ref and the applicant's phone
-    or ID number; never the office's notes or staff names."""
+    or ID number; never the office's notes or staff names. Sets no cookie: the form (also on
+    the home page) carries no CSRF token, and a cross-site POST is refused."""
+    if request.method == "POST" and not access.same_site_form(request.headers,
+                                                               request.host_url):
+        abort(403)
     form = TrackForm()
     found = None
     status = 200
