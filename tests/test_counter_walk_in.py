@@ -16,7 +16,6 @@ from tests.helpers import (
     ClientRequest,
     act,
     birth_answers,
-    dossier_of,
     file_dossier,
     login,
     pdf_bytes,
