@@ -126,6 +126,25 @@ class Config:
         self.RATELIMIT_KEY_PREFIX = _env("PORTAL_RATELIMIT_PREFIX", "portal")
         # How many app processes serve this database in all (every server's workers added up).
         self.PROCESSES = int(_env("PORTAL_PROCESSES", "1"))
+        self._read_messages()
+        self.WEBHOOK_TIMEOUT = float(_env("PORTAL_WEBHOOK_TIMEOUT", "10"))  # seconds a delivery
+        self.API_RATE_LIMIT = _env("PORTAL_API_RATE_LIMIT", "600/minute")  # per client, /api/v1
+        self.MAX_UPLOAD_BYTES = int(_env("PORTAL_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024)))
+        self.MAX_DOSSIER_BYTES = int(_env("PORTAL_MAX_DOSSIER_BYTES", str(30 * 1024 * 1024)))
+        # Abuse limits: unfinished drafts per resident, files per dossier; `portal purge`
+        # removes drafts untouched for this many days (never a submitted dossier).
+        self.MAX_DRAFTS_PER_USER = int(_env("PORTAL_MAX_DRAFTS_PER_USER", "20"))
+        self.MAX_FILES_PER_DOSSIER = int(_env("PORTAL_MAX_FILES_PER_DOSSIER", "30"))
+        self.PURGE_DRAFT_DAYS = int(_env("PORTAL_PURGE_DRAFT_DAYS", "90"))
+        # A request may carry one file plus the form: leave a little room above one file.
+        self.MAX_CONTENT_LENGTH = self.MAX_UPLOAD_BYTES + 256 * 1024
+        # Number of reverse proxies (nginx) in front whose X-Forwarded-* headers are trusted.
+        self.PROXY_COUNT = int(_env("PORTAL_PROXY_COUNT", "0"))
+        self._read_documents_and_caches()
+        self._read_payments()
+
+    def _read_messages(self) -> None:
+        """SMS and email: backends, their settings and the sender's time limits."""
         self.SMS_BACKEND = _env("PORTAL_SMS_BACKEND", "log")  # "log" or "http"
         self.SMS_LOG_FILE = _env("PORTAL_SMS_LOG_FILE", str(INSTANCE / "sms.log"))
         self.SMS_HTTP_URL = _env("PORTAL_SMS_HTTP_URL")  # template with {phone} and {text}
@@ -141,19 +160,9 @@ class Config:
         # send-notifications run keeps starting new messages (the timer runs it each minute).
         self.NOTIFY_TIMEOUT = float(_env("PORTAL_NOTIFY_TIMEOUT", "10"))
         self.NOTIFY_RUN_SECONDS = float(_env("PORTAL_NOTIFY_RUN_SECONDS", "50"))
-        self.WEBHOOK_TIMEOUT = float(_env("PORTAL_WEBHOOK_TIMEOUT", "10"))  # seconds a delivery
-        self.API_RATE_LIMIT = _env("PORTAL_API_RATE_LIMIT", "600/minute")  # per client, /api/v1
-        self.MAX_UPLOAD_BYTES = int(_env("PORTAL_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024)))
-        self.MAX_DOSSIER_BYTES = int(_env("PORTAL_MAX_DOSSIER_BYTES", str(30 * 1024 * 1024)))
-        # Abuse limits: unfinished drafts per resident, files per dossier; `portal purge`
-        # removes drafts untouched for this many days (never a submitted dossier).
-        self.MAX_DRAFTS_PER_USER = int(_env("PORTAL_MAX_DRAFTS_PER_USER", "20"))
-        self.MAX_FILES_PER_DOSSIER = int(_env("PORTAL_MAX_FILES_PER_DOSSIER", "30"))
-        self.PURGE_DRAFT_DAYS = int(_env("PORTAL_PURGE_DRAFT_DAYS", "90"))
-        # A request may carry one file plus the form: leave a little room above one file.
-        self.MAX_CONTENT_LENGTH = self.MAX_UPLOAD_BYTES + 256 * 1024
-        # Number of reverse proxies (nginx) in front whose X-Forwarded-* headers are trusted.
-        self.PROXY_COUNT = int(_env("PORTAL_PROXY_COUNT", "0"))
+
+    def _read_documents_and_caches(self) -> None:
+        """Signing, the fully-online target, and the statistics and page caches."""
         # Signed results (services/documents/signing.py): the default PKCS#12 certificate,
         # a folder of per-office ones (<agency code>.p12), and the roots /verify trusts.
         self.SIGNING_P12 = _env("PORTAL_SIGNING_P12")
@@ -172,6 +181,9 @@ class Config:
         self.PAGE_CACHE_BYTES = int(_env("PORTAL_PAGE_CACHE_BYTES", str(32 * 1024 * 1024)))
         self.PAGE_CACHE_SECONDS = int(_env("PORTAL_PAGE_CACHE_SECONDS", "300"))
         self.PAGE_CACHE_VERSION_SECONDS = float(_env("PORTAL_PAGE_CACHE_VERSION_SECONDS", "1"))
+
+    def _read_payments(self) -> None:
+        """Online payment (VNPay) and its sandbox."""
         self.PAYMENT_SANDBOX = _flag("PORTAL_PAYMENT_SANDBOX")
         self.VNPAY_TMN_CODE = _env("PORTAL_VNPAY_TMN_CODE")
         self.VNPAY_HASH_SECRET = _env("PORTAL_VNPAY_HASH_SECRET")

@@ -208,7 +208,7 @@ def test_a_page_past_the_end_is_an_empty_normal_page(client):
 
 @pytest.mark.parametrize("query", [
     "a" * 10_000, "khai " * 2000, "%", "_", "%%%", "\\", "' OR 1=1 --", '"; DROP TABLE procedure;',
-    "\x00", "đ" * 5000,
+    "đ" * 5000,
 ])
 def test_hostile_queries_give_a_normal_page(client, query):
     status, body = search(client, query)
@@ -247,15 +247,23 @@ def test_a_script_in_the_filters_is_escaped_never_raw(client):
     "/procedures?level=bogus",
     "/procedures?q=a&q=b&page=1&page=2",
     "/procedures?%ff=%ff",
-    "/procedures?q=%00",
-    "/procedures?field=%00",
-    "/procedures?office=a%00b&level=%00",
 ])
 def test_malformed_query_strings_give_a_normal_page(client, raw):
     response = client.get(raw)
     assert response.status_code == 200
     body = response.get_data(as_text=True)
     assert 'id="q"' in body
+
+
+@pytest.mark.parametrize("raw", ["/procedures?q=%00", "/procedures?field=%00",
+                                 "/procedures?office=a%00b&level=%00"])
+def test_a_nul_byte_in_the_query_gets_a_plain_bad_request_page(client, raw):
+    """No form sends a NUL (PostgreSQL refuses it in text): errors.refuse_nul_bytes answers
+    400 with the portal's own Vietnamese page before any view runs."""
+    response = client.get(raw)
+    assert response.status_code == 400
+    body = response.get_data(as_text=True)
+    assert '<html lang="vi">' in body and "Traceback" not in body
 
 
 def test_a_bogus_level_is_ignored_rather_than_matching_nothing(client):

@@ -18,11 +18,9 @@ from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from district_portal import access, db
-from district_portal.eform import communes
-from district_portal.extensions import csrf, limiter
 from district_portal.forms import ConfirmForm
 from district_portal.forms.dossier import DossierForm
-from district_portal.forms.filing import RateForm, TrackForm, tracking_limit_key
+from district_portal.forms.filing import RateForm
 from district_portal.models import DossierStatus
 from district_portal.services import notifications
 from district_portal.services.catalog import queries
@@ -237,7 +235,7 @@ def _render_dossier(d, delivery_form=None, delivery_error=None, rate_form=None, 
     can_rate = access.can_rate(current_user, d)
     return render_template("filing/dossier.html", dossier=d, rows=form.display_rows(),
                            docs=filing.documents(d), labels=STATUS_LABELS,
-                           events=_history(d), confirm=ConfirmForm(formdata=None),
+                           events=history_of(d), confirm=ConfirmForm(formdata=None),
                            can_withdraw=access.can_withdraw(current_user, d),
                            has_result=access.can_download_result(current_user, d),
                            can_supplement=access.can_answer_supplement(current_user, d),
@@ -284,7 +282,7 @@ def _slip_kinds(d):
     return [(kind, label) for kind, action, label in RESIDENT_SLIPS if action in actions]
 
 
-def _history(d):
+def history_of(d):
     return [(e, TRANSITIONS[Action(e.action)].label) for e in d.events]
 
 
@@ -367,46 +365,6 @@ def _render_supplement(d, form, refused=(), send_error=None):
         max_mb=current_app.config["MAX_UPLOAD_BYTES"] // 1048576)
 
 
-TRACK_LIMIT = "30/minute;300/day"  # per client address, every look-up
-# Per phone or ID number, whatever address asks, counting only look-ups that found nothing:
-# someone who knows a person's phone cannot step through the sequential dossier codes.
-TRACK_MISS_LIMIT = "10/hour;20/day"
-
-
-@bp.route("/track", methods=["GET", "POST"])
-@csrf.exempt  # no cookie, so no token: the origin is checked instead (access.same_site_form)
-@limiter.limit(TRACK_LIMIT, methods=["POST"])
-@limiter.limit(TRACK_MISS_LIMIT, methods=["POST"], key_func=tracking_limit_key,
-               deduct_when=lambda response: response.status_code == 404)
-def track():
-    """Status, dates and office of a dossier, for its code or ref and the applicant's phone
-    or ID number; never the office's notes or staff names. Sets no cookie: the form (also on
-    the home page) carries no CSRF token, and a cross-site POST is refused."""
-    if request.method == "POST" and not access.same_site_form(request.headers,
-                                                               request.host_url):
-        abort(403)
-    form = TrackForm()
-    found = None
-    status = 200
-    if form.validate_on_submit():
-        found = filing.find_for_tracking(db.session(), form.lookup.data,
-                                         **form.contact_inputs())
-        if found is None:
-            status = 404
-    elif request.method == "POST":
-        status = 400
-    return render_template("filing/track.html", form=form, found=found, labels=STATUS_LABELS,
-                           events=_history(found) if found else [],
-                           searched=request.method == "POST"), status
-
-
-@bp.get("/api/v1/units/<int:province>/communes")
-def communes_json(province: int):
-    """Communes of a province for the form's script (the page works without it)."""
-    try:
-        rows = communes(province)
-    except ValueError:
-        abort(404)
-    response = {"province": province,
-                "communes": [{"code": w.code.value, "name": w.name} for w in rows]}
-    return response, 200, {"Cache-Control": "public, max-age=86400"}
+# /track and the communes list for the form's script are in views/tracking.py, on this
+# blueprint (their endpoints stay filing.track and filing.communes_json).
+from district_portal.views import tracking  # noqa: E402,F401
