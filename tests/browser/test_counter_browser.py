@@ -13,8 +13,10 @@ from pathlib import Path
 from pypdf import PdfReader
 
 from tests.browser.conftest import DEMO_PASSWORD
+from tests.factories import TINY_PDF
+from tests.helpers import pass_two_factor_in_browser
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = TINY_PDF  # a well-formed one-page PDF (uploads are checked structurally)
 DEATH = "1.000656"  # Đăng ký khai tử: free, one mandatory document
 ID_TYPED = "025 190 000 777"
 WIDTHS = (360, 1366)
@@ -55,6 +57,7 @@ def _login(page, base: str, email: str) -> None:
     page.fill("#login", email)
     page.fill("#password", DEMO_PASSWORD)
     page.press("#password", "Enter")  # Enter logs in, too
+    pass_two_factor_in_browser(page)  # staff: the demo authenticator's code
     page.wait_for_url("**/account/")
 
 
@@ -110,7 +113,7 @@ def test_a_walk_in_without_a_phone_is_filed_at_the_counter_and_tracked_by_id_num
     page.click("#doc-giay_bao_tu button:has-text('Tải lên')")
     page.wait_for_url("**/documents*")
     assert "giấy báo tử.pdf" in page.inner_text("#doc-giay_bao_tu")
-    page.click("main a.button.primary")
+    page.click("main button[value=next]")  # Continue (it would also send a chosen file)
     page.wait_for_url("**/review")
     review = page.inner_text("main")
     assert "025190000777" in review or ID_TYPED in review

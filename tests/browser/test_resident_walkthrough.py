@@ -19,8 +19,9 @@ from sqlalchemy import select
 
 from district_portal.db import get_db
 from district_portal.models import Dossier, Notification
+from tests.factories import TINY_PDF, pdf_bytes
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = TINY_PDF  # a well-formed one-page PDF (uploads are checked structurally)
 PHONE = "0915 246 810"
 PASSWORD = "mùa-lúa-mới-2026"
 REASON = "Bản chụp Giấy chứng sinh bị mờ, đề nghị chụp lại rõ nét."
@@ -89,7 +90,7 @@ def _register(walk: Walk, app) -> None:
     """From the procedure's "file online" button, through login → register → the SMS code,
     back to the procedure."""
     page = walk.page
-    page.click("button:has-text('Nộp hồ sơ trực tuyến')")
+    page.click("a:has-text('Nộp hồ sơ trực tuyến')")  # anonymous: a link to the login
     page.wait_for_url("**/account/login**")
     walk.shot("login")
     page.click("a:has-text('Tạo tài khoản')")
@@ -124,6 +125,7 @@ def _fill_birth_registration(walk: Walk) -> None:
                        ("mother_id_number", "025190004321")):
         page.fill(f"#in-{key}", value)
     page.check("#in-child_sex-1")
+    page.select_option("#in-relation_to_child", "me")
     _choose_commune(page, "residence_commune")
     walk.shot("answers")
     page.click("button[value=next]")
@@ -242,7 +244,7 @@ def test_a_first_time_resident_goes_from_the_home_page_to_a_returned_result(
     page.click("#supplement-request a:has-text('Bổ sung hồ sơ')")
     page.wait_for_url("**/supplement")
     clearer = tmp_path / "chụp lại.pdf"
-    clearer.write_bytes(PDF.replace(b"%%EOF", b"%" + b"x" * 300_000 + b"\n%%EOF"))
+    clearer.write_bytes(pdf_bytes(b"x" * 300_000))  # big enough to watch it upload
     if page.js_enabled:
         _upload_slowly_and_watch(page, clearer)
     else:
@@ -265,4 +267,4 @@ def test_a_first_time_resident_goes_from_the_home_page_to_a_returned_result(
     path = tmp_path / "ket-qua.pdf"
     info.value.save_as(path)
     text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(path.read_bytes())).pages)
-    assert "GIẤY KHAI SINH" in text and "Lò Văn An" in text
+    assert "GIẤY KHAI SINH" in text and "LÒ VĂN AN" in text  # the form writes it in capitals
