@@ -285,3 +285,14 @@ from district_portal.cli_api import api_key_cli, webhook_cli  # noqa: E402
 
 portal_cli.add_command(api_key_cli)
 portal_cli.add_command(webhook_cli)
+
+
+@portal_cli.command("inbox-recount")
+def inbox_recount() -> None:
+    """Rebuild the staff inbox's kept tab counts from the dossiers (they are kept in every
+    change's transaction; this is for after a bulk load or to check them)."""
+    from district_portal.services.dossiers.counts import recount
+
+    with _tx() as session:
+        counted = recount(session)
+    click.echo(f"inbox counts rebuilt: {counted} dossiers counted")

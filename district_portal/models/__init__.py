@@ -16,6 +16,7 @@ from district_portal.models.dossier import (
     DossierCounter,
     DossierEvent,
     DossierStatus,
+    InboxCount,
 )
 from district_portal.models.notification import Notification
 from district_portal.models.office import Office, OfficeKind
@@ -39,6 +40,7 @@ __all__ = [
     "DossierCounter",
     "DossierEvent",
     "DossierStatus",
+    "InboxCount",
     "Notification",
     "Office",
     "OfficeKind",

@@ -3,13 +3,19 @@
 A whole dossier code or tracking code finds that dossier; a part of one ("261128-0001",
 "7dpw") finds every dossier whose code or tracking code contains it, in any case; digits are a
 phone number; anything else is words of the applicant's name, diacritics and case ignored.
+
+The name is searched through an index of the folded name's trigrams (migration
+0013_inbox_counts): on PostgreSQL the LIKE conditions themselves use a pg_trgm GIN index; on
+SQLite the words of three letters or more first pick candidates from an FTS5 trigram table
+(kept in sync by triggers), and the same LIKE conditions then decide, so the result is exactly
+the substring search whichever engine answers.
 """
 
 from __future__ import annotations
 
 import re
 
-from sqlalchemy import and_, literal, or_
+from sqlalchemy import and_, column, literal, or_, select, table
 
 from district_portal import codes
 from district_portal.models import Dossier
@@ -46,7 +52,25 @@ def _code_or_ref_part(q: str):
     return or_(*conds)
 
 
-def search_condition(q: str):
+#: The SQLite FTS5 trigram table over dossier.applicant_name_search (rowid = dossier.id).
+NAME_FTS = table("dossier_name_fts", column("rowid"), column("applicant_name_search"))
+#: Schema objects outside the models: the engines' name indexes (tests/test_migrations.py).
+NAME_INDEX_OBJECTS = ("dossier_name_fts", "ix_dossier_name_trgm")
+TRIGRAM = 3
+
+
+def _by_name(words: list[str], dialect: str):
+    likes = [Dossier.applicant_name_search.like(f"%{_like_escape(w)}%", escape="\\")
+             for w in words]
+    indexed = [w for w in words if len(w) >= TRIGRAM and w == _like_escape(w)]
+    if dialect == "sqlite" and indexed:
+        candidates = select(NAME_FTS.c.rowid).where(
+            *[NAME_FTS.c.applicant_name_search.like(f"%{w}%") for w in indexed])
+        likes.insert(0, Dossier.id.in_(candidates))
+    return and_(*likes)
+
+
+def search_condition(q: str, dialect: str = ""):
     """A dossier code or ref (exact, or a part of one in any case: "261128-0001", "7dpw"), a
     phone number (E.164), or words of the applicant's name (diacritics and case ignored)."""
     q = (q or "").strip()[:100]
@@ -70,8 +94,7 @@ def search_condition(q: str):
     words = fold(q).split()[:6]
     if not words:
         return None
-    by_name = and_(*[Dossier.applicant_name_search.like(f"%{_like_escape(w)}%", escape="\\")
-                     for w in words])
+    by_name = _by_name(words, dialect)
     part = _ref_part(q) if len(words) == 1 and len(q) >= 4 else None
     # A single word may also be part of a tracking code written without digits ("DPWX").
     return or_(by_name, Dossier.ref.like(f"%{part}%")) if part else by_name
