@@ -30,13 +30,15 @@ from district_portal.models import (
 from district_portal.models.types import UTCDateTime, utcnow
 from district_portal.services.calendar.days import calendar_for
 from district_portal.services.dossiers import counts as counts_
-from district_portal.services.dossiers import queues
+from district_portal.services.dossiers import queues, search
 from district_portal.services.dossiers.search import search_condition
 from district_portal.services.dossiers.workflow import PROCESSING_STATUSES
 from district_portal.text import LOCAL_TZ
 
 S = DossierStatus
 PER_PAGE = 50
+#: A search that picks fewer dossiers than this is read in one query (search.narrow).
+SEARCH_CAP = 1000
 NON_DRAFT = tuple(s for s in DossierStatus if s != S.DRAFT)
 WORKING = PROCESSING_STATUSES  # the handling office works on it; the due time runs
 
@@ -113,9 +115,11 @@ def _local_midnight(day: date) -> datetime:
 
 
 def _filters(session: Session, query: InboxQuery, tab: Tab, office: Office | None,
-             now: datetime, user: User | None = None) -> list:
+             now: datetime, user: User | None = None, indexed: bool = False) -> list:
     conds = queues.conditions(tab.key, user)
-    cond = search_condition(query.q, session.get_bind().dialect.name)
+    # Through the engine's name index when the search is narrow (read in one query); as
+    # plain conditions when it is walked in due order range by range.
+    cond = search_condition(query.q, session.get_bind().dialect.name if indexed else "")
     if cond is not None:
         conds.append(cond)
     if query.procedure:
@@ -169,10 +173,11 @@ def inbox_page(session: Session, office_ids: set[int], office: Office | None,
     tab = TABS_BY_KEY.get(query.tab, TABS[0])
     if not office_ids:
         return Page([], None)
-    extra = _filters(session, query, tab, office, now, user)
+    narrow = bool(query.q.strip()) and search.narrow(session, query.q, SEARCH_CAP)
+    extra = _filters(session, query, tab, office, now, user, indexed=narrow)
     after = decode_cursor(query.cursor)
     limit = per_page + 1
-    if query.q.strip():
+    if narrow:
         keys = _searched_keys(session, office_ids, tab, extra, after, limit)
         return _page(session, keys, per_page)
     parts = []

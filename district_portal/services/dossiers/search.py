@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import and_, column, literal, or_, select, table
+from sqlalchemy import and_, column, func, literal, or_, select, table, text
+from sqlalchemy.orm import Session
 
 from district_portal import codes
 from district_portal.models import Dossier
@@ -53,21 +54,72 @@ def _code_or_ref_part(q: str):
 
 
 #: The SQLite FTS5 trigram table over dossier.applicant_name_search (rowid = dossier.id).
-NAME_FTS = table("dossier_name_fts", column("rowid"), column("applicant_name_search"))
+NAME_FTS = table("dossier_name_fts", column("rowid"))
 #: Schema objects outside the models: the engines' name indexes (tests/test_migrations.py).
 NAME_INDEX_OBJECTS = ("dossier_name_fts", "ix_dossier_name_trgm")
 TRIGRAM = 3
 
 
+def _fts_match(words: list[str]) -> str | None:
+    """An FTS5 query for the words a trigram index can find (three letters or more): each
+    one a phrase, all of them required. A trigram phrase matches any substring."""
+    indexed = [w for w in words if len(w) >= TRIGRAM]
+    return " AND ".join('"' + w.replace('"', '""') + '"' for w in indexed) or None
+
+
+def _fts_rowids(match: str):
+    return select(NAME_FTS.c.rowid).where(
+        text("dossier_name_fts MATCH :fts_match").bindparams(fts_match=match))
+
+
 def _by_name(words: list[str], dialect: str):
     likes = [Dossier.applicant_name_search.like(f"%{_like_escape(w)}%", escape="\\")
              for w in words]
-    indexed = [w for w in words if len(w) >= TRIGRAM and w == _like_escape(w)]
-    if dialect == "sqlite" and indexed:
-        candidates = select(NAME_FTS.c.rowid).where(
-            *[NAME_FTS.c.applicant_name_search.like(f"%{w}%") for w in indexed])
-        likes.insert(0, Dossier.id.in_(candidates))
+    match = _fts_match(words)
+    if dialect == "sqlite" and match:
+        likes.insert(0, Dossier.id.in_(_fts_rowids(match)))
     return and_(*likes)
+
+
+def name_words(q: str) -> list[str] | None:
+    """The folded words of a name search, or None if `q` is searched as something else."""
+    q = (q or "").strip()[:100]
+    if not q or codes.parse_lookup(q) is not None or _is_code_part(q):
+        return None
+    digits = q.replace(" ", "").replace(".", "").replace("-", "")
+    if digits.lstrip("+").isdigit():
+        return None
+    return fold(q).split()[:6] or None
+
+
+def narrow(session: Session, q: str, cap: int) -> bool:
+    """Whether the search for `q` picks fewer than `cap` dossiers through an index (then the
+    inbox reads them in one query and sorts them). A code, a tracking code or a phone number
+    always does; a name does when its words of three letters or more are rare enough (read
+    up to `cap` from the FTS5 table on SQLite, through pg_trgm on PostgreSQL). A frequent
+    name is better found by walking the inbox in due order until a page is full."""
+    words = name_words(q)
+    if not words:
+        return True
+    match = _fts_match(words)
+    if match is None:
+        return False
+    if session.get_bind().dialect.name == "sqlite":
+        picked = _fts_rowids(match)
+    else:
+        picked = select(Dossier.id).where(*[
+            Dossier.applicant_name_search.like(f"%{_like_escape(w)}%", escape="\\")
+            for w in words if len(w) >= TRIGRAM])
+    return session.scalar(select(func.count()).select_from(
+        picked.limit(cap).subquery())) < cap
+
+
+def _is_code_part(q: str) -> bool:
+    if _CODE_CHARS.fullmatch(q) and (_DATE_AND_NUMBER.search(q) or (
+            re.search(r"\d", q) and re.search(r"[A-Za-z]", q))):
+        return True
+    digits = q.replace(" ", "").replace(".", "").replace("-", "")
+    return digits.isdigit() and len(digits) < PHONE_MIN_DIGITS
 
 
 def search_condition(q: str, dialect: str = ""):
@@ -80,12 +132,9 @@ def search_condition(q: str, dialect: str = ""):
     if parsed is not None:
         kind, value = parsed
         return Dossier.code == value if kind == "code" else Dossier.ref == value
-    if _CODE_CHARS.fullmatch(q) and (_DATE_AND_NUMBER.search(q) or (
-            re.search(r"\d", q) and re.search(r"[A-Za-z]", q))):
+    if _is_code_part(q):
         return _code_or_ref_part(q)
     digits = q.replace(" ", "").replace(".", "").replace("-", "")
-    if digits.isdigit() and len(digits) < PHONE_MIN_DIGITS:
-        return _code_or_ref_part(q)
     if digits.lstrip("+").isdigit():
         try:
             return Dossier.applicant_phone == parse_phone(q)
