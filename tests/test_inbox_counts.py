@@ -221,3 +221,26 @@ def test_a_perform_in_a_rolled_back_transaction_leaves_no_count_behind(fresh_app
             session.close()
     kept, recounted = _kept_and_recounted(app)
     assert kept == recounted and list(kept)[0][2] == "submitted"
+
+
+def test_a_search_finds_the_same_dossiers_read_at_once_or_walked_in_due_order(
+        client, sess, monkeypatch):
+    names = ["Nguyễn Văn An 12", "Nguyễn Văn An 7", "Trần Văn An 412", "Lê Thị Hoa 12"]
+    made = [create_filed_dossier(sess, name=n) for n in names]
+    create_filed_dossier(sess, name="Nguyễn Văn An 120", status=S.ACCEPTED)
+    sess.commit()
+    login(client, user(sess, "clerk@demo.test"))
+
+    def codes_found(q):
+        page = client.get("/staff/inbox", query_string={"tab": "all", "q": q})
+        return sorted(set(re.findall(r"\d{3}\.\d{2}\.\d{2}\.T25-\d{6}-\d{4}",
+                                     page.get_data(as_text=True))))
+
+    queries = ["nguyen van an 12", "van an", "an 12", "HOA", "xyz"]
+    read_at_once = {q: codes_found(q) for q in queries}
+    monkeypatch.setattr(inbox, "SEARCH_CAP", 1)  # every name search is walked instead
+    assert {q: codes_found(q) for q in queries} == read_at_once
+    assert made[0].code in read_at_once["nguyen van an 12"]
+    assert made[1].code not in read_at_once["nguyen van an 12"]
+    assert len(read_at_once["nguyen van an 12"]) == 2  # "… 12" and "… 120"
+    assert read_at_once["xyz"] == []
