@@ -148,6 +148,8 @@ def main() -> None:
     parser.add_argument("--database-url", required=True)
     parser.add_argument("-n", type=int, default=100_000, help="dossiers to seed")
     parser.add_argument("--requests", type=int, default=100, help="requests per URL")
+    parser.add_argument("--reuse", action="store_true",
+                        help="measure a database this bench already seeded (no new seed)")
     args = parser.parse_args()
 
     upgrade(args.database_url)
@@ -160,14 +162,15 @@ def main() -> None:
     from district_portal.services.accounts.users import ensure_demo_users
     from district_portal.services.catalog.importer import demo_catalog_path, import_catalog
 
-    with get_db(app).transaction() as session:
-        import_catalog(session, json.loads(demo_catalog_path().read_text("utf-8")),
-                       reason="bench")
-        ensure_demo_users(session)
-    started = time.perf_counter()
-    seed(app, args.n)
-    print(f"seeded {args.n} dossiers in {time.perf_counter() - started:.1f} s "
-          f"({get_db(app).engine.dialect.name})")
+    if not args.reuse:
+        with get_db(app).transaction() as session:
+            import_catalog(session, json.loads(demo_catalog_path().read_text("utf-8")),
+                           reason="bench")
+            ensure_demo_users(session)
+        started = time.perf_counter()
+        seed(app, args.n)
+        print(f"seeded {args.n} dossiers in {time.perf_counter() - started:.1f} s "
+              f"({get_db(app).engine.dialect.name})")
 
     from waitress import create_server
 

@@ -37,8 +37,9 @@ from district_portal.text import LOCAL_TZ
 
 S = DossierStatus
 PER_PAGE = 50
-#: A search that picks fewer dossiers than this is read in one query (search.narrow).
-SEARCH_CAP = 1000
+#: A name search that picks fewer dossiers than this through SQLite's FTS5 table is read in
+#: one query and sorted; more are walked in due order (search.narrow).
+SEARCH_CAP = 30_000
 NON_DRAFT = tuple(s for s in DossierStatus if s != S.DRAFT)
 WORKING = PROCESSING_STATUSES  # the handling office works on it; the due time runs
 

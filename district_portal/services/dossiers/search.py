@@ -93,25 +93,20 @@ def name_words(q: str) -> list[str] | None:
 
 
 def narrow(session: Session, q: str, cap: int) -> bool:
-    """Whether the search for `q` picks fewer than `cap` dossiers through an index (then the
-    inbox reads them in one query and sorts them). A code, a tracking code or a phone number
-    always does; a name does when its words of three letters or more are rare enough (read
-    up to `cap` from the FTS5 table on SQLite, through pg_trgm on PostgreSQL). A frequent
-    name is better found by walking the inbox in due order until a page is full."""
+    """Whether the search for `q` is read in one query and sorted (True) rather than by walking
+    the inbox in due order until a page is full. A code, a tracking code or a phone number is
+    always read at once; so is a name on PostgreSQL, whose planner weighs the pg_trgm index
+    itself. On SQLite a name is read at once when the FTS5 table picks fewer than `cap`
+    dossiers for its words of three letters or more; a name made only of shorter words, or
+    a very frequent one, is walked (found within the first rows of each range)."""
     words = name_words(q)
-    if not words:
+    if not words or session.get_bind().dialect.name != "sqlite":
         return True
     match = _fts_match(words)
     if match is None:
         return False
-    if session.get_bind().dialect.name == "sqlite":
-        picked = _fts_rowids(match)
-    else:
-        picked = select(Dossier.id).where(*[
-            Dossier.applicant_name_search.like(f"%{_like_escape(w)}%", escape="\\")
-            for w in words if len(w) >= TRIGRAM])
     return session.scalar(select(func.count()).select_from(
-        picked.limit(cap).subquery())) < cap
+        _fts_rowids(match).limit(cap).subquery())) < cap
 
 
 def _is_code_part(q: str) -> bool:
