@@ -202,7 +202,11 @@ def inbox_page(session: Session, office_ids: set[int], office: Office | None,
                 parts.append(stmt.subquery())
             if tab.key in ("due_soon", "overdue"):
                 continue  # these need a due time
-            cond = [Dossier.due_at.is_(None)]
+            # (Transferred in: due_at through a function, so that SQLite does not take
+            # "due_at IS NULL" for an equality on the (office, status, due_at) index and
+            # read every dossier of the status instead of skipping the office's own.)
+            cond = [Dossier.due_at.is_(None) if ordered else
+                    func.coalesce(Dossier.due_at, None).is_(None)]
             if after is not None and after[0] is None:
                 cond.append(Dossier.id > after[1])
             stmt = select(Dossier.id, Dossier.due_at).where(*base, *cond)
