@@ -85,6 +85,8 @@ class Dossier(Base):
               "completed_at", "status", "due_at", "accepted_at"),
         Index("ix_dossier_stats_returned", "returned_at", "receiving_office_id", "status",
               "rating"),
+        # "Assigned to me": an officer's own dossiers by status and due time.
+        Index("ix_dossier_assignee_status_due", "assignee_id", "status", "due_at", "id"),
         # The inbox's "intake overdue" count reads today's range of intake due times.
         Index("ix_dossier_office_status_intake", "receiving_office_id", "status",
               "intake_due_at"),

@@ -2,7 +2,8 @@
 
 - inbox_count: dossiers per (receiving office, handling office, status, assignee, deadline
   day), filled here from the dossiers and kept since by services/dossiers/counts.py;
-- an index for today's range of intake due times ("intake overdue");
+- indexes for today's range of intake due times ("intake overdue") and for an officer's own
+  dossiers ("assigned to me");
 - the applicant's folded name through an index: a pg_trgm GIN index on PostgreSQL, an FTS5
   trigram table on SQLite kept in sync by triggers. Note for later migrations: rebuilding the
   dossier table on SQLite (batch_alter_table) drops these triggers; create them again after.
@@ -89,6 +90,8 @@ def upgrade() -> None:
     )
     op.create_index("ix_dossier_office_status_intake", "dossier",
                     ["receiving_office_id", "status", "intake_due_at"])
+    op.create_index("ix_dossier_assignee_status_due", "dossier",
+                    ["assignee_id", "status", "due_at", "id"])
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
@@ -108,5 +111,6 @@ def downgrade() -> None:
         for name in ("ai", "ad", "au"):
             op.execute(f"DROP TRIGGER IF EXISTS dossier_name_fts_{name}")
         op.execute("DROP TABLE IF EXISTS dossier_name_fts")
+    op.drop_index("ix_dossier_assignee_status_due", table_name="dossier")
     op.drop_index("ix_dossier_office_status_intake", table_name="dossier")
     op.drop_table("inbox_count")
