@@ -2,8 +2,10 @@
 
     .venv/bin/python -m bench.inbox --database-url sqlite:////tmp/bench.sqlite3 [-n 100000]
     .venv/bin/python -m bench.inbox --database-url postgresql+psycopg://postgres@127.0.0.1/x
+    .venv/bin/python -m bench.inbox --database-url URL --reuse   # measure again, no new seed
 
-The database must be empty (it is migrated and seeded here). Dossiers are bulk-inserted with
+The database must be empty (it is migrated and seeded here; `--reuse` measures one this bench
+seeded before). Dossiers are bulk-inserted with
 SQLAlchemy core, not through the services: statuses and due times are spread like a busy
 office's, all in the demo commune so that one clerk's inbox holds them. The app runs under
 waitress in a thread on a free port; a clerk's session cookie is made with the app's own
