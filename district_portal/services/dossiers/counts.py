@@ -63,7 +63,7 @@ def key_of(status, receiving_office_id, handling_office_id, assignee_id,
         day = day_of(due_at)
     else:
         day = 0
-    assignee = assignee_id or 0 if status in OPEN_STATUSES else 0
+    assignee = (assignee_id or 0) if status in OPEN_STATUSES else 0
     return (receiving_office_id or 0, handling_office_id or 0, status.value, assignee, day)
 
 
