@@ -305,3 +305,14 @@ portal_cli.add_command(api_key_cli)
 portal_cli.add_command(webhook_cli)
 for command in (purge, backup, restore):
     portal_cli.add_command(command)
+
+
+@portal_cli.command("inbox-recount")
+def inbox_recount() -> None:
+    """Rebuild the staff inbox's kept tab counts from the dossiers (they are kept in every
+    change's transaction; this is for after a bulk load or to check them)."""
+    from district_portal.services.dossiers.counts import recount
+
+    with _tx() as session:
+        counted = recount(session)
+    click.echo(f"inbox counts rebuilt: {counted} dossiers counted")

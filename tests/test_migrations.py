@@ -14,15 +14,24 @@ import district_portal.models  # noqa: F401  (registers every table)
 from district_portal.db import make_engine
 from district_portal.migrate import alembic_config, downgrade, upgrade
 from district_portal.models import Base
+from district_portal.services.dossiers.search import NAME_INDEX_OBJECTS
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def _modelled(name: str | None) -> bool:
+    """Not one of the engines' own name-search structures (an FTS5 table and its shadow
+    tables on SQLite, a pg_trgm index on PostgreSQL), which no model describes."""
+    return not (name or "").startswith(NAME_INDEX_OBJECTS)
 
 
 def differences(url: str) -> list:
     engine = make_engine(url)
     try:
         with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            context = MigrationContext.configure(connection, opts={
+                "compare_type": True,
+                "include_name": lambda name, _type, _parents: _modelled(name)})
             return compare_metadata(context, Base.metadata)
     finally:
         engine.dispose()
@@ -31,7 +40,7 @@ def differences(url: str) -> list:
 def tables(url: str) -> set[str]:
     engine = make_engine(url)
     try:
-        return set(inspect(engine).get_table_names())
+        return {t for t in inspect(engine).get_table_names() if _modelled(t)}
     finally:
         engine.dispose()
 

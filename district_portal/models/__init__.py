@@ -16,6 +16,7 @@ from district_portal.models.dossier import (
     DossierCounter,
     DossierEvent,
     DossierStatus,
+    InboxCount,
     ResultRegister,
 )
 from district_portal.models.notification import Notification
@@ -40,6 +41,7 @@ __all__ = [
     "DossierCounter",
     "DossierEvent",
     "DossierStatus",
+    "InboxCount",
     "Notification",
     "Office",
     "OfficeKind",

@@ -85,6 +85,11 @@ class Dossier(Base):
               "completed_at", "status", "due_at", "accepted_at"),
         Index("ix_dossier_stats_returned", "returned_at", "receiving_office_id", "status",
               "rating"),
+        # "Assigned to me": an officer's own dossiers by status and due time.
+        Index("ix_dossier_assignee_status_due", "assignee_id", "status", "due_at", "id"),
+        # The inbox's "intake overdue" count reads today's range of intake due times.
+        Index("ix_dossier_office_status_intake", "receiving_office_id", "status",
+              "intake_due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -93,12 +98,15 @@ class Dossier(Base):
     ref: Mapped[str | None] = mapped_column(String(8), unique=True)
     procedure_id: Mapped[int] = mapped_column(ForeignKey("procedure.id"), index=True)
     procedure_version_id: Mapped[int] = mapped_column(ForeignKey("procedure_version.id"))
-    receiving_office_id: Mapped[int | None] = mapped_column(ForeignKey("office.id"))
-    handling_office_id: Mapped[int | None] = mapped_column(ForeignKey("office.id"))
+    receiving_office_id: Mapped[int | None] = mapped_column(ForeignKey("office.id"),
+                                                              active_history=True)
+    handling_office_id: Mapped[int | None] = mapped_column(ForeignKey("office.id"),
+                                                             active_history=True)
     applicant_user_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id"), index=True
     )
-    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"),
+                                                      active_history=True)
     # Applicant section: type, full name, id number / tax code, representative, phone (E.164),
     # email, address, commune code.
     applicant: Mapped[dict] = mapped_column(JSONType, default=dict)
@@ -106,7 +114,8 @@ class Dossier(Base):
     applicant_phone: Mapped[str | None] = mapped_column(String(20), index=True)
     answers: Mapped[dict] = mapped_column(JSONType, default=dict)
     status: Mapped[DossierStatus] = mapped_column(
-        _enum(DossierStatus, "dossier_status"), default=DossierStatus.DRAFT, index=True
+        _enum(DossierStatus, "dossier_status"), default=DossierStatus.DRAFT, index=True,
+        active_history=True,  # the inbox counts need the old value (services/dossiers/counts)
     )
     # The status to go back to after a supplement or a payment.
     resume_status: Mapped[str | None] = mapped_column(String(30))
@@ -114,9 +123,9 @@ class Dossier(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    intake_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    intake_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, active_history=True)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, active_history=True)
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     remaining_seconds: Mapped[int | None] = mapped_column(BigInteger)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -231,3 +240,20 @@ class ResultRegister(Base):
     procedure_id: Mapped[int] = mapped_column(ForeignKey("procedure.id"))
     year: Mapped[int] = mapped_column(Integer)
     last_number: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class InboxCount(Base):
+    """How many dossiers share one inbox key (services/dossiers/counts.py): the receiving and
+    handling offices, the status, the assignee and the UTC day number of the deadline the
+    inbox counts against (0 stands for "none" in every column, so the key is a plain unique
+    key). Kept by every flush that inserts, changes or deletes a dossier, in its transaction;
+    `portal inbox-recount` rebuilds it from the dossiers."""
+
+    __tablename__ = "inbox_count"
+
+    receiving_office_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    handling_office_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(30), primary_key=True)
+    assignee_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger, default=0)

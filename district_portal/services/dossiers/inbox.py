@@ -30,13 +30,17 @@ from district_portal.models import (
 )
 from district_portal.models.types import UTCDateTime, utcnow
 from district_portal.services.calendar.days import calendar_for
-from district_portal.services.dossiers import queues
+from district_portal.services.dossiers import counts as counts_
+from district_portal.services.dossiers import queues, search
 from district_portal.services.dossiers.search import search_condition
 from district_portal.services.dossiers.workflow import PROCESSING_STATUSES
 from district_portal.text import LOCAL_TZ
 
 S = DossierStatus
 PER_PAGE = 50
+#: A name search that picks fewer dossiers than this through SQLite's FTS5 table is read in
+#: one query and sorted; more are walked in due order (search.narrow).
+SEARCH_CAP = 30_000
 NON_DRAFT = tuple(s for s in DossierStatus if s != S.DRAFT)
 WORKING = PROCESSING_STATUSES  # the handling office works on it; the due time runs
 
@@ -113,9 +117,11 @@ def _local_midnight(day: date) -> datetime:
 
 
 def _filters(session: Session, query: InboxQuery, tab: Tab, office: Office | None,
-             now: datetime, user: User | None = None) -> list:
+             now: datetime, user: User | None = None, indexed: bool = False) -> list:
     conds = queues.conditions(tab.key, user)
-    cond = search_condition(query.q)
+    # Through the engine's name index when the search is narrow (read in one query); as
+    # plain conditions when it is walked in due order range by range.
+    cond = search_condition(query.q, session.get_bind().dialect.name if indexed else "")
     if cond is not None:
         conds.append(cond)
     if query.procedure:
@@ -169,9 +175,13 @@ def inbox_page(session: Session, office_ids: set[int], office: Office | None,
     tab = TABS_BY_KEY.get(query.tab, TABS[0])
     if not office_ids:
         return Page([], None)
-    extra = _filters(session, query, tab, office, now, user)
+    narrow = bool(query.q.strip()) and search.narrow(session, query.q, SEARCH_CAP)
+    extra = _filters(session, query, tab, office, now, user, indexed=narrow)
     after = decode_cursor(query.cursor)
     limit = per_page + 1
+    if narrow:
+        keys = _searched_keys(session, office_ids, tab, extra, after, limit)
+        return _page(session, keys, per_page)
     parts = []
     received, transferred_in = _branches(office_ids)
     for status in tab.statuses:
@@ -193,7 +203,11 @@ def inbox_page(session: Session, office_ids: set[int], office: Office | None,
                 parts.append(stmt.subquery())
             if tab.key in ("due_soon", "overdue"):
                 continue  # these need a due time
-            cond = [Dossier.due_at.is_(None)]
+            # (Transferred in: due_at through a function, so that SQLite does not take
+            # "due_at IS NULL" for an equality on the (office, status, due_at) index and
+            # read every dossier of the status instead of skipping the office's own.)
+            cond = [Dossier.due_at.is_(None) if ordered else
+                    func.coalesce(Dossier.due_at, None).is_(None)]
             if after is not None and after[0] is None:
                 cond.append(Dossier.id > after[1])
             stmt = select(Dossier.id, Dossier.due_at).where(*base, *cond)
@@ -211,6 +225,29 @@ def inbox_page(session: Session, office_ids: set[int], office: Office | None,
         .order_by(case((union.c.due_at.is_(None), 1), else_=0), union.c.due_at, union.c.id)
         .limit(limit)
     ).all()
+    return _page(session, keys, per_page)
+
+
+def _searched_keys(session: Session, office_ids: set[int], tab: Tab, extra: list,
+                   after: tuple[datetime | None, int] | None, limit: int) -> list:
+    """The page's (id, due_at) when searching: the search picks few dossiers through its
+    index (search.py), so they are read in one query and sorted, not range by range."""
+    no_due = case((Dossier.due_at.is_(None), 1), else_=0)
+    conds = [or_(*_branches(office_ids)), Dossier.status.in_(tab.statuses), *extra]
+    if after is not None and after[0] is not None:
+        conds.append(or_(Dossier.due_at.is_(None),
+                         tuple_(Dossier.due_at, Dossier.id) >
+                         tuple_(literal(after[0], UTCDateTime()), literal(after[1]))))
+    elif after is not None:
+        conds += [Dossier.due_at.is_(None), Dossier.id > after[1]]
+    if tab.key in ("due_soon", "overdue"):
+        conds.append(Dossier.due_at.is_not(None))
+    return session.execute(
+        select(Dossier.id, Dossier.due_at).where(*conds)
+        .order_by(no_due, Dossier.due_at, Dossier.id).limit(limit)).all()
+
+
+def _page(session: Session, keys: list, per_page: int) -> Page:
     ids = [k.id for k in keys[:per_page]]
     loaded = {d.id: d for d in session.scalars(
         select(Dossier).where(Dossier.id.in_(ids))
@@ -225,38 +262,42 @@ def inbox_page(session: Session, office_ids: set[int], office: Office | None,
 
 def tab_counts(session: Session, office_ids: set[int], office: Office | None,
                now: datetime | None = None, user: User | None = None) -> dict[str, int]:
-    """Live count of every tab (without the search filters); personal tabs are `user`'s."""
+    """Count of every tab (without the search filters); personal tabs are `user`'s. Read from
+    the kept counts (services/dossiers/counts.py) plus, for the tabs that depend on the
+    clock, a live count of the cut-off's own day."""
     now = now or utcnow()
     counts = {t.key: 0 for t in TABS}
     if not office_ids:
         return counts
     cutoff = due_soon_cutoff(session, office, now)
-    by_status: dict = {}
+    kept = counts_.sums(session, office_ids, now, cutoff, user.id if user else None)
+    today = counts_.day_start(counts_.day_of(now))
+    cut_day = counts_.day_start(counts_.day_of(cutoff))
+    counts["overdue"] = sum(kept["before_today"].get(s, 0) for s in WORKING)
+    counts["due_soon"] = sum(kept["before_cutoff"].get(s, 0) for s in WORKING)
+    counts["intake_overdue"] = kept["before_today"].get(S.SUBMITTED, 0)
     for branch in _branches(office_ids):
-        # Each count is one range of a covering (office, status, due_at) index.
-        for status, n in session.execute(
-                select(Dossier.status, func.count())
-                .where(branch, Dossier.status != S.DRAFT).group_by(Dossier.status)):
-            key = DossierStatus(status)
-            by_status[key] = by_status.get(key, 0) + n
-        for key, cond in (("due_soon", Dossier.due_at <= cutoff),
-                          ("overdue", Dossier.due_at < now)):
+        for key, statuses, column, cond in (
+                ("overdue", WORKING, Dossier.due_at, Dossier.due_at < now),
+                ("due_soon", WORKING, Dossier.due_at, Dossier.due_at <= cutoff),
+                ("intake_overdue", (S.SUBMITTED,), Dossier.intake_due_at,
+                 Dossier.intake_due_at < now)):
+            start = cut_day if key == "due_soon" else today
             counts[key] += session.scalar(
                 select(func.count()).select_from(Dossier)
-                .where(branch, Dossier.status.in_(WORKING), cond)) or 0
-        counts["intake_overdue"] += session.scalar(
-            select(func.count()).select_from(Dossier)
-            .where(branch, Dossier.status == S.SUBMITTED, Dossier.intake_due_at < now)) or 0
+                .where(branch, Dossier.status.in_(statuses), column >= start, cond)) or 0
     for tab in TABS:
-        if tab.key in queues.PERSONAL_TABS:
-            if not queues.visible_tabs(user, [tab.key]):
-                continue
-            counts[tab.key] = session.scalar(
-                select(func.count()).select_from(Dossier).where(
-                    or_(*_branches(office_ids)), Dossier.status.in_(tab.statuses),
-                    *queues.conditions(tab.key, user))) or 0
+        if tab.key == "mine":
+            if queues.visible_tabs(user, [tab.key]):
+                counts[tab.key] = sum(kept["assigned"].get(s, 0) for s in tab.statuses)
+        elif tab.key in queues.PERSONAL_TABS:
+            if queues.visible_tabs(user, [tab.key]):
+                counts[tab.key] = session.scalar(
+                    select(func.count()).select_from(Dossier).where(
+                        or_(*_branches(office_ids)), Dossier.status.in_(tab.statuses),
+                        *queues.conditions(tab.key, user))) or 0
         elif tab.key not in ("due_soon", "overdue", "intake_overdue"):
-            counts[tab.key] = sum(by_status.get(s, 0) for s in tab.statuses)
+            counts[tab.key] = sum(kept["status"].get(s, 0) for s in tab.statuses)
     return counts
 
 

@@ -3,13 +3,20 @@
 A whole dossier code or tracking code finds that dossier; a part of one ("261128-0001",
 "7dpw") finds every dossier whose code or tracking code contains it, in any case; digits are a
 phone number; anything else is words of the applicant's name, diacritics and case ignored.
+
+The name is searched through an index of the folded name's trigrams (migration
+0013_inbox_counts): on PostgreSQL the LIKE conditions themselves use a pg_trgm GIN index; on
+SQLite the words of three letters or more first pick candidates from an FTS5 trigram table
+(kept in sync by triggers), and the same LIKE conditions then decide, so the result is exactly
+the substring search whichever engine answers.
 """
 
 from __future__ import annotations
 
 import re
 
-from sqlalchemy import and_, literal, or_
+from sqlalchemy import and_, column, func, literal, or_, select, table, text
+from sqlalchemy.orm import Session
 
 from district_portal import codes
 from district_portal.models import Dossier
@@ -46,7 +53,71 @@ def _code_or_ref_part(q: str):
     return or_(*conds)
 
 
-def search_condition(q: str):
+#: The SQLite FTS5 trigram table over dossier.applicant_name_search (rowid = dossier.id).
+NAME_FTS = table("dossier_name_fts", column("rowid"))
+#: Schema objects outside the models: the engines' name indexes (tests/test_migrations.py).
+NAME_INDEX_OBJECTS = ("dossier_name_fts", "ix_dossier_name_trgm")
+TRIGRAM = 3
+
+
+def _fts_match(words: list[str]) -> str | None:
+    """An FTS5 query for the words a trigram index can find (three letters or more): each
+    one a phrase, all of them required. A trigram phrase matches any substring."""
+    indexed = [w for w in words if len(w) >= TRIGRAM]
+    return " AND ".join('"' + w.replace('"', '""') + '"' for w in indexed) or None
+
+
+def _fts_rowids(match: str):
+    return select(NAME_FTS.c.rowid).where(
+        text("dossier_name_fts MATCH :fts_match").bindparams(fts_match=match))
+
+
+def _by_name(words: list[str], dialect: str):
+    likes = [Dossier.applicant_name_search.like(f"%{_like_escape(w)}%", escape="\\")
+             for w in words]
+    match = _fts_match(words)
+    if dialect == "sqlite" and match:
+        likes.insert(0, Dossier.id.in_(_fts_rowids(match)))
+    return and_(*likes)
+
+
+def name_words(q: str) -> list[str] | None:
+    """The folded words of a name search, or None if `q` is searched as something else."""
+    q = (q or "").strip()[:100]
+    if not q or codes.parse_lookup(q) is not None or _is_code_part(q):
+        return None
+    digits = q.replace(" ", "").replace(".", "").replace("-", "")
+    if digits.lstrip("+").isdigit():
+        return None
+    return fold(q).split()[:6] or None
+
+
+def narrow(session: Session, q: str, cap: int) -> bool:
+    """Whether the search for `q` is read in one query and sorted (True) rather than by walking
+    the inbox in due order until a page is full. A code, a tracking code or a phone number is
+    always read at once; so is a name on PostgreSQL, whose planner weighs the pg_trgm index
+    itself. On SQLite a name is read at once when the FTS5 table picks fewer than `cap`
+    dossiers for its words of three letters or more; a name made only of shorter words, or
+    a very frequent one, is walked (found within the first rows of each range)."""
+    words = name_words(q)
+    if not words or session.get_bind().dialect.name != "sqlite":
+        return True
+    match = _fts_match(words)
+    if match is None:
+        return False
+    return session.scalar(select(func.count()).select_from(
+        _fts_rowids(match).limit(cap).subquery())) < cap
+
+
+def _is_code_part(q: str) -> bool:
+    if _CODE_CHARS.fullmatch(q) and (_DATE_AND_NUMBER.search(q) or (
+            re.search(r"\d", q) and re.search(r"[A-Za-z]", q))):
+        return True
+    digits = q.replace(" ", "").replace(".", "").replace("-", "")
+    return digits.isdigit() and len(digits) < PHONE_MIN_DIGITS
+
+
+def search_condition(q: str, dialect: str = ""):
     """A dossier code or ref (exact, or a part of one in any case: "261128-0001", "7dpw"), a
     phone number (E.164), or words of the applicant's name (diacritics and case ignored)."""
     q = (q or "").strip()[:100]
@@ -56,12 +127,9 @@ def search_condition(q: str):
     if parsed is not None:
         kind, value = parsed
         return Dossier.code == value if kind == "code" else Dossier.ref == value
-    if _CODE_CHARS.fullmatch(q) and (_DATE_AND_NUMBER.search(q) or (
-            re.search(r"\d", q) and re.search(r"[A-Za-z]", q))):
+    if _is_code_part(q):
         return _code_or_ref_part(q)
     digits = q.replace(" ", "").replace(".", "").replace("-", "")
-    if digits.isdigit() and len(digits) < PHONE_MIN_DIGITS:
-        return _code_or_ref_part(q)
     if digits.lstrip("+").isdigit():
         try:
             return Dossier.applicant_phone == parse_phone(q)
@@ -70,8 +138,7 @@ def search_condition(q: str):
     words = fold(q).split()[:6]
     if not words:
         return None
-    by_name = and_(*[Dossier.applicant_name_search.like(f"%{_like_escape(w)}%", escape="\\")
-                     for w in words])
+    by_name = _by_name(words, dialect)
     part = _ref_part(q) if len(words) == 1 and len(q) >= 4 else None
     # A single word may also be part of a tracking code written without digits ("DPWX").
     return or_(by_name, Dossier.ref.like(f"%{part}%")) if part else by_name
