@@ -286,3 +286,18 @@ def test_enter_in_the_supplement_and_delivery_forms_does_their_main_action(app, 
         buttons = [b for b in form.iter("button") if b.get("type", "submit") == "submit"]
         assert buttons[0].get("name") is None, suffix  # no _action: the main action
         assert any(b.get("value") == main for b in buttons[1:])
+
+
+def test_the_counter_pages_speak_of_the_applicant_not_you(app, session):
+    """A clerk fills the counter form in for a walk-in: it says "người nộp", never "bạn"
+    (issue 8, item 18); online, the same form still speaks to the resident."""
+    client = app.test_client()
+    login(client, user(session, "clerk@demo.test"))
+    rc = ClientRequest(client)
+    public_id = _start_counter(rc)
+    base = f"/staff/counter/{public_id}"
+    for path in (f"{base}/edit", f"{base}/documents"):
+        text = rc.get(path).text(rc.get(path).find(".//main"))
+        assert not re.search(r"\bbạn\b", text, re.IGNORECASE), (path, text[:2000])
+    edit = rc.get(f"{base}/edit").html
+    assert "Người nộp hồ sơ với tư cách" in edit or "người nộp" in edit.lower()

@@ -63,8 +63,9 @@ def applicant_specs(offices: list | None = None, applicants: list[str] | None = 
     org = {"field": "applicant_type", "equals": "organisation"}
     kinds = [k for k in APPLICANT_KINDS if k in (applicants or APPLICANT_KINDS)]
     labels = {"person": str(_l("A person")), "organisation": str(_l("An organisation"))}
+    said = _counter_labels() if counter else _resident_labels()
     specs = [
-        FieldSpec("applicant_type", str(_l("You are filing as")), "radio", True,
+        FieldSpec("applicant_type", said["type"], "radio", True,
                   options=[{"value": k, "label": labels[k]} for k in kinds],
                   required_message=str(_l("Choose whether you file as a person or as an "
                                           "organisation."))),
@@ -78,19 +79,32 @@ def applicant_specs(offices: list | None = None, applicants: list[str] | None = 
         FieldSpec("applicant_representative", str(_l("Legal representative")), "text", True,
                   max_length=200, visible_if=org),
         _phone_spec(counter),
-        FieldSpec("applicant_email", str(_l("Email (if you have one)")), "email", False,
-                  autocomplete="email"),
-        FieldSpec("applicant_commune", str(_l("Commune or ward where you live")), "commune",
-                  True),
+        FieldSpec("applicant_email", said["email"], "email", False, autocomplete="email"),
+        FieldSpec("applicant_commune", said["commune"], "commune", True),
         FieldSpec("applicant_street", str(_l("House number, street, hamlet")), "text", False,
                   max_length=200, autocomplete="street-address"),
     ]
     if offices and len(offices) > 1:
         specs.append(FieldSpec(
-            "applicant_office", str(_l("Office that receives your dossier")), "select", True,
+            "applicant_office", said["office"], "select", True,
             options=[{"value": o.agency_code, "label": o.name}
                      for o in sorted_vi(offices, key=lambda o: o.name)]))
     return specs
+
+
+def _resident_labels() -> dict[str, str]:
+    """The resident fills the form in: it speaks to them."""
+    return {"type": str(_l("You are filing as")), "email": str(_l("Email (if you have one)")),
+            "commune": str(_l("Commune or ward where you live")),
+            "office": str(_l("Office that receives your dossier"))}
+
+
+def _counter_labels() -> dict[str, str]:
+    """A clerk fills it in at the counter: it speaks of the applicant (người nộp)."""
+    return {"type": str(_l("The applicant files as")),
+            "email": str(_l("Applicant's email")),
+            "commune": str(_l("Commune or ward where the applicant lives")),
+            "office": str(_l("Office that receives the dossier"))}
 
 
 def _phone_spec(counter: bool) -> FieldSpec:
