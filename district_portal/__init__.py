@@ -28,7 +28,9 @@ def create_app(config: Config | str | None = None) -> Flask:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         n = app.config["PROXY_COUNT"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+        # The host is not taken from X-Forwarded-Host: nginx passes the real Host header, and
+        # a forwarded one would let a client choose the host the portal believes it has.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)
     db.init_app(app)
     csrf.init_app(app)
     compress.init_app(app)

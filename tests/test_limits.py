@@ -56,3 +56,15 @@ def test_without_a_proxy_forwarded_headers_are_ignored(fresh_app):
     seen = app.test_client().get("/_seen", headers={"X-Forwarded-Proto": "https",
                                                     "X-Forwarded-For": "203.0.113.7"})
     assert seen.get_data(as_text=True) == "http 127.0.0.1"
+
+
+def test_behind_a_proxy_a_forwarded_host_is_not_believed(fresh_app):
+    """nginx passes the real Host; an X-Forwarded-Host from the client must not change the
+    host the portal believes it serves (links, the origin check of the /track form)."""
+    from flask import request
+
+    app = fresh_app(PROXY_COUNT=1)
+    app.add_url_rule("/_host", "host", lambda: request.host)
+    seen = app.test_client().get("/_host", headers={"Host": "dichvucong.example.vn",
+                                                    "X-Forwarded-Host": "evil.example"})
+    assert seen.get_data(as_text=True) == "dichvucong.example.vn"
