@@ -31,3 +31,14 @@ def test_the_office_filter_lists_only_offices_with_published_procedures(app, db_
     page = app.test_client().get("/procedures").get_data(as_text=True)
     assert "UBND xã Lạc Sơn" not in page
     assert "UBND phường Hòa Bình" in page
+
+
+def test_a_nul_character_anywhere_in_the_file_is_refused_with_its_path():
+    """PostgreSQL refuses \\u0000 in text and JSON: the importer must say where it is rather
+    than fail while saving (found by tests/test_hostile_input.py on PostgreSQL)."""
+    from district_portal.services.catalog.importer import validate_catalog
+
+    doc = json.loads(demo_catalog_path().read_text("utf-8"))
+    doc["procedures"][0]["steps"][0] = "Nộp hồ sơ\x00"
+    errors = validate_catalog(doc)
+    assert errors == ["$.procedures[0].steps[0]: contains a NUL character (\\u0000)"]

@@ -90,6 +90,9 @@ def validate_catalog(doc: object, known_offices: set[str] = frozenset()) -> list
               sorted(validator.iter_errors(doc), key=lambda e: list(map(str, e.path)))]
     if errors or not isinstance(doc, dict):
         return errors
+    errors = list(_nul_errors(doc, "$"))
+    if errors:
+        return errors
     offices = doc.get("offices", [])
     codes_in_file = [o["agency_code"] for o in offices]
     available = set(codes_in_file) | set(known_offices)
@@ -122,6 +125,22 @@ def validate_catalog(doc: object, known_offices: set[str] = frozenset()) -> list
                 errors.extend(f"{path}.{r.path}: a fully online procedure needs this: "
                               f"{r.message}" for r in readiness(proc))
     return errors
+
+
+def _nul_errors(value: object, path: str):
+    """A NUL character in any text or key: no form types one, and PostgreSQL refuses it in
+    text and JSON, so the file is refused with where it is rather than failing on import."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            yield f"{path}: contains a NUL character (\\u0000)"
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if "\x00" in str(key):
+                yield f"{path}: a key contains a NUL character (\\u0000)"
+            yield from _nul_errors(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _nul_errors(item, f"{path}[{i}]")
 
 
 def readiness_warnings(doc: dict) -> list[str]:
