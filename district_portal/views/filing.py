@@ -319,7 +319,7 @@ def withdraw(public_id: str):
 def supplement_link(ref: str):
     """The link in the supplement request's SMS: the owner's supplement page (or the dossier
     page once the request is answered)."""
-    d = uploads.by_ref(db.session(), ref)
+    d = filing.by_ref(db.session(), ref)
     if d is None or not access.is_owner(current_user, d):
         abort(404)
     if access.can_answer_supplement(current_user, d):

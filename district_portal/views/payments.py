@@ -47,7 +47,7 @@ def pay(public_id: str):
 @login_required
 def short_link(ref: str):
     """The link in the payment SMS: the owner's dossier page, where the pay button is."""
-    dossier = attempts.by_ref(db.session(), ref)
+    dossier = filing.by_ref(db.session(), ref)
     if dossier is None or not access.is_owner(current_user, dossier):
         abort(404)
     return redirect(url_for("filing.dossier", public_id=dossier.public_id) + "#pay", 303)

@@ -243,13 +243,18 @@ def authenticate(session: Session, login: str, password: str,
                 user.locked_until = None
             session.flush()
             return user
-        user.failed_logins = (user.failed_logins or 0) + 1
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.locked_until = now + LOCKOUT
-            user.failed_logins = 0
+        count_failure(user, now)
     session.flush()
     # The failed-login counts are the lockout's record, not a change the refusal undoes.
     raise LoginError(keep_changes=True)
+
+
+def count_failure(user: User, now: datetime) -> None:
+    """One more wrong password or code: the tenth in a row locks the account for LOCKOUT."""
+    user.failed_logins = (user.failed_logins or 0) + 1
+    if user.failed_logins >= MAX_FAILED_LOGINS:
+        user.locked_until = now + LOCKOUT
+        user.failed_logins = 0
 
 
 def needs_phone_confirmation(user: User) -> bool:

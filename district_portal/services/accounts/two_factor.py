@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from district_portal.models import User, UserToken
 from district_portal.models.types import utcnow
-from district_portal.services.accounts.auth import LOCKOUT, MAX_FAILED_LOGINS
+from district_portal.services.accounts.auth import count_failure
 from district_portal.services.errors import ServiceError
 
 ISSUER = "Cong dich vu cong"
@@ -122,10 +122,7 @@ def verify(session: Session, user: User, code: str, now: datetime | None = None)
         user.locked_until = None
         session.flush()
         return
-    user.failed_logins = (user.failed_logins or 0) + 1
-    if user.failed_logins >= MAX_FAILED_LOGINS:
-        user.locked_until = now + LOCKOUT
-        user.failed_logins = 0
+    count_failure(user, now)
     session.flush()
     raise _wrong(keep_changes=True)
 

@@ -362,3 +362,13 @@ def pending_supplement_request(dossier: Dossier):
         if event.action == "request_supplement":
             return event
     return None
+
+
+def by_ref(session: Session, ref: str) -> Dossier | None:
+    """The filed dossier with this tracking code, as typed or printed (None if none): the
+    short links of SMS (/supplement/<code>, /pay/<code>) use it; who may open the dossier is
+    access.py's question."""
+    canonical = codes.normalize_ref(ref)
+    if canonical is None:
+        return None
+    return session.scalar(select(Dossier).where(Dossier.ref == canonical))

@@ -12,10 +12,8 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from district_portal import codes
 from district_portal.eform import DossierForm
 from district_portal.models import Dossier, User
 from district_portal.services import errors
@@ -99,11 +97,3 @@ def answer_hint(dossier: Dossier) -> str:
         return str(_l("Answer here: %(url)s", url=answer_link(dossier)))
     return str(_l("Bring it to the office where you filed"))
 
-
-def by_ref(session: Session, ref: str) -> Dossier | None:
-    """The filed dossier with this tracking code, as typed or printed (None if none); who may
-    open it is access.py's question."""
-    canonical = codes.normalize_ref(ref)
-    if canonical is None:
-        return None
-    return session.scalar(select(Dossier).where(Dossier.ref == canonical))

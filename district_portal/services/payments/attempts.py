@@ -14,7 +14,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from district_portal import codes
 from district_portal.models import Dossier, Payment, PaymentState, ReceiptCounter, User
 from district_portal.models.types import utcnow
 from district_portal.services import notifications
@@ -79,14 +78,6 @@ def _dossier_url(dossier: Dossier) -> str:
     owner to the dossier page."""
     return current_app.config["BASE_URL"].rstrip("/") + f"/pay/{dossier.ref}"
 
-
-def by_ref(session: Session, ref: str) -> Dossier | None:
-    """The filed dossier with this tracking code, as typed or printed (None if none); who may
-    open it is access.py's question."""
-    canonical = codes.normalize_ref(ref)
-    if canonical is None:
-        return None
-    return session.scalar(select(Dossier).where(Dossier.ref == canonical))
 
 
 # --- starting an online payment -------------------------------------------------------------
