@@ -76,3 +76,14 @@ def test_a_cross_site_look_up_is_refused(app, client, sess, headers):
 ])
 def test_the_origin_rule(headers, expected):
     assert access.same_site_form(headers, "https://portal.example/") is expected
+
+
+def test_the_examples_in_the_tracking_message_are_real_codes(app, client):
+    """Someone who types the example the message gives must not be told it is no code."""
+    import re
+
+    from district_portal import codes
+
+    page = client.post("/track", data={"lookup": "xyz", "phone": PHONE}).get_data(as_text=True)
+    example = re.search(r"mã tra cứu \(như ([A-Z0-9]{4}-[A-Z0-9]{4})\)", page).group(1)
+    assert codes.is_valid_ref(example.replace("-", ""))

@@ -64,7 +64,7 @@ class TrackForm(PortalForm):
         if parse_lookup(field.data or "") is None:
             raise ValidationError(_l("This is neither a dossier code (like "
                                      "000.00.04.T25-261125-0001) nor a tracking code (like "
-                                     "AB12-CD3E). Check it and try again."))
+                                     "AB12-CD3J). Check it and try again."))
 
     def validate_phone(self, field):
         self.contact = tracking_contact(field.data or "")
