@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import re
+import socket
 import time
 from collections import Counter
 from urllib.parse import urlsplit
@@ -557,3 +558,10 @@ def issued_dossier(app, session, way: str = "rendered"):
     assert issue(client, d).status_code == 303
     session.expire_all()
     return d
+
+
+def free_port() -> int:
+    """A free TCP port on the loopback, for a server a test starts."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

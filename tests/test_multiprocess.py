@@ -31,7 +31,7 @@ from district_portal.services.catalog import queries
 from district_portal.services.dossiers import filing
 from district_portal.text import LOCAL_TZ
 from tests.factories import BIRTH
-from tests.helpers import OFFICE, applicant_answers, user_by_email
+from tests.helpers import OFFICE, applicant_answers, free_port, user_by_email
 
 ROOT = Path(__file__).resolve().parent.parent
 REDIS = ("127.0.0.1", 6379)
@@ -57,12 +57,6 @@ def _needs_redis():
         if os.environ.get("CI") == "true":
             pytest.fail(message)
         pytest.skip(message)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Site:
@@ -147,7 +141,7 @@ def province(fresh_app, tmp_path):
            "PORTAL_PROCESSES": "3",
            "PORTAL_SMS_LOG_FILE": str(tmp_path / "sms.log"),
            "PORTAL_MAIL_LOG_FILE": str(tmp_path / "mail.log")}
-    ports = [_free_port(), _free_port()]
+    ports = [free_port(), free_port()]
     commands = [
         [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "deploy/gunicorn.conf.py"),
          "--bind", f"127.0.0.1:{ports[0]}", "--workers", "2", "--threads", "4",

@@ -4,12 +4,11 @@ its own, driven by Playwright in Debian's headless Chromium."""
 from __future__ import annotations
 
 import os
-import socket
 import threading
 
 import pytest
 
-from tests.helpers import pass_two_factor_in_browser
+from tests.helpers import free_port, pass_two_factor_in_browser
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update"]
@@ -18,17 +17,11 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 DEMO_PASSWORD = "demo-portal-2026"  # the demo accounts' password (portal demo)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def live_server(fresh_app):
     from waitress.server import create_server
 
-    port = _free_port()
+    port = free_port()
     app = fresh_app(BASE_URL=f"http://127.0.0.1:{port}")
     server = create_server(app, host="127.0.0.1", port=port, threads=4)
     thread = threading.Thread(target=server.run, daemon=True)
