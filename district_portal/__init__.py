@@ -64,6 +64,7 @@ def create_app(config: Config | str | None = None) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     from district_portal.views import (
         account,
+        admin,
         api,
         api_keys,
         contacts,
@@ -79,7 +80,7 @@ def _register_blueprints(app: Flask) -> None:
     )
 
     for blueprint in (system.bp, public.bp, account.bp, two_factor.bp, filing.bp, documents.bp,
-                      staff.bp, stats.bp, api_keys.bp, payments.bp, contacts.bp):
+                      staff.bp, stats.bp, api_keys.bp, payments.bp, contacts.bp, admin.bp):
         app.register_blueprint(blueprint)
     api.init_app(app)
     if app.config.get("PAYMENT_SANDBOX"):  # never in production (config.py refuses it)

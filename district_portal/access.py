@@ -31,9 +31,11 @@ def office_ids_visible_to(user: User) -> set[int]:
         # Province staff may read the dossiers of the offices below the province.
         frontier = [office.parent_id or office.id] if str(office.kind) == "centre" else [office.id]
         ids.update(frontier)
+        from sqlalchemy.orm import object_session
+
         from district_portal import db
 
-        session = db.session()
+        session = object_session(user) or db.session()
         while frontier:
             children = set(session.scalars(select(Office.id).where(
                 Office.parent_id.in_(frontier))))
@@ -244,6 +246,48 @@ def readiness_scope(user) -> Office | None:
 def can_manage_api_keys(user) -> bool:
     """API keys and webhooks for other systems: admins only."""
     return can_work_inbox(user) and user.has_role(Role.ADMIN)
+
+
+# --- the admin console (issue 13) -----------------------------------------------------------
+# Admins administer the offices they are staff of: a province admin (an admin of the
+# province's committee or service centre) every office of the province, a commune admin their
+# own office. The catalogue is the province's: only province admins edit procedures.
+
+
+def can_administer(user) -> bool:
+    """The admin console at all: active admins attached to an office."""
+    return can_work_inbox(user) and user.has_role(Role.ADMIN)
+
+
+def is_province_admin(user) -> bool:
+    return can_administer(user) and user.office is not None and \
+        str(user.office.kind) in ("province", "centre")
+
+
+def administered_office_ids(user) -> set[int]:
+    """The offices `user` may administer (empty for anyone who is not an admin)."""
+    return office_ids_visible_to(user) if can_administer(user) else set()
+
+
+def can_administer_office(user, office: Office | None) -> bool:
+    """An office's details, staff and calendar. `None` (the province-wide calendar, a new
+    office without a parent) is a province admin's."""
+    if office is None:
+        return is_province_admin(user)
+    return office.id in administered_office_ids(user)
+
+
+def can_edit_catalogue(user) -> bool:
+    """Create procedures, import and export the catalogue."""
+    return is_province_admin(user)
+
+
+def can_edit_procedure(user, procedure) -> bool:
+    """A province admin, for a procedure every office of which is in their province."""
+    if not is_province_admin(user):
+        return False
+    ids = administered_office_ids(user)
+    return all(o.id in ids for o in procedure.offices)
 
 
 def same_site_form(headers, host_url: str) -> bool:

@@ -36,13 +36,18 @@
 
   function loadCommunes(select) {
     var target = document.getElementById(select.getAttribute("data-communes"));
-    if (!target || !select.value || !window.fetch) { return; }
-    fetch("/api/v1/units/" + encodeURIComponent(select.value) + "/communes")
+    var province = select.value;
+    if (!target || !province || !window.fetch) { return; }
+    fetch("/api/v1/units/" + encodeURIComponent(province) + "/communes")
       .then(function (r) { return r.json(); })
       .then(function (data) {
+        /* A later choice of province wins; a commune already chosen in this province stays
+           chosen (the list may arrive after a quick hand picked from the page's own list). */
+        if (select.value !== province) { return; }
+        var keep = target.value;
         target.options.length = 1;
         target.options[0].text = "– chọn –";
-        data.communes.forEach(function (c) { target.add(new Option(c.name, c.code)); });
+        data.communes.forEach(function (c) { target.add(new Option(c.name, c.code, false, String(c.code) === keep)); });
       });
   }
 

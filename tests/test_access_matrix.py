@@ -237,6 +237,7 @@ EXPECTED: dict[str, dict[str, object]] = {
     'GET /procedures/<code>': _same(200),
     'POST /procedures/<code>/apply': _only({'anon': 'login'}, 'redirect'),
     'GET /staff/': _only({'anon': 'login', 'resident_a': 404, 'resident_b': 404}, 'redirect'),
+    'GET /admin/': _only({'anon': 'login', 'admin': 200}, 404),
     'GET /staff/api-keys/': _only({'anon': 'login', 'admin': 200}, 404),
     'POST /staff/api-keys/': _only({'anon': 'login', 'admin': 400}, 404),
     'POST /staff/api-keys/<prefix>/revoke': _only({'anon': 'login'}, 404),

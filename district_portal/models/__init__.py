@@ -1,6 +1,7 @@
 """SQLAlchemy models, one module per aggregate. No Flask imports here."""
 
 from district_portal.models.api import ApiKey, Webhook
+from district_portal.models.audit import AuditEntry, AuditLogIsAppendOnly
 from district_portal.models.base import Base
 from district_portal.models.calendar import CalendarDay
 from district_portal.models.catalog import (
@@ -34,6 +35,8 @@ from district_portal.models.user import Role, User, UserSession, UserToken
 __all__ = [
     "Action",
     "ApiKey",
+    "AuditEntry",
+    "AuditLogIsAppendOnly",
     "Attachment",
     "Base",
     "CalendarDay",

@@ -32,7 +32,8 @@ DEMO_USERS = (
     ("clerk.tinh@demo.test", "Lý Thị Thu", (Role.CLERK,), "000.00.00.T25"),
     ("officer.tinh@demo.test", "Đặng Văn Tuấn", (Role.OFFICER,), "000.00.00.T25"),
     ("leader.tinh@demo.test", "Cao Minh Đức", (Role.LEADER,), "000.00.00.T25"),
-    ("admin@demo.test", "Phạm Quản Trị", (Role.ADMIN,), DEMO_OFFICE),
+    ("admin@demo.test", "Phạm Quản Trị", (Role.ADMIN,), DEMO_OFFICE),  # a commune admin
+    ("admin.tinh@demo.test", "Tạ Thị Quản Lý", (Role.ADMIN,), "000.00.00.T25"),  # the province's
     ("resident@demo.test", "Hoàng Thị Dân", (Role.CITIZEN,), None),
 )
 

@@ -1,0 +1,3 @@
+"""Admin console section: audit (issue 13)."""
+
+from district_portal.views.admin import bp  # noqa: F401
