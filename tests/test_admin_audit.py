@@ -119,3 +119,28 @@ def test_the_console_lists_the_sections_an_admin_may_use(app, session, client):
     clerk_client = app.test_client()
     login(clerk_client, user(session, "clerk@demo.test"))
     assert clerk_client.get("/admin/").status_code == 404
+
+
+def test_a_draft_becomes_a_new_version_only_when_valid(session):
+    from district_portal.services.admin import procedures as admin_procedures
+    from district_portal.services.admin.procedures import ProcedureEditError
+
+    admin = user(session, "admin.tinh@demo.test")
+    proc = procedure(session)
+    before = proc.current_version
+    data = admin_procedures.draft_data(session, proc)
+    data["fields"].append(dict(data["fields"][0]))  # a duplicate key: refused
+    admin_procedures.store_draft(session, admin, proc, data)
+    with pytest.raises(ProcedureEditError) as refused:
+        admin_procedures.save_draft(session, admin, proc)
+    assert any("more than once" in e for e in refused.value.errors)
+    assert proc.current_version is before and admin_procedures.draft_row(session, proc)
+    data["fields"].pop()
+    data["name"] = data["name"] + " (sửa)"
+    admin_procedures.store_draft(session, admin, proc, data)
+    version = admin_procedures.save_draft(session, admin, proc)
+    assert version.number == before.number + 1 and proc.name.endswith("(sửa)")
+    assert admin_procedures.draft_row(session, proc) is None
+    assert before.data["name"] != version.data["name"]  # the old version is untouched
+    rows, _ = audit.search(session, audit.AuditFilter(action="procedure.edit"))
+    assert rows[0].target_ref == proc.code and rows[0].after["name"].endswith("(sửa)")

@@ -7,6 +7,7 @@ from district_portal.models.calendar import CalendarDay
 from district_portal.models.catalog import (
     OnlineLevel,
     Procedure,
+    ProcedureDraft,
     ProcedureLevelChange,
     ProcedureVersion,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "Payment",
     "PaymentState",
     "Procedure",
+    "ProcedureDraft",
     "ProcedureLevelChange",
     "ProcedureVersion",
     "ReceiptCounter",

@@ -109,3 +109,20 @@ class ProcedureLevelChange(Base):
     decision_date: Mapped[date | None] = mapped_column(Date)
 
     procedure: Mapped[Procedure] = relationship()
+
+
+class ProcedureDraft(Base):
+    """An admin's unsaved changes to a procedure (the form builder's working copy): edited
+    step by step, previewed, then saved as a new version or discarded. One per procedure."""
+
+    __tablename__ = "procedure_draft"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    procedure_id: Mapped[int] = mapped_column(ForeignKey("procedure.id"), unique=True)
+    data: Mapped[dict] = mapped_column(JSONType)
+    # The version the draft started from: a draft older than the current version is stale.
+    base_version_id: Mapped[int | None] = mapped_column(ForeignKey("procedure_version.id"))
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    procedure: Mapped[Procedure] = relationship()

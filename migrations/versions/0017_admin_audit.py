@@ -3,6 +3,7 @@ level change.
 
 - audit_entry: who, when, what, before and after; UPDATE and DELETE refused by triggers on
   both engines (the ORM refuses them too, models/audit.py);
+- procedure_draft: an admin's unsaved changes to a procedure (the form builder);
 - procedure_level_change.decision_no / decision_date: the province decision that changed a
   procedure's online level.
 
@@ -59,6 +60,17 @@ def upgrade() -> None:
     bind = op.get_bind()
     for statement in PG_TRIGGERS if bind.dialect.name == "postgresql" else SQLITE_TRIGGERS:
         op.execute(statement)
+    op.create_table(
+        "procedure_draft",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("procedure_id", sa.Integer, sa.ForeignKey("procedure.id"), nullable=False,
+                  unique=True),
+        sa.Column("data", json, nullable=False),
+        sa.Column("base_version_id", sa.Integer, sa.ForeignKey("procedure_version.id"),
+                  nullable=True),
+        sa.Column("updated_by_id", sa.Integer, sa.ForeignKey("user_account.id"), nullable=True),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    )
     with op.batch_alter_table("procedure_level_change") as batch:
         batch.add_column(sa.Column("decision_no", sa.String(100), nullable=True))
         batch.add_column(sa.Column("decision_date", sa.Date, nullable=True))
@@ -68,6 +80,7 @@ def downgrade() -> None:
     with op.batch_alter_table("procedure_level_change") as batch:
         batch.drop_column("decision_date")
         batch.drop_column("decision_no")
+    op.drop_table("procedure_draft")
     bind = op.get_bind()
     op.drop_table("audit_entry")
     if bind.dialect.name == "postgresql":

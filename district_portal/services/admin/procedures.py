@@ -12,7 +12,7 @@ import copy
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from district_portal.models import Office, Procedure, ProcedureVersion, User
+from district_portal.models import Office, Procedure, ProcedureDraft, ProcedureVersion, User
 from district_portal.models.types import utcnow
 from district_portal.services.admin import audit
 from district_portal.services.catalog.importer import FORMAT, search_key, validate_catalog
@@ -79,5 +79,60 @@ def new_version(session: Session, procedure: Procedure, data: dict) -> Procedure
     offices = {o.agency_code: o for o in session.scalars(
         select(Office).where(Office.agency_code.in_(data["offices"])))}
     procedure.offices = [offices[c] for c in data["offices"]]
+    session.flush()
+    return version
+
+
+# --- drafts: the editors' working copy -------------------------------------------------------
+
+
+def draft_row(session: Session, procedure: Procedure) -> ProcedureDraft | None:
+    return session.scalar(select(ProcedureDraft).where(
+        ProcedureDraft.procedure_id == procedure.id))
+
+
+def draft_data(session: Session, procedure: Procedure) -> dict:
+    """What the editors show and change: the draft if there is one, else a copy of the
+    current version."""
+    row = draft_row(session, procedure)
+    return copy.deepcopy(row.data) if row is not None else working_copy(procedure)
+
+
+def is_stale(session: Session, procedure: Procedure) -> bool:
+    """Someone saved a new version after this draft was started."""
+    row = draft_row(session, procedure)
+    return row is not None and row.base_version_id != procedure.current_version_id
+
+
+def store_draft(session: Session, actor: User, procedure: Procedure, data: dict) -> None:
+    """Keep `data` as the draft (not validated: a draft may be half-built)."""
+    row = draft_row(session, procedure)
+    if row is None:
+        row = ProcedureDraft(procedure=procedure, base_version_id=procedure.current_version_id)
+        session.add(row)
+    row.data = copy.deepcopy(data)
+    row.updated_by_id = actor.id
+    row.updated_at = utcnow()
+    session.flush()
+
+
+def discard_draft(session: Session, actor: User, procedure: Procedure) -> None:
+    row = draft_row(session, procedure)
+    if row is not None:
+        audit.record(session, actor, "procedure.draft_discard", "procedure", procedure.code,
+                     before=row.data)
+        session.delete(row)
+        session.flush()
+
+
+def save_draft(session: Session, actor: User, procedure: Procedure,
+               note: str = "") -> ProcedureVersion:
+    """Validate the draft and make it the new current version; the draft is then gone.
+    Refused (ProcedureEditError, draft kept) when invalid."""
+    row = draft_row(session, procedure)
+    if row is None:
+        return procedure.current_version
+    version = save_version(session, actor, procedure, row.data, note)
+    session.delete(row)
     session.flush()
     return version
