@@ -17,7 +17,7 @@ from district_portal.services.accounts.auth import LoginError
 from district_portal.services.accounts.users import create_user
 from district_portal.services.admin import accounts
 from district_portal.services.notifications import sms_text
-from tests.factories import OTHER_OFFICE, office, staff, user
+from tests.factories import OTHER_OFFICE, staff, user
 from tests.helpers import ClientRequest, login
 
 PASSWORD = "ruong-lua-xanh-2026"
@@ -68,8 +68,8 @@ def test_an_admin_creates_a_clerk_who_sets_their_own_password_from_the_emailed_l
     clerk = _account(session, "moi@ubnd-hoabinh.vn")
     assert clerk.roles == ["clerk"] and clerk.office.agency_code == X and clerk.active
     assert clerk.job_title == "Công chức Tư pháp - Hộ tịch"
-    note = session.scalars(select(Notification).where(Notification.recipient == "moi@ubnd-hoabinh.vn")
-                           ).one()
+    note = session.scalars(select(Notification).where(
+        Notification.recipient == "moi@ubnd-hoabinh.vn")).one()
     assert note.channel == "email" and "3 ngày" in note.text and "tài khoản cán bộ" in note.text
     token = session.scalar(select(UserToken).where(UserToken.user_id == clerk.id))
     assert (token.expires_at - token.created_at).days == 3

@@ -76,7 +76,7 @@ class StaffFilterForm(StripForm):
     office = SelectField(_l("Office"), choices=[], validate_choice=False)
     role = SelectField(_l("Role"), choices=[], validate_choice=False)
     active = SelectField(_l("State"), validate_choice=False, choices=[
-        SelectChoice("", _l("Active and deactivated")), SelectChoice("yes", _l("Active")),
+        SelectChoice("", _l("Every state")), SelectChoice("yes", _l("Active")),
         SelectChoice("no", _l("Deactivated"))])
 
     def set_choices(self, offices) -> None:
