@@ -101,6 +101,33 @@ def test_a_phone_only_account_gets_the_link_by_sms_whole_within_one_message(app,
     assert note.channel == "sms" and _link(note.text) in sms_text(note.text)
     account = session.scalar(select(User).where(User.phone == "+84987654321"))
     assert account.phone_verified_at is not None and account.email is None
+    anon = ClientRequest(app.test_client())
+    anon.post(_link(note.text), {"password": PASSWORD, "confirm": PASSWORD},
+              form_page=_link(note.text), expected_redirect="/account/login")
+    response = anon.client.post("/account/login", data={
+        "csrf_token": anon.token(), "login": "0987 654 321", "password": PASSWORD})
+    assert response.headers["Location"].endswith("/account/two-factor/")
+
+
+def test_a_commune_admin_cannot_move_their_staff_to_another_office(app, session):
+    clerk = user(session, "clerk@demo.test")
+    rc = _rc(app, user(session, "admin@demo.test"))
+    url = f"/admin/staff/{clerk.public_id}"
+    page = _post(rc, url, {"roles": ["clerk"], "office": OTHER_OFFICE, "job_title": "Mới"},
+                 page=url, expected_status=400)
+    assert "Hãy chọn một cơ quan do bạn quản trị" in page.text()
+    assert page.value("job_title") == "Mới"
+    assert _account(session, "clerk@demo.test").office.agency_code == X
+    assert _audits(session, "user.edit") == []
+
+
+def test_the_service_refuses_a_bad_phone_without_the_form(app, session):
+    data = accounts.NewStaff(full_name="A", email=None, phone="0210 3846 100", job_title=None,
+                             office_code=X, roles=("clerk",))
+    with app.test_request_context(), pytest.raises(accounts.StaffError) as refused:
+        accounts.create_staff(session, user(session, "admin@demo.test"), data,
+                              secret_key="k", base_url="http://x")
+    assert refused.value.field == "phone"
 
 
 @pytest.mark.parametrize(("overrides", "field", "message"), [

@@ -100,3 +100,24 @@ def test_an_admin_creates_a_clerk_who_sets_a_password_from_the_email_and_logs_in
     with get_db(live_server).transaction(write=False) as session:
         actions = [e.action for e in session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
     assert "user.create" in actions
+
+
+def test_the_province_admin_finds_a_resident_and_reads_their_page(browser_as, live_server,
+                                                                   tmp_path):
+    base = live_server.config["LIVE_URL"]
+    admin = browser_as("admin.tinh@demo.test")
+    admin.js_enabled = False
+    admin.goto(base + "/admin/residents/")
+    admin.fill("#q", "Hoàng Thị")
+    admin.click("button[type=submit] >> text=Tìm")
+    assert "Hoàng Thị Dân" in admin.inner_text("table")
+    _shots(admin, tmp_path, "admin-residents-search")
+    admin.click("text=Hoàng Thị Dân")
+    assert "Chỉ xem" in admin.inner_text("main")
+    admin.click("button.danger")  # no reason given: refused, nothing changes
+    assert "Hãy nêu lý do" in admin.inner_text("#errors")
+    _shots(admin, tmp_path, "admin-resident-page")
+    with get_db(live_server).transaction(write=False) as session:
+        views = session.scalars(select(AuditEntry).where(
+            AuditEntry.action == "resident.view")).all()
+    assert len(views) >= 3  # the result, the page, the page shown again with the refusal

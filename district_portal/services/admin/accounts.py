@@ -28,6 +28,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from district_portal import access
+from district_portal.eform import messages
 from district_portal.models import Office, OfficeKind, Role, User
 from district_portal.models.types import utcnow
 from district_portal.phones import display_phone, parse_phone
@@ -116,9 +117,9 @@ def search_staff(session: Session, admin: User, flt: StaffFilter) -> list[User]:
     return [u for u in rows if u.is_staff and (not flt.role or u.has_role(flt.role))][:MAX_LISTED]
 
 
-def _phone_or_none(text: str) -> str | None:
+def _phone_or_none(text: str, mobile_only: bool = False) -> str | None:
     try:
-        return parse_phone(text)
+        return parse_phone(text, mobile_only=mobile_only)
     except ValueError:
         return None
 
@@ -158,7 +159,9 @@ def create_staff(session: Session, admin: User, data: NewStaff, *, secret_key: s
     roles = _clean_roles(data.roles)
     office = _office_in_scope(session, admin, data.office_code)
     email = normalize_email(data.email)
-    phone = parse_phone(data.phone) if data.phone else None
+    phone = _phone_or_none(data.phone, mobile_only=True) if data.phone else None
+    if data.phone and (phone is None or not phone.startswith("+84")):
+        raise StaffError(messages.MOBILE, "phone")
     if not email and not phone:
         raise StaffError(_l("Enter an email or a phone number: the link to choose a password "
                             "is sent there."), "email")
