@@ -154,3 +154,16 @@ def test_a_view_is_committed_by_the_get_itself(fresh_app):
         count = other.scalar(select(func.count(AuditEntry.id)).where(
             AuditEntry.action == "resident.view", AuditEntry.target_ref == public_id))
     assert count == 2
+
+
+def test_the_residents_pages_open_a_writing_transaction_from_the_start(fresh_app):
+    """The user is loaded before the view runs, so the session must be a writing one
+    (BEGIN IMMEDIATE on SQLite) from its creation for these GETs, and only for them."""
+    from district_portal import db
+
+    app = fresh_app()
+    for path, writes in (("/admin/residents/", True), ("/admin/residents/abc", True),
+                         ("/admin/staff/", False), ("/admin/", False)):
+        with app.test_request_context(path):
+            options = db.session().get_bind().get_execution_options()
+            assert bool(options.get("sqlite_write")) is writes, path
