@@ -290,6 +290,34 @@ def can_edit_procedure(user, procedure) -> bool:
     return all(o.id in ids for o in procedure.offices)
 
 
+def can_administer_staff(user, account) -> bool:
+    """A staff account in the admin console: its office is one `user` administers (a
+    resident, with no office, never: residents have their own page)."""
+    return _is_user(account) and account.is_staff and account.office_id is not None and \
+        account.office_id in administered_office_ids(user)
+
+
+def can_administer_resident(user, resident) -> bool:
+    """A resident's page in the admin console. Residents belong to no office: a province
+    admin reaches every resident of the portal, a commune admin only those with a dossier
+    (past its draft) received or handled by their office."""
+    if not can_administer(user) or not _is_user(resident) or resident.is_staff \
+            or resident.office_id is not None:
+        return False
+    if is_province_admin(user):
+        return True
+    from sqlalchemy.orm import object_session
+
+    from district_portal import db
+
+    ids = administered_office_ids(user)
+    session = object_session(resident) or db.session()
+    return session.scalar(select(Dossier.id).where(
+        Dossier.applicant_user_id == resident.id, Dossier.status != DossierStatus.DRAFT,
+        (Dossier.receiving_office_id.in_(ids) | Dossier.handling_office_id.in_(ids)))
+        .limit(1)) is not None
+
+
 def same_site_form(headers, host_url: str) -> bool:
     """May a form POST that carries no CSRF token be trusted to come from our own pages?
 

@@ -31,6 +31,10 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 # POSTs that only read (a look-up form, a file checked against the register): they must not
 # queue for SQLite's write lock behind every filing.
 READ_ONLY_ENDPOINTS = frozenset({"filing.track", "documents.verify"})
+# GETs that write (the admin console records each view of a resident's data in the audit
+# log): their transaction is a writing one from the start (BEGIN IMMEDIATE on SQLite), as a
+# POST's, since the session opens before the view runs (the logged-in user is loaded first).
+WRITING_GET_ENDPOINTS = frozenset({"admin.residents", "admin.resident"})
 # serialization_failure, deadlock_detected, lock_not_available
 CONFLICT_SQLSTATES = {"40001", "40P01", "55P03"}
 # The database cannot serve now: connection failures (08…), insufficient resources (53…:
@@ -125,9 +129,9 @@ def session() -> Session:
         db = get_db()
         write = True
         try:
-            write = g.get("db_write", False) or (
-                request.method not in SAFE_METHODS
-                and request.endpoint not in READ_ONLY_ENDPOINTS)
+            write = g.get("db_write", False) or request.endpoint in WRITING_GET_ENDPOINTS \
+                or (request.method not in SAFE_METHODS
+                    and request.endpoint not in READ_ONLY_ENDPOINTS)
         except RuntimeError:  # no request: app context of a CLI command
             pass
         g.db_session = (db.writer if write else db.reader)()
