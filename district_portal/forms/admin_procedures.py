@@ -4,10 +4,11 @@ top-level properties, and a change of its online level with the deciding documen
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField, widgets
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, Length, Optional, Regexp, ValidationError
 
 from district_portal.forms import PortalForm, StripForm
@@ -25,8 +26,12 @@ def _values(choices) -> list[str]:
     return [value for value, _label in choices]
 
 
+def _choices(pairs) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
 def _checkboxes(label, choices, message, **kw):
-    return SelectMultipleField(label, choices=list(choices), validate_choice=False,
+    return SelectMultipleField(label, choices=_choices(choices), validate_choice=False,
                                option_widget=widgets.CheckboxInput(),
                                widget=widgets.ListWidget(prefix_label=False),
                                validators=[DataRequired(message)], **kw)
@@ -36,18 +41,19 @@ class ProcedureFilterForm(StripForm):
     q = StringField(_l("Name or code"), validators=[Optional(), Length(max=200)])
     field = SelectField(_l("Field"), choices=[], validate_choice=False)
     level = SelectField(_l("Online level"),
-                        choices=[("", _l("Every level")), *ONLINE_LEVELS], validate_choice=False)
-    published = SelectField(_l("Published"), choices=[("", _l("Published or not")),
-                                                      ("yes", _l("Published")),
-                                                      ("no", _l("Not published"))],
+                        choices=_choices([("", _l("Every level")), *ONLINE_LEVELS]),
+                        validate_choice=False)
+    published = SelectField(_l("Published"), choices=_choices([("", _l("Published or not")),
+                                                               ("yes", _l("Published")),
+                                                               ("no", _l("Not published"))]),
                             validate_choice=False)
     office = SelectField(_l("Office"), choices=[], validate_choice=False)
     page = StringField(validators=[Optional()])
 
     def set_choices(self, fields: list[str], offices) -> None:
-        self.field.choices = [("", _l("Every field")), *((f, f) for f in fields)]
-        self.office.choices = [("", _l("Every office")),
-                               *((o.agency_code, o.name) for o in offices)]
+        self.field.choices = _choices([("", _l("Every field")), *((f, f) for f in fields)])
+        self.office.choices = _choices([("", _l("Every office")),
+                                        *((o.agency_code, o.name) for o in offices)])
 
     def page_number(self) -> int:
         text = self.page.data or ""
@@ -71,11 +77,11 @@ class PropertiesForm(PortalForm):
     field = StringField(_l("Field (lĩnh vực), e.g. Hộ tịch"), validators=[
         DataRequired(_l("Enter the field of the procedure.")),
         Length(max=500, message=_l("At most %(max)d characters."))])
-    level = SelectField(_l("Deciding tier"), choices=list(LEVELS), validate_choice=False,
+    level = SelectField(_l("Deciding tier"), choices=_choices(LEVELS), validate_choice=False,
                         validators=[AnyOf(_values(LEVELS), message=_l("Choose a tier."))])
     processing_amount = StringField(_l("Processing time"), validators=[
         _whole_number(0, 365, _l("Enter a whole number from 0 to 365."))])
-    processing_unit = SelectField(_l("Unit of the processing time"), choices=list(UNITS),
+    processing_unit = SelectField(_l("Unit of the processing time"), choices=_choices(UNITS),
                                   validate_choice=False, validators=[
                                       AnyOf(_values(UNITS), message=_l("Choose a unit."))])
     fee_note = TextAreaField(_l("Note on the fee (optional)"), validators=[
@@ -96,7 +102,8 @@ class PropertiesForm(PortalForm):
             raise ValidationError(_l("Each document may have at most 500 characters."))
 
     def set_offices(self, offices) -> None:
-        self.offices.choices = [(o.agency_code, f"{o.name} ({o.agency_code})") for o in offices]
+        self.offices.choices = _choices((o.agency_code, f"{o.name} ({o.agency_code})")
+                                        for o in offices)
 
     def legal_basis_lines(self) -> list[str]:
         return [line.strip() for line in (self.legal_basis.data or "").splitlines()
@@ -124,7 +131,7 @@ class CreateForm(PropertiesForm):
         DataRequired(_l("Enter the code of the procedure.")),
         Regexp(CODE, message=_l("3 to 32 letters, digits, dots or hyphens, starting with a "
                                 "letter or digit."))])
-    online_level = SelectField(_l("Online level"), choices=list(ONLINE_LEVELS),
+    online_level = SelectField(_l("Online level"), choices=_choices(ONLINE_LEVELS),
                                default="none", validate_choice=False, validators=[
                                    AnyOf(_values(ONLINE_LEVELS), message=_l("Choose a level."))])
     fee = StringField(_l("Fee in đồng (0 when free)"), default="0", validators=[
@@ -148,7 +155,7 @@ def parse_date(text: str) -> date | None:
 
 
 class LevelForm(PortalForm):
-    new_level = SelectField(_l("New online level"), choices=list(ONLINE_LEVELS),
+    new_level = SelectField(_l("New online level"), choices=_choices(ONLINE_LEVELS),
                             validate_choice=False, validators=[
                                 AnyOf(_values(ONLINE_LEVELS), message=_l("Choose a level."))])
     decision_no = StringField(_l("Number of the deciding document, e.g. 1234/QĐ-UBND"), validators=[
@@ -168,5 +175,5 @@ class LevelForm(PortalForm):
         day = parse_date(field.data or "")
         if day is None:
             raise ValidationError(_l("Enter the date as dd/mm/yyyy."))
-        if day > date.today() or day.year < 2000:
+        if day > date.today() + timedelta(days=1) or day.year < 2000:
             raise ValidationError(_l("The date must be between 2000 and today."))
