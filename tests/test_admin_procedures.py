@@ -103,7 +103,8 @@ def test_the_list_shows_state_version_and_draft(session, admin_client, province_
     page = admin_client.get("/admin/procedures/?q=khai+sinh")
     row = page.find(".//tbody/tr")
     assert "Đã công bố" in page.text(row) and "Đang có bản nháp" in page.text(row)
-    assert "Toàn trình" in page.text(row) or "trực tuyến" in page.text(row).lower()
+    assert page.text(row.findall("td")[2]) == page.text(
+        admin_client.get(f"/admin/procedures/{BIRTH}").by_id("level"))
     assert page.text(row.findall("td")[3]) == str(proc.current_version.number)
 
 
@@ -350,11 +351,14 @@ def test_a_draft_in_progress_follows_a_level_change(session, province_admin):
 
 def test_stats_show_the_level_change_with_its_decision_and_the_cache_follows(
         app, session, admin_client, client):
+    from district_portal.models.types import utcnow
     from district_portal.services.stats.cache import cached_compute, data_version
+    from district_portal.services.stats.catalogue import level_counts_as_of
     from district_portal.services.stats.periods import default_period, today_local
 
     period = default_period(today_local())
     before = data_version(session)
+    moment = utcnow()
 
     def writer():
         from contextlib import nullcontext
@@ -369,6 +373,8 @@ def test_stats_show_the_level_change_with_its_decision_and_the_cache_follows(
     with app.app_context():
         new = cached_compute(session, period, writer=writer, ttl_seconds=3600)
     assert (new.levels.partial, new.levels.none) == (old.levels.partial - 1, old.levels.none + 1)
+    # The figures for a past instant still count the procedure at the level it had then.
+    assert level_counts_as_of(session, moment) == old.levels
     page = ClientRequest(client).get("/stats")
     table = page.by_id("level-changes")
     assert table is not None

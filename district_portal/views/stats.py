@@ -67,6 +67,7 @@ def index():
     return render_template(
         "stats/index.html", form=form, error=None, st=st, offices=stats.offices(session),
         level_changes=level_changes(session, flt.period, scope),
+        level_names={key: label for key, label, _tone in tables.LEVEL_ROWS},
         tables={name: build(st) for name, build in tables.BUILDERS.items()
                 if name != "procedures"},
         procedures=tables.procedures_table(st, PROCEDURE_ROWS),
