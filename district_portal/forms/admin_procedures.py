@@ -43,7 +43,7 @@ class ProcedureFilterForm(StripForm):
     level = SelectField(_l("Online level"),
                         choices=_choices([("", _l("Every level")), *ONLINE_LEVELS]),
                         validate_choice=False)
-    published = SelectField(_l("Published"), choices=_choices([("", _l("Published or not")),
+    published = SelectField(_l("Publication"), choices=_choices([("", _l("Published or not")),
                                                                ("yes", _l("Published")),
                                                                ("no", _l("Not published"))]),
                             validate_choice=False)

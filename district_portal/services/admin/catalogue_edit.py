@@ -212,7 +212,8 @@ def create_procedure(session: Session, actor: User, code: str, props: Properties
     session.add(proc)
     new_version(session, proc, data)
     session.add(ProcedureLevelChange(procedure=proc, old_level=None, new_level=online_level,
-                                     user_id=actor.id, reason="admin console: created"))
+                                     user_id=actor.id,
+                                     reason=str(_l("Created in the admin console"))))
     audit.record(session, actor, "procedure.create", "procedure", code, after=data,
                  note="version 1, unpublished")
     session.flush()

@@ -27,6 +27,17 @@ TOP_LABELS = {
 }
 
 
+# Values shown by their name rather than their code, by the key that holds them.
+VALUE_LABELS = {
+    "online_level": {"full": _l("Fully online"), "partial": _l("Partly online"),
+                     "none": _l("At the office only")},
+    "level": {"commune": _l("Commune"), "province": _l("Province")},
+    "unit": {"working_days": _l("working days"), "working_hours": _l("working hours"),
+             "same_day": _l("the same day")},
+    "applicants": {"person": _l("A person"), "organisation": _l("An organisation")},
+}
+
+
 @dataclass(frozen=True)
 class Change:
     kind: str  # added, removed, changed
@@ -44,19 +55,27 @@ class Change:
 
     @property
     def old_text(self) -> str:
-        return show(self.old)
+        return show(self.old, self._labels())
 
     @property
     def new_text(self) -> str:
-        return show(self.new)
+        return show(self.new, self._labels())
+
+    def _labels(self) -> dict:
+        names = [p for p in self.path if not p.isdigit()]
+        return VALUE_LABELS.get(names[-1], {}) if names else {}
 
 
-def show(value) -> str:
-    """A value as one short line of text (strings as they are, the rest as JSON)."""
+def show(value, labels: dict | None = None) -> str:
+    """A value as one short line of text: strings as they are (or their name in `labels`),
+    lists of strings joined with semicolons, the rest as JSON."""
+    labels = labels or {}
     if value is None:
         return ""
     if isinstance(value, str):
-        return value
+        return str(labels.get(value, value))
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return "; ".join(str(labels.get(v, v)) for v in value)
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
