@@ -129,6 +129,15 @@ def test_an_admin_of_another_province_gets_404_on_our_procedures(app, session,
     assert procedure(session, BIRTH).published
 
 
+def test_odd_codes_and_filters_answer_404_or_nothing_never_500(admin_client):
+    assert admin_client.client.get("/admin/procedures/a%00b").status_code in (400, 404)
+    admin_client.get("/admin/procedures/%C4%91%C3%A2y-kh%C3%B4ng-c%C3%B3", expected_status=404)
+    page = admin_client.get("/admin/procedures/?field=kh%C3%B4ng+c%C3%B3&office=X.1&level=z"
+                            "&published=maybe&page=x")
+    assert "Tìm thấy 0 thủ tục." in page.text()
+    assert admin_client.client.get("/admin/procedures/?field=a%00b").status_code == 400
+
+
 def test_a_post_without_its_csrf_token_is_refused(admin_client, session):
     response = admin_client.client.post(f"/admin/procedures/{BIRTH}/unpublish")
     assert response.status_code == 400

@@ -8,6 +8,7 @@ ProcedureInputError (a message per form field) or ProcedureEditError (the import
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass
 from dataclasses import field as default
 from datetime import date
@@ -41,6 +42,7 @@ from district_portal.services.catalog.readiness import readiness
 from district_portal.services.errors import ServiceError
 
 PER_PAGE = 20
+CODE = re.compile(r"[0-9A-Za-z][0-9A-Za-z.\-]{2,31}")  # as in catalog.schema.json
 # The handbook step a new procedure starts with (catalogue data, in Vietnamese like the rest
 # of the catalogue); the form builder replaces it.
 FIRST_STEP = "Nộp hồ sơ tại cơ quan tiếp nhận hoặc trực tuyến trên Cổng dịch vụ công."
@@ -89,6 +91,8 @@ def search(session: Session, actor: User, flt: AdminFilter, page: int = 1,
     """The procedures `actor` administers (published or not) matching the filter, by name;
     every word typed must be in the name, code, field or result (accents and case ignored,
     as in the public search). Returns one page of rows and the total."""
+    if any("\x00" in v for v in (flt.field, flt.level, flt.published, flt.office)):
+        return [], 0  # no such value exists (and PostgreSQL refuses NUL in text)
     stmt = select(Procedure).where(_in_scope(actor))
     if flt.field:
         stmt = stmt.where(Procedure.field == flt.field)
@@ -123,7 +127,9 @@ def administered_offices(session: Session, actor: User) -> list[Office]:
 
 def find(session: Session, actor: User, code: str) -> Procedure | None:
     """The procedure `actor` may edit, or None (the view answers 404)."""
-    proc = session.scalar(select(Procedure).where(Procedure.code == (code or "")[:40]))
+    if not CODE.fullmatch(code or ""):  # no such code can exist (and NUL breaks PostgreSQL)
+        return None
+    proc = session.scalar(select(Procedure).where(Procedure.code == code))
     return proc if proc is not None and access.can_edit_procedure(actor, proc) else None
 
 
