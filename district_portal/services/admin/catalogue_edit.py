@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from district_portal import access
+from district_portal.collation import sorted_vi
 from district_portal.models import (
     Office,
     OnlineLevel,
@@ -116,7 +117,7 @@ def search(session: Session, actor: User, flt: AdminFilter, page: int = 1,
 
 def fields_of(session: Session, actor: User) -> list[str]:
     """The fields (lĩnh vực) of the procedures `actor` administers."""
-    return sorted(session.scalars(select(Procedure.field).where(_in_scope(actor)).distinct()))
+    return sorted_vi(session.scalars(select(Procedure.field).where(_in_scope(actor)).distinct()))
 
 
 def administered_offices(session: Session, actor: User) -> list[Office]:
