@@ -15,6 +15,7 @@ from district_portal.services.stats import readiness as stats_readiness
 from district_portal.services.stats import tables
 from district_portal.services.stats.cache import cached_compute
 from district_portal.services.stats.export import to_csv
+from district_portal.services.stats.level_changes import level_changes
 from district_portal.text import format_money
 from district_portal.views.staff import bp as staff_bp
 
@@ -62,8 +63,11 @@ def index():
         return render_template("stats/index.html", form=form, error=exc, st=None,
                                offices=stats.offices(session)), 400
     st = _figures(flt)
+    scope = stats.office_subtree(session, flt.office) if flt.office is not None else None
     return render_template(
         "stats/index.html", form=form, error=None, st=st, offices=stats.offices(session),
+        level_changes=level_changes(session, flt.period, scope),
+        level_names={key: label for key, label, _tone in tables.LEVEL_ROWS},
         tables={name: build(st) for name, build in tables.BUILDERS.items()
                 if name != "procedures"},
         procedures=tables.procedures_table(st, PROCEDURE_ROWS),
