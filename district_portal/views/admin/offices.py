@@ -23,7 +23,7 @@ from district_portal.services.admin import offices
 from district_portal.services.documents import signing
 from district_portal.views.admin import bp, section
 
-section("admin.offices", _l("Offices"),
+section("admin.offices_list", _l("Offices"),
         _l("Addresses, phones, opening hours and postage; new offices, the province's "
            "communes, mergers."))
 
