@@ -268,19 +268,23 @@ def test_refused_successors(tinh, session):
     top, ward = _other_province(session)
     _post(tinh, "/admin/offices/new", **_new())
     assert _deactivate(tinh, "000.00.09.T25", OFFICE).status_code == 303
-    for successor, message in (("", "Hãy chọn một cơ quan đang hoạt động"),
-                               (LAC_SON.replace("06", "05"), None),
-                               (ward.agency_code, "Hãy chọn một cơ quan đang hoạt động"),
-                               ("000.00.09.T25", "Hãy chọn một cơ quan đang hoạt động"),
+    provisional = Office(agency_code="TMP.7894", name="UBND phường Nông Trang",
+                         kind=OfficeKind.COMMUNE, parent=office(session, PROVINCE))
+    session.add(provisional)
+    session.commit()
+    assert "TMP.7894" not in tinh.get(f"/admin/offices/{LAC_SON}/deactivate").get_data(
+        as_text=True)
+    active = "Hãy chọn một cơ quan đang hoạt động và đang nhận hồ sơ"
+    for successor, message in (("", active), (ward.agency_code, active),  # another province
+                               ("000.00.09.T25", active),  # deactivated
+                               ("TMP.7894", active),  # takes no dossiers yet
                                (LAC_SON, "không thể là cơ quan tiếp nhận thay chính nó")):
-        if message is None:
-            continue
         response = _deactivate(tinh, LAC_SON, successor, note="Sáp nhập")
         assert response.status_code == 400, successor
         assert message in response.get_data(as_text=True)
         assert "Sáp nhập" in response.get_data(as_text=True)  # what was typed is kept
     session.expire_all()
-    assert office(session, LAC_SON).active
+    assert office(session, LAC_SON).active and not _audits(session, "office.deactivate")[1:]
     # Neither the admin's own office nor the province's own.
     assert tinh.get(f"/admin/offices/{PROVINCE}/deactivate").status_code == 200
     response = _deactivate(tinh, PROVINCE, OFFICE)

@@ -44,6 +44,7 @@ def test_a_province_admin_creates_edits_imports_and_merges_offices(
     page.fill("#agency_code", NEW)
     page.fill("#name", "UBND phường Nông Trang")
     page.select_option("#kind", "commune")
+    page.fill("#admin_unit_code", "7894")  # its official code: the import will keep it
     page.fill("#address", "Phường Nông Trang, tỉnh Phú Thọ")
     page.fill("#phone", "0210 3855 009")
     page.fill("#hours", "07:30-11:30, 17:00-13:30")
@@ -72,8 +73,8 @@ def test_a_province_admin_creates_edits_imports_and_merges_offices(
     page.goto(base + "/admin/offices/")
     page.click("text=Nhập các xã của tỉnh")
     text = page.inner_text("main")
-    assert "Đã nhập danh sách xã:" in text and "4 đã có" in text
-    assert "Mã tạm: chưa nhận hồ sơ" in text
+    assert "Đã nhập danh sách xã:" in text and "5 đã có" in text
+    assert "Mã tạm: chưa nhận hồ sơ" in text and text.count("UBND phường Nông Trang") == 1
     _shots(page, shots, "imported")
 
     # Tân Hòa merges into the new ward.

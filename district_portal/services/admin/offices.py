@@ -135,8 +135,10 @@ def parent_choices(session: Session, user: User,
 
 
 def successor_choices(session: Session, user: User, office: Office) -> list[Office]:
-    """Active offices of the province other than `office`."""
-    return [o for o, _ in tree(session, user) if o.active and o.id != office.id]
+    """Active offices of the province other than `office` that take dossiers (a provisional
+    office does not until it has its real agency code)."""
+    return [o for o, _ in tree(session, user)
+            if o.active and not o.is_provisional and o.id != office.id]
 
 
 def _descendants(session: Session, office: Office) -> set[int]:
@@ -249,9 +251,9 @@ def deactivate(session: Session, user: User, office: Office, successor_code: str
         raise OfficeError(_l("You cannot deactivate your own office or the province's."))
     successor = by_code(session, successor_code) if successor_code else None
     if successor is None or not access.can_administer_office(user, successor) \
-            or not successor.active:
-        raise OfficeError(_l("Choose an active office of your province as the successor."),
-                          "successor")
+            or not successor.active or successor.is_provisional:
+        raise OfficeError(_l("Choose an active office of your province that takes dossiers "
+                             "as the successor."), "successor")
     if successor is office:
         raise OfficeError(_l("An office cannot be its own successor."), "successor")
     seen, step = {office.id}, successor.successor
