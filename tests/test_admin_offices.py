@@ -24,7 +24,7 @@ from tests.factories import (
     staff,
     user,
 )
-from tests.helpers import csrf_token, login
+from tests.helpers import csrf_token, login, start_draft
 
 PROVINCE = "000.00.00.T25"
 LAC_SON = "000.00.06.T25"
@@ -88,6 +88,16 @@ def test_a_province_admin_sees_the_province_tree_and_a_commune_admin_their_offic
     mine = xa.get("/admin/offices/").get_data(as_text=True)
     assert f'id="office-{OFFICE}"' in mine and f"office-{OTHER_OFFICE}" not in mine
     assert "Thêm cơ quan" not in mine and "Nhập các xã" not in mine
+
+
+def test_the_admin_index_lists_the_section_for_both_admins(tinh, xa):
+    for client in (tinh, xa):
+        assert 'href="/admin/offices/">Cơ quan</a>' in client.get("/admin/").get_data(as_text=True)
+
+
+def test_an_edit_page_says_how_the_offices_results_are_signed(tinh):
+    page = tinh.get(f"/admin/offices/{OFFICE}").get_data(as_text=True)
+    assert "Kết quả của cơ quan này" in page and "chứng thư số" in page
 
 
 def test_another_provinces_office_is_a_404(tinh, session):
@@ -154,6 +164,8 @@ def test_a_province_admin_creates_an_office_audited(tinh, session):
     ({"parent": ""}, "parent", "Hãy chọn cơ quan cấp trên"),
     ({"parent": "000.00.01.H01"}, "parent", "phải là một cơ quan của tỉnh bạn"),
     ({"kind": "province"}, "kind", "Hãy chọn loại"),
+    ({"admin_unit_code": "4795"}, "admin_unit_code", "đã có mã đơn vị hành chính này"),
+    ({"admin_unit_code": "-3"}, "admin_unit_code", "là số nguyên dương"),
     ({"hours": "7h-11h"}, "hours", "không phải một khung giờ"),
     ({"hours": "11:30-07:30"}, "hours", "kết thúc trước khi bắt đầu"),
     ({"hours": "25:00-26:00"}, "hours", "không tồn tại"),
@@ -173,7 +185,7 @@ def test_a_new_office_with_a_bad_value_is_refused_keeping_what_was_typed(
     for key in ("name", "address", "phone"):
         if data[key]:
             assert f'value="{data[key]}"' in text
-    if field in ("hours", "postage"):
+    if field in ("hours", "postage", "admin_unit_code"):
         assert f'value="{data[field]}"' in text
     assert session.scalar(select(func.count()).select_from(Office).where(
         Office.name == "UBND xã Thử Nghiệm")) == 0
@@ -292,7 +304,8 @@ def test_refused_successors(tinh, session):
         as_text=True)
 
 
-def test_a_deactivated_office_sends_new_dossiers_to_its_successor(app, tinh, session):
+def test_a_deactivated_office_sends_new_dossiers_to_its_successor(
+        app, tinh, session, resident_client):
     """Phường Tân Hòa merges into a new ward: the marriage registration, which lists Tân Hòa,
     now offers the new ward instead; a dossier filed there goes to it; Tân Hòa's dossiers
     and staff stay where they were."""
@@ -315,6 +328,12 @@ def test_a_deactivated_office_sends_new_dossiers_to_its_successor(app, tinh, ses
     assert "UBND phường Tân Hòa mới" in page and "UBND phường Tân Hòa<" not in page
     offices_page = app.test_client().get("/offices").get_data(as_text=True)
     assert "UBND phường Tân Hòa mới" in offices_page
+    assert "UBND phường Tân Hòa, Phường Tân Hòa" not in offices_page
+    # the resident's form offers the successor instead of the closed office
+    form_page, _public_id = start_draft(resident_client, MARRIAGE)
+    options = [o.get("value") for o in form_page.doc.iterfind(
+        ".//select[@name='applicant_office']/option")]
+    assert "000.00.09.T25" in options and OTHER_OFFICE not in options and OFFICE in options
     with app.test_request_context():
         new = create_filed_dossier(session, code=MARRIAGE, office="000.00.09.T25",
                                    applicant=user(session, "resident@demo.test"))
@@ -384,3 +403,25 @@ def test_public_pages_show_an_edit_at_once_through_the_page_cache(fresh_app):
     for path in ("/offices", "/", f"/procedures/{BIRTH}"):
         page = visitor.get(path).get_data(as_text=True)
         assert "0218 3999 999" in page and "0218 3852 004" not in page, path
+
+
+def test_a_commune_admins_bad_hours_are_refused_too(xa, session):
+    response = _post(xa, f"/admin/offices/{OFFICE}", address="Số 2", phone="",
+                     hours="07:00-11:30, 11:00-17:00", postage="-5")
+    text = response.get_data(as_text=True)
+    assert response.status_code == 400 and "chồng lên nhau" in text
+    assert "từ 0 đến 10.000.000" in text and 'value="07:00-11:30, 11:00-17:00"' in text
+    session.expire_all()
+    assert office(session, OFFICE).address == "Phường Hòa Bình, tỉnh Phú Thọ"
+    assert not _audits(session, "office.edit")
+
+
+def test_the_import_needs_the_provinces_official_code(tinh, session):
+    office(session, PROVINCE).admin_unit_code = None
+    session.commit()
+    before = session.scalar(select(func.count()).select_from(Office))
+    response = _post(tinh, "/admin/offices/import")
+    assert response.status_code == 400
+    assert "Hãy nhập mã đơn vị hành chính của tỉnh" in response.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(Office)) == before
+    assert not _audits(session, "office.import")

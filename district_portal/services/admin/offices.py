@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from district_portal import access
@@ -72,7 +73,12 @@ def _record(session, actor, action, office, before, note="") -> bool:
     keys = audit.changed_fields(before, after)
     if not keys and before:
         return False
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:  # another admin took the code meanwhile (unique in the database)
+        raise OfficeError(_l("Another office already has this agency code."),
+                          "agency_code") from None
     audit.record(session, actor, action, "office", office.agency_code,
                  before={k: before[k] for k in keys} if before else None,
                  after={k: after[k] for k in keys} if before else after,
@@ -192,6 +198,18 @@ def _check_parent(session, user, office: Office | None, values: OfficeValues) ->
     return parent
 
 
+def _check_unit(session: Session, office: Office | None, values: OfficeValues) -> None:
+    """One office per official unit and kind: the communes' import matches by it."""
+    code = values.admin_unit_code
+    if code is None or (office is not None and office.admin_unit_code == code):
+        return
+    other = session.scalar(select(Office).where(Office.admin_unit_code == code,
+                                                Office.kind == values.kind).limit(1))
+    if other is not None and other is not office:
+        raise OfficeError(_l("Another office (%(name)s) has this official code.",
+                             name=other.name), "admin_unit_code")
+
+
 def _set_details(office: Office, values: OfficeValues) -> None:
     office.address = values.address or None
     office.phone = values.phone or None
@@ -205,6 +223,7 @@ def create(session: Session, user: User, values: OfficeValues) -> Office:
         raise OfficeError(_l("Only the province's administrators create offices."), None, 404)
     _check_code(session, values.agency_code, None)
     parent = _check_parent(session, user, None, values)
+    _check_unit(session, None, values)
     office = Office(agency_code=values.agency_code, name=values.name,
                     kind=OfficeKind(values.kind), parent=parent,
                     admin_unit_code=values.admin_unit_code, active=True)
@@ -224,6 +243,7 @@ def update(session: Session, user: User, office: Office, values: OfficeValues) -
         if values.agency_code != office.agency_code:
             _check_code(session, values.agency_code, office)
         parent = _check_parent(session, user, office, values)
+        _check_unit(session, office, values)
         office.agency_code, office.name = values.agency_code, values.name
         office.kind, office.parent = OfficeKind(values.kind), parent
         office.admin_unit_code = values.admin_unit_code
