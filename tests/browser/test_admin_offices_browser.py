@@ -87,6 +87,10 @@ def test_a_province_admin_creates_edits_imports_and_merges_offices(
     assert "Đã ngừng hoạt động UBND phường Tân Hòa" in text
     row = page.inner_text('[id="office-000.00.05.T25"]')
     assert "Đã ngừng hoạt động" in row and "UBND phường Nông Trang" in row
+    merged = page.locator('[id="office-000.00.05.T25"]')
+    page.set_viewport_size({"width": 360, "height": 800})
+    merged.screenshot(path=str(shots / "offices-merged-row-360.png"))
+    page.set_viewport_size({"width": 1366, "height": 800})
     page.goto(base + "/procedures/1.000894")
     main = page.inner_text("main")
     assert "UBND phường Nông Trang" in main and "UBND phường Tân Hòa" not in main
