@@ -14,14 +14,17 @@ from district_portal.models import AuditEntry, Office, OfficeKind
 from district_portal.models.site import current_version
 from district_portal.services.dossiers import filing, inbox
 from tests.factories import (
+    ANSWERS,
     BIRTH,
     MARRIAGE,
     OFFICE,
     OTHER_OFFICE,
     create_filed_dossier,
+    fill,
     office,
     procedure,
     staff,
+    staff_applicant_answers,
     user,
 )
 from tests.helpers import csrf_token, login, start_draft
@@ -365,6 +368,30 @@ def test_a_procedure_with_only_closed_offices_files_at_the_successor(app, tinh, 
         draft = filing.start_draft(session, user(session, "resident@demo.test"),
                                    procedure(session, "2.000815"))
         assert draft.receiving_office.agency_code == "000.00.09.T25"
+
+
+def test_a_draft_started_before_the_merger_is_filed_at_the_successor(app, tinh, session):
+    """The marriage registration left with one office (Hòa Bình): a resident's draft goes
+    there; Hòa Bình then merges into a new ward before the resident submits."""
+    _post(tinh, "/admin/offices/new", **_new())
+    for code in (OTHER_OFFICE, LAC_SON):
+        assert _deactivate(tinh, code, OFFICE).status_code == 303
+    resident = user(session, "resident@demo.test")
+    with app.test_request_context():
+        draft = filing.start_draft(session, resident, procedure(session, MARRIAGE))
+        assert draft.receiving_office.agency_code == OFFICE
+        session.commit()
+    assert _deactivate(tinh, OFFICE, "000.00.09.T25").status_code == 303
+    session.expire_all()
+    with app.test_request_context():
+        draft = session.merge(draft)
+        form = fill(session, draft, {**staff_applicant_answers(office=""),
+                                     **ANSWERS[MARRIAGE]})
+        assert form.validate(), form.errors
+        filing.submit(session, draft, resident, "merger-nonce")
+        assert draft.receiving_office.agency_code == "000.00.09.T25"
+        assert draft.handling_office.agency_code == "000.00.09.T25"
+        assert draft.code
 
 
 def test_reactivation_takes_the_dossiers_back(tinh, session):

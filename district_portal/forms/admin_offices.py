@@ -85,8 +85,9 @@ class OfficeForm(OfficeDetailsForm):
                               validators=[DataRequired(_l("Enter the agency code.")),
                                           Length(max=40)],
                               filters=[lambda v: v.upper() if isinstance(v, str) else v])
-    name = StringField(_l("Name of the office"), validators=[DataRequired(_l("Enter the office's name.")),
-                                               Length(max=500)])
+    name = StringField(_l("Name of the office"),
+                       validators=[DataRequired(_l("Enter the office's name.")),
+                                   Length(max=500)])
     kind = SelectField(_l("Kind"), choices=[], validate_choice=False)
     parent = SelectField(_l("Parent office"), choices=[], validate_choice=False)
     admin_unit_code = IntegerField(

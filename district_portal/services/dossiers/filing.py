@@ -228,6 +228,9 @@ def prepare_submission(ctx) -> None:
     if missing_documents(dossier):
         raise WorkflowError(_l("Upload every required document before you submit."), 400)
     office = dossier.receiving_office
+    if office is not None and not office.active and office.current() is not None:
+        office = office.current()  # merged into another since the draft was started
+        dossier.receiving_office_id, dossier.receiving_office = office.id, office
     if office is None or not office.active or office.is_provisional:
         raise WorkflowError(_l("The receiving office cannot take dossiers yet. Choose another "
                                "office or call the commune."), 400)
