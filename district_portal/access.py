@@ -318,6 +318,13 @@ def can_administer_resident(user, resident) -> bool:
         .limit(1)) is not None
 
 
+def can_restructure_office(user, office: Office | None) -> bool:
+    """An office's agency code, kind, parent and active state, and new offices (`None`):
+    province admins, for the offices of their province. A commune admin edits only their
+    own office's details (address, phone, hours, postage)."""
+    return is_province_admin(user) and can_administer_office(user, office)
+
+
 def same_site_form(headers, host_url: str) -> bool:
     """May a form POST that carries no CSRF token be trusted to come from our own pages?
 

@@ -64,6 +64,17 @@ class Procedure(Base):
         order_by="ProcedureVersion.number",
     )
 
+    @property
+    def receiving_offices(self) -> list[Office]:
+        """The offices that take its new dossiers: the active ones it lists and, for a listed
+        office since deactivated, the successor that took it over (each once, in order)."""
+        out: list[Office] = []
+        for office in self.offices:
+            current = office.current()
+            if current is not None and current not in out:
+                out.append(current)
+        return out
+
 
 class ProcedureVersion(Base):
     """An immutable snapshot of one procedure's catalogue entry."""

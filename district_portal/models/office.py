@@ -54,5 +54,15 @@ class Office(Base):
         """Offices created by units-import cannot issue dossier codes until given a real code."""
         return self.agency_code.startswith(PROVISIONAL_PREFIX)
 
+    def current(self) -> Office | None:
+        """The office that takes this office's new dossiers: itself while active, else its
+        successor's (followed along a chain of mergers); None when the chain ends at an
+        inactive office without a successor (or loops)."""
+        office, seen = self, set()
+        while office is not None and not office.active and office.id not in seen:
+            seen.add(office.id)
+            office = office.successor
+        return office if office is not None and office.active else None
+
     def __repr__(self) -> str:
         return f"<Office {self.agency_code}>"

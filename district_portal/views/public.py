@@ -51,4 +51,4 @@ def procedure(code: str):
     if proc is None:
         abort(404)
     return render_template("public/procedure.html", proc=proc, v=proc.current_version.data,
-                           offices=proc.offices)
+                           offices=proc.receiving_offices)

@@ -71,7 +71,9 @@ def search_procedures(session: Session, flt: ProcedureFilter, page: int = 1,
     if flt.level in {lvl.value for lvl in OnlineLevel}:
         stmt = stmt.where(Procedure.online_level == flt.level)
     if flt.office:
-        stmt = stmt.where(Procedure.offices.any(Office.agency_code == flt.office))
+        chosen = session.scalar(select(Office.id).where(Office.agency_code == flt.office[:40]))
+        stmt = stmt.where(Procedure.offices.any(Office.id.in_(
+            routed_to(session, {chosen} if chosen else set()))))
     order = [Procedure.name, Procedure.code]
     words = search_words(flt.q)
     if words:
@@ -110,14 +112,29 @@ def list_fields(session: Session) -> list[str]:
 
 
 def receiving_offices(session: Session) -> list[Office]:
-    """Offices receiving a published procedure, in Vietnamese alphabetical order."""
-    return sorted_vi(session.scalars(
+    """Active offices receiving a published procedure (a deactivated office's successor in
+    its place), in Vietnamese alphabetical order."""
+    listed = session.scalars(
         select(Office).where(Office.id.in_(
             select(procedure_office.c.office_id).join(
                 Procedure, Procedure.id == procedure_office.c.procedure_id)
             .where(Procedure.published.is_(True))
         ))
-    ), key=lambda o: o.name)
+    )
+    current = {o.id: o for o in (office.current() for office in listed) if o is not None}
+    return sorted_vi(current.values(), key=lambda o: o.name)
+
+
+def routed_to(session: Session, office_ids: set[int]) -> set[int]:
+    """`office_ids` and the deactivated offices whose new dossiers go to one of them: the
+    offices a procedure may list for these offices to receive it."""
+    ids = set(office_ids)
+    for office in session.scalars(select(Office).where(Office.active.is_(False),
+                                                       Office.successor_id.is_not(None))):
+        current = office.current()
+        if current is not None and current.id in office_ids:
+            ids.add(office.id)
+    return ids
 
 
 def count_by_level(session: Session) -> dict[str, int]:

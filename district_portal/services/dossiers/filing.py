@@ -77,7 +77,7 @@ def start_draft(session: Session, user: User, procedure: Procedure) -> Dossier:
     if procedure.online_level == OnlineLevel.NONE:
         raise FilingError(_l("This procedure can only be filed at the office."), 400)
     version = procedure.current_version
-    offices = [o for o in procedure.offices if o.active]
+    offices = procedure.receiving_offices  # a merged office's successor in its place
     if not offices:
         raise FilingError(_l("No office receives this procedure online at the moment."), 400)
     recent = _recent_draft(session, user, procedure)
@@ -134,7 +134,7 @@ def start_counter_draft(session: Session, clerk: User, procedure: Procedure) -> 
     if procedure is None or not procedure.published:
         raise FilingError(_l("This procedure is not offered."), 404)
     office = clerk.office
-    if office is None or office not in procedure.offices or not office.active:
+    if office is None or office not in procedure.receiving_offices:
         raise FilingError(_l("Your office does not receive this procedure."), 400)
     version = procedure.current_version
     dossier = Dossier(
@@ -157,7 +157,7 @@ def save_counter_answers(session: Session, dossier: Dossier, form: DossierForm) 
 def form_specs(dossier: Dossier):
     """The fields of the dossier's e-form (its procedure version, its active offices); at the
     counter the applicant's phone is optional."""
-    offices = [o for o in dossier.procedure.offices if o.active]
+    offices = dossier.procedure.receiving_offices
     return eform.form_specs(dossier.procedure_version.data, offices,
                             counter=dossier.channel == "counter")
 
@@ -178,7 +178,8 @@ def save_answers(session: Session, dossier: Dossier, form: DossierForm) -> None:
     dossier.applicant, dossier.answers = eform.split_applicant(raw)
     code = raw.get("applicant_office")
     if code:
-        office = next((o for o in dossier.procedure.offices if o.agency_code == code), None)
+        office = next((o for o in dossier.procedure.receiving_offices
+                       if o.agency_code == code), None)
         if office is not None:
             dossier.receiving_office_id = office.id
     dossier.updated_at = utcnow()
@@ -227,6 +228,9 @@ def prepare_submission(ctx) -> None:
     if missing_documents(dossier):
         raise WorkflowError(_l("Upload every required document before you submit."), 400)
     office = dossier.receiving_office
+    if office is not None and not office.active and office.current() is not None:
+        office = office.current()  # merged into another since the draft was started
+        dossier.receiving_office_id, dossier.receiving_office = office.id, office
     if office is None or not office.active or office.is_provisional:
         raise WorkflowError(_l("The receiving office cannot take dossiers yet. Choose another "
                                "office or call the commune."), 400)

@@ -30,6 +30,7 @@ from district_portal.models import (
 )
 from district_portal.models.types import UTCDateTime, utcnow
 from district_portal.services.calendar.days import calendar_for
+from district_portal.services.catalog import queries
 from district_portal.services.dossiers import counts as counts_
 from district_portal.services.dossiers import queues, search
 from district_portal.services.dossiers.search import search_condition
@@ -374,13 +375,15 @@ def procedures_for(session: Session, office_ids: set[int]) -> list[Procedure]:
     if not office_ids:
         return []
     ids = sorted(office_ids)
+    listing = sorted(queries.routed_to(session, office_ids))  # merged offices' too
     has_dossiers = select(Dossier.id).where(
         Dossier.procedure_id == Procedure.id, Dossier.status != S.DRAFT,
         or_(Dossier.receiving_office_id.in_(ids), Dossier.handling_office_id.in_(ids)),
     ).exists()
     return sorted_vi(session.scalars(
         select(Procedure).where(or_(
-            and_(Procedure.published.is_(True), Procedure.offices.any(Office.id.in_(ids))),
+            and_(Procedure.published.is_(True),
+                 Procedure.offices.any(Office.id.in_(listing))),
             has_dossiers))), key=lambda p: p.name)
 
 
@@ -389,6 +392,6 @@ def counter_procedures(session: Session, office: Office | None) -> list[Procedur
     if office is None:
         return []
     return sorted_vi(session.scalars(
-        select(Procedure).where(Procedure.published.is_(True),
-                                Procedure.offices.any(Office.id == office.id))
+        select(Procedure).where(Procedure.published.is_(True), Procedure.offices.any(
+            Office.id.in_(queries.routed_to(session, {office.id}))))
         .options(selectinload(Procedure.current_version))), key=lambda p: p.name)
