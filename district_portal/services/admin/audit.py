@@ -127,3 +127,29 @@ def _cell(value) -> str:
 def _safe(text: str) -> str:
     """A spreadsheet must not run a cell as a formula (CSV injection, OWASP)."""
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def choices(session: Session, office_ids: frozenset[int] | None) -> tuple[list[str], list[str]]:
+    """The actions and target kinds found in the entries `office_ids` may see (the audit
+    page's filter lists)."""
+    scoped = _query(AuditFilter(office_ids=office_ids)).order_by(None).subquery()
+    actions = session.scalars(select(scoped.c.action).distinct().order_by(scoped.c.action))
+    kinds = session.scalars(select(scoped.c.target_kind).distinct()
+                            .order_by(scoped.c.target_kind))
+    return list(actions), list(kinds)
+
+
+def comparison(before: dict | None, after: dict | None) -> list[tuple[str, str, str]]:
+    """(key, value before, value after) for each changed key, values as short JSON text
+    ("" when the key is absent)."""
+    before, after = before or {}, after or {}
+    return [(key, _shown(before, key), _shown(after, key))
+            for key in changed_fields(before, after)]
+
+
+def _shown(values: dict, key: str) -> str:
+    if key not in values:
+        return ""
+    value = values[key]
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False,
+                                                            sort_keys=True)
