@@ -17,7 +17,7 @@ from district_portal.services.admin import audit
 from district_portal.text import to_local
 from district_portal.views.admin import bp, section
 
-section("admin.audit", _l("Audit log"),
+section("admin.audit_log", _l("Audit log"),
         _l("Who changed what and when in the administration, with CSV download."))
 
 # The log stores English dotted words; the page reads them in the user's language.

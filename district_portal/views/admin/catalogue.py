@@ -18,7 +18,7 @@ from district_portal.services.catalog.importer import CatalogError
 from district_portal.text import to_local
 from district_portal.views.admin import bp, section
 
-section("admin.catalogue", _l("Catalogue import and export"),
+section("admin.catalogue_index", _l("Catalogue import and export"),
         _l("Download the catalogue file, or check and import one (all or nothing)."),
         province_only=True)
 section("api_keys.index", _l("API keys and webhooks"),
