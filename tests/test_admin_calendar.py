@@ -149,7 +149,8 @@ def test_a_make_up_day_on_a_day_off_turns_it_around(province, session):
 def test_a_commune_admin_sees_and_changes_only_their_office(app, commune, province, session):
     page = commune.get("/admin/calendar/")
     assert page.value("office") == DEMO_OFFICE
-    options = [o.get("value") for o in page.findall(".//form[@method='post']//select[@name='office']/option")]
+    add_form = page.find(".//form[@method='post']")
+    options = [o.get("value") for o in add_form.findall(".//select[@name='office']/option")]
     assert options == [DEMO_OFFICE]
     commune.get(f"/admin/calendar/?office={OTHER_OFFICE}", expected_status=404)
     commune.get("/admin/calendar/?office=*", expected_status=404)

@@ -78,22 +78,25 @@ def run_import(session: Session, actor: User, doc: object, *,
     make, then write nothing. Raises CatalogError (nothing written) for an invalid file or one
     that creates or changes offices or procedures outside the admin's province."""
     before = _snapshot(session)
-    savepoint = session.begin_nested()
     try:
-        report = import_catalog(session, doc, user_id=actor.id, reason=REASON)
-        errors = _outside_province(session, actor, doc, before)
-        if errors:
-            raise CatalogError(errors)
-    except CatalogError:
-        savepoint.rollback()
-        raise
-    if check_only:
-        savepoint.rollback()
-        return report
-    savepoint.commit()
+        with session.begin_nested():  # left by an exception: everything rolled back
+            report = import_catalog(session, doc, user_id=actor.id, reason=REASON)
+            errors = _outside_province(session, actor, doc, before)
+            if errors:
+                raise CatalogError(errors)
+            if check_only:
+                raise _CheckedOnly(report)
+    except _CheckedOnly as checked:
+        return checked.report
     audit.record(session, actor, "catalogue.import", "catalogue", "",
                  after=report_dict(report), office=_province_office(actor))
     return report
+
+
+class _CheckedOnly(Exception):  # noqa: N818 (not an error: the way out of the savepoint)
+    def __init__(self, report: ImportReport):
+        super().__init__("checked only")
+        self.report = report
 
 
 def report_dict(report: ImportReport) -> dict:
