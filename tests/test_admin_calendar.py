@@ -149,7 +149,7 @@ def test_a_make_up_day_on_a_day_off_turns_it_around(province, session):
 def test_a_commune_admin_sees_and_changes_only_their_office(app, commune, province, session):
     page = commune.get("/admin/calendar/")
     assert page.value("office") == DEMO_OFFICE
-    add_form = page.find(".//form[@method='post']")
+    add_form = page.find(".//form[@action='/admin/calendar/'][@method='post']")
     options = [o.get("value") for o in add_form.findall(".//select[@name='office']/option")]
     assert options == [DEMO_OFFICE]
     commune.get(f"/admin/calendar/?office={OTHER_OFFICE}", expected_status=404)
