@@ -50,7 +50,7 @@ def test_the_page_lists_entries_newest_first_with_before_and_after(app, session,
     first = page.findall(".//section[@class='act']")[2]
     assert "Phạm Quản Trị" in page.text(first) and DEMO_OFFICE in page.text(first)
     rows = [[page.text(c) for c in tr] for tr in first.iter("tr")][1:]
-    assert rows == [["phone", "0210 1", "0210 2"]]  # only the changed key
+    assert rows == [["Điện thoại", "0210 1", "0210 2"]]  # only the changed key, named
 
 
 @pytest.mark.parametrize(("query", "expected"), [

@@ -100,7 +100,10 @@ class _CheckedOnly(Exception):  # noqa: N818 (not an error: the way out of the s
 
 
 def report_dict(report: ImportReport) -> dict:
-    return asdict(report)
+    out = asdict(report)
+    if not out["messages"]:
+        del out["messages"]
+    return out
 
 
 def _province_office(actor: User) -> Office | None:

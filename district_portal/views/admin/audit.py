@@ -45,6 +45,18 @@ KINDS = {
     "api_key": _l("API key"),
 }
 
+# The keys most entries compare (others are shown as they are stored).
+ITEMS = {
+    "day": _l("Date"), "kind": _l("Kind of day"), "note": _l("Note"), "name": _l("Name"),
+    "phone": _l("Phone"), "address": _l("Address"), "offices": _l("Offices"),
+    "procedures": _l("Procedures"),
+    "offices_created": _l("Offices created"), "offices_updated": _l("Offices updated"),
+    "procedures_created": _l("Procedures created"),
+    "procedures_new_version": _l("Procedures with a new version"),
+    "procedures_unchanged": _l("Procedures unchanged"),
+    "level_changes": _l("Online level changes"), "messages": _l("Warnings"),
+}
+
 
 def _scope() -> frozenset[int]:
     return frozenset(access.administered_office_ids(current_user))
@@ -75,13 +87,13 @@ def audit_log():
     form = _form()
     if not form.validate():
         return render_template("admin/audit/index.html", form=form, entries=[], more=False,
-                               page=1, args={}, actions=ACTIONS, kinds=KINDS), 400
+                               page=1, args={}, actions=ACTIONS, kinds=KINDS, items=ITEMS), 400
     page = _page_number()
     entries, more = audit.search(db.session(), _filter(form), page)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     rows = [(e, audit.comparison(e.before, e.after)) for e in entries]
     return render_template("admin/audit/index.html", form=form, entries=rows, more=more,
-                           page=page, args=args, actions=ACTIONS, kinds=KINDS,
+                           page=page, args=args, actions=ACTIONS, kinds=KINDS, items=ITEMS,
                            csv_url=url_for("admin.audit_csv", **args))
 
 
