@@ -135,3 +135,20 @@ def test_non_admins_get_404(app, session):
         login(client, user(session, email))
         assert client.get("/admin/audit/").status_code == 404
         assert client.get("/admin/audit/audit.csv").status_code == 404
+
+
+def test_the_date_filters_are_vietnamese_calendar_days(session):
+    from datetime import UTC, date, datetime
+
+    from district_portal.models import AuditEntry
+
+    # 18:30 UTC on the 28th is 01:30 on the 29th in Hà Nội.
+    session.add(AuditEntry(at=datetime(2026, 11, 28, 18, 30, tzinfo=UTC), action="office.edit",
+                           target_kind="office", target_ref="late"))
+    session.flush()
+
+    def found(**dates):
+        return [e.target_ref for e in audit.search(session, audit.AuditFilter(**dates))[0]]
+
+    assert found(since=date(2026, 11, 29), until=date(2026, 11, 29)) == ["late"]
+    assert found(until=date(2026, 11, 28)) == []

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from district_portal.models import AuditEntry, Office, User
 from district_portal.models.types import utcnow
+from district_portal.text import from_local
 
 PAGE_SIZE = 50
 
@@ -79,11 +80,12 @@ def _query(flt: AuditFilter):
         q = q.where(AuditEntry.actor_name.ilike(f"%{_like(flt.actor)}%", escape="\\"))
     if flt.target:
         q = q.where(AuditEntry.target_ref.ilike(f"%{_like(flt.target)}%", escape="\\"))
+    # The dates an admin types are Vietnamese calendar days (not the server's time zone).
     if flt.since:
-        q = q.where(AuditEntry.at >= datetime.combine(flt.since, time.min).astimezone())
+        q = q.where(AuditEntry.at >= from_local(datetime.combine(flt.since, time.min)))
     if flt.until:
-        q = q.where(AuditEntry.at < datetime.combine(flt.until + timedelta(days=1),
-                                                      time.min).astimezone())
+        q = q.where(AuditEntry.at < from_local(datetime.combine(flt.until + timedelta(days=1),
+                                                                time.min)))
     return q.order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
 
 

@@ -9,7 +9,7 @@ from dataclasses import asdict
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from district_portal.models import Office, Procedure, User
 from district_portal.services.admin import audit
@@ -121,7 +121,8 @@ def _office_state(o: Office) -> tuple:
 def _snapshot(session: Session) -> dict:
     offices = {o.agency_code: (o.id, _office_state(o)) for o in session.scalars(select(Office))}
     procedures = {p.code: (p.current_version_id, p.published, frozenset(o.id for o in p.offices))
-                  for p in session.scalars(select(Procedure))}
+                  for p in session.scalars(select(Procedure)
+                                           .options(selectinload(Procedure.offices)))}
     return {"offices": offices, "procedures": procedures}
 
 
