@@ -179,3 +179,11 @@ def test_non_admins_get_404_and_the_old_page_redirects(app, session, commune):
     assert old.status_code == 301 and old.headers["Location"].endswith("/admin/calendar/")
     anon = app.test_client().get("/admin/calendar/")
     assert anon.status_code == 302 and "/account/login" in anon.headers["Location"]
+
+
+def test_the_pages_read_in_english_too(province):
+    province.client.set_cookie("lang", "en")
+    for url in ("/admin/calendar/", "/admin/catalogue/", "/admin/audit/"):
+        page = province.get(url)
+        assert page.find(".").get("lang") == "en", url
+    assert "Make-up working day" in province.get("/admin/calendar/").text()
