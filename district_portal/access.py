@@ -244,8 +244,9 @@ def readiness_scope(user) -> Office | None:
 
 
 def can_manage_api_keys(user) -> bool:
-    """API keys and webhooks for other systems: admins only."""
-    return can_work_inbox(user) and user.has_role(Role.ADMIN)
+    """API keys and webhooks for other systems: the province's admins only (a key may read
+    every office's changes; issue 13)."""
+    return is_province_admin(user)
 
 
 # --- the admin console (issue 13) -----------------------------------------------------------

@@ -146,16 +146,17 @@ def _token(page: str) -> str:
 
 def test_only_admins_open_the_api_keys_page(client, session):
     assert client.get("/staff/api-keys/").status_code == 302  # anonymous: log in first
-    for email in ("clerk@demo.test", "resident@demo.test"):
+    # A commune admin neither (issue 13: a key may read every office's changes).
+    for email in ("clerk@demo.test", "resident@demo.test", "admin@demo.test"):
         login(client, user_by_email(session, email))
         assert client.get("/staff/api-keys/").status_code == 404, email
         assert client.post("/staff/api-keys/", data={"name": "x"}).status_code in (400, 404)
-    login(client, user_by_email(session, "admin@demo.test"))
+    login(client, user_by_email(session, "admin.tinh@demo.test"))
     assert client.get("/staff/api-keys/").status_code == 200
 
 
 def test_an_admin_issues_a_key_sees_the_secret_once_and_revokes_it(client, session):
-    login(client, user_by_email(session, "admin@demo.test"))
+    login(client, user_by_email(session, "admin.tinh@demo.test"))
     page = client.get("/staff/api-keys/").get_data(as_text=True)
     created = client.post("/staff/api-keys/", data={
         "csrf_token": _token(page), "name": "Hệ thống tỉnh", "scopes": SCOPE_CHANGES,
@@ -167,7 +168,7 @@ def test_an_admin_issues_a_key_sees_the_secret_once_and_revokes_it(client, sessi
     prefix = secret.split("_")[1]
     row = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
     assert row.secret_hash == hashlib.sha256(secret.encode()).hexdigest()
-    assert row.created_by_id == user_by_email(session, "admin@demo.test").id
+    assert row.created_by_id == user_by_email(session, "admin.tinh@demo.test").id
     assert client.get(FEED, headers=bearer(secret)).status_code == 200
     listing = client.get("/staff/api-keys/").get_data(as_text=True)
     assert prefix in listing and "Hệ thống tỉnh" in listing and secret not in listing
@@ -180,7 +181,7 @@ def test_an_admin_issues_a_key_sees_the_secret_once_and_revokes_it(client, sessi
 
 
 def test_the_admin_form_keeps_what_was_typed_and_says_what_is_missing(client, session):
-    login(client, user_by_email(session, "admin@demo.test"))
+    login(client, user_by_email(session, "admin.tinh@demo.test"))
     page = client.get("/staff/api-keys/").get_data(as_text=True)
     response = client.post("/staff/api-keys/", data={"csrf_token": _token(page),
                                                      "name": "Hệ thống tỉnh"})
@@ -193,7 +194,7 @@ def test_the_admin_form_keeps_what_was_typed_and_says_what_is_missing(client, se
 def test_admin_posts_without_a_csrf_token_are_refused(client, session, db_session):
     key, _secret = create_key(db_session, name="A", scopes=[SCOPE_CHANGES])
     db_session.commit()
-    login(client, user_by_email(session, "admin@demo.test"))
+    login(client, user_by_email(session, "admin.tinh@demo.test"))
     assert client.post("/staff/api-keys/", data={"name": "x", "scopes": SCOPE_CHANGES}
                        ).status_code == 400
     assert client.post(f"/staff/api-keys/{key.prefix}/revoke").status_code == 400

@@ -16,7 +16,8 @@ START = {None: ["/", "/track", "/verify", "/account/login", "/account/register"]
          "clerk@demo.test": ["/staff", "/staff/counter", "/staff/worklist"],
          "officer@demo.test": ["/staff"],
          "leader@demo.test": ["/staff"],
-         "admin@demo.test": ["/staff", "/staff/calendar"]}
+         "admin@demo.test": ["/staff", "/admin/", "/admin/calendar/", "/admin/audit/"],
+         "admin.tinh@demo.test": ["/admin/", "/admin/catalogue/", "/staff/api-keys/"]}
 # Links that change state, switch language or download files are not pages to check.
 SKIP = ("/account/logout", "/language/", ".pdf", "/files/", "/static/", "/result/download")
 MAX_PAGES = 40  # per account: enough to reach every kind of page, bounded in time

@@ -177,8 +177,8 @@ def test_a_wrong_password_is_refused_but_still_counted_toward_the_lockout(real_a
 def test_a_calendar_day_for_an_unknown_office_commits_nothing(real_app):
     client = real_app.test_client()
     _as(real_app, client, "admin@demo.test")
-    response = client.post("/staff/calendar", data={
-        "csrf_token": csrf_token(client, "/staff/calendar"),
+    response = client.post("/admin/calendar/", data={  # the page moved there (issue 13)
+        "csrf_token": csrf_token(client, "/admin/calendar/"),
         "day": "2026-12-24", "kind": "off", "office": "000.00.99.X99", "note": "Nghỉ"})
     assert response.status_code == 400
     assert _committed(real_app, CalendarDay) == 0

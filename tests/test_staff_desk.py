@@ -102,15 +102,16 @@ def test_calendar_day_cli_adds_lists_and_removes_days(fresh_app):
 
 
 def test_an_admin_adds_and_removes_a_day_off_on_the_calendar_page(client, sess):
-    login(client, user(sess, "admin@demo.test"))
-    token = csrf_token(client, "/staff/calendar")
-    saved = client.post("/staff/calendar", data={"csrf_token": token, "day": "2026-12-31",
-                                                 "kind": "off", "office": "", "note": "Tết"})
+    # The page moved to the admin console (issue 13); the province admin sets province days.
+    login(client, user(sess, "admin.tinh@demo.test"))
+    token = csrf_token(client, "/admin/calendar/")
+    saved = client.post("/admin/calendar/", data={"csrf_token": token, "day": "2026-12-31",
+                                                  "kind": "off", "office": "*", "note": "Tết"})
     assert saved.status_code == 303
-    page = client.get("/staff/calendar").get_data(as_text=True)
+    page = client.get("/admin/calendar/?year=2026").get_data(as_text=True)
     assert "31/12/2026" in page and "Ngày nghỉ thêm" in page
     assert not calendar_for(sess, None).is_working_day(date(2026, 12, 31))
-    removed = client.post("/staff/calendar/remove",
-                          data={"csrf_token": token, "day": "2026-12-31", "office": ""})
+    removed = client.post("/admin/calendar/remove",
+                          data={"csrf_token": token, "day": "2026-12-31", "office": "*"})
     assert removed.status_code == 303
-    assert "31/12/2026" not in client.get("/staff/calendar").get_data(as_text=True)
+    assert "31/12/2026" not in client.get("/admin/calendar/?year=2026").get_data(as_text=True)

@@ -195,7 +195,7 @@ def test_the_cli_adds_lists_and_removes_webhooks(fresh_app):
 
 
 def test_an_admin_registers_and_removes_a_webhook_on_the_page(client, session):
-    login(client, user_by_email(session, "admin@demo.test"))
+    login(client, user_by_email(session, "admin.tinh@demo.test"))
     page = client.get("/staff/api-keys/").get_data(as_text=True)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
     both = client.post("/staff/api-keys/webhooks", data={

@@ -1,5 +1,5 @@
 """Forms of the staff pages: inbox filters, one small form per workflow action, counter
-intake, calendar days. Each action form turns its fields into the inputs of workflow.perform."""
+intake. Each action form turns its fields into the inputs of workflow.perform."""
 
 from __future__ import annotations
 
@@ -282,20 +282,3 @@ class CounterStartForm(PortalForm):
     def set_procedures(self, procedures) -> None:
         self.procedure.choices = [SelectChoice("", _l("– choose –"))] + [
             SelectChoice(p.code, p.name) for p in procedures]
-
-
-class CalendarDayForm(PortalForm):
-    day = DateField(_l("Date"), validators=[InputRequired(_l("Enter the date."))])
-    kind = SelectField(_l("Kind of day"), choices=[
-        SelectChoice("off", _l("Extra day off")), SelectChoice("work", _l("Make-up working day"))])
-    office = SelectField(_l("Office"), choices=[], validate_choice=True)
-    note = StringField(_l("Note"), validators=[Optional(), Length(max=300)])
-
-    def set_offices(self, offices) -> None:
-        self.office.choices = [SelectChoice("", _l("Every office"))] + [
-            SelectChoice(o.agency_code, o.name) for o in offices]
-
-
-class CalendarRemoveForm(PortalForm):
-    day = DateField(validators=[InputRequired()])
-    office = HiddenField()

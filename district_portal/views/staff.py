@@ -25,15 +25,11 @@ from district_portal.forms.staff import (
     ACTION_BUTTONS,
     ACTION_FORMS,
     UI_ACTIONS,
-    CalendarDayForm,
-    CalendarRemoveForm,
     CounterStartForm,
     InboxFilterForm,
     action_form,
 )
 from district_portal.models.types import utcnow
-from district_portal.services.calendar import days
-from district_portal.services.calendar.days import CalendarDayError
 from district_portal.services.catalog import queries
 from district_portal.services.documents import issuing
 from district_portal.services.dossiers import filing, inbox, queues
@@ -311,39 +307,9 @@ def counter_submit(public_id: str):
 # --- calendar (admin) ----------------------------------------------------------------------
 
 
-@bp.route("/calendar", methods=["GET", "POST"])
+@bp.get("/calendar")
 def calendar():
+    """The old calendar page: the admin console's year view replaced it (issue 13)."""
     if not access.can_manage_calendar(current_user):
         abort(404)
-    sess = db.session()
-    offices = days.offices(sess)
-    form = CalendarDayForm()
-    form.set_offices(offices)
-    error = None
-    if form.validate_on_submit():
-        try:
-            days.add_day(sess, form.day.data, form.kind.data, form.office.data or None,
-                                  form.note.data or "")
-        except CalendarDayError as exc:
-            error = exc.message
-        else:
-            flash(gettext("Day saved."), "success")
-            return redirect(url_for("staff.calendar"), 303)
-    status = 400 if (form.errors or error) else 200
-    return render_template("staff/calendar.html", form=form, error=error,
-                           days=days.list_days(sess), remove=CalendarRemoveForm()), status
-
-
-@bp.post("/calendar/remove")
-def calendar_remove():
-    if not access.can_manage_calendar(current_user):
-        abort(404)
-    form = CalendarRemoveForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        days.remove_day(db.session(), form.day.data, form.office.data or None)
-    except CalendarDayError:
-        abort(404)
-    flash(gettext("Day removed."), "success")
-    return redirect(url_for("staff.calendar"), 303)
+    return redirect(url_for("admin.calendar"), 301)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from district_portal.models import AuditEntry, Office, User
 from district_portal.models.types import utcnow
+from district_portal.text import from_local
 
 PAGE_SIZE = 50
 
@@ -79,11 +80,12 @@ def _query(flt: AuditFilter):
         q = q.where(AuditEntry.actor_name.ilike(f"%{_like(flt.actor)}%", escape="\\"))
     if flt.target:
         q = q.where(AuditEntry.target_ref.ilike(f"%{_like(flt.target)}%", escape="\\"))
+    # The dates an admin types are Vietnamese calendar days (not the server's time zone).
     if flt.since:
-        q = q.where(AuditEntry.at >= datetime.combine(flt.since, time.min).astimezone())
+        q = q.where(AuditEntry.at >= from_local(datetime.combine(flt.since, time.min)))
     if flt.until:
-        q = q.where(AuditEntry.at < datetime.combine(flt.until + timedelta(days=1),
-                                                      time.min).astimezone())
+        q = q.where(AuditEntry.at < from_local(datetime.combine(flt.until + timedelta(days=1),
+                                                                time.min)))
     return q.order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
 
 
@@ -127,3 +129,29 @@ def _cell(value) -> str:
 def _safe(text: str) -> str:
     """A spreadsheet must not run a cell as a formula (CSV injection, OWASP)."""
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def choices(session: Session, office_ids: frozenset[int] | None) -> tuple[list[str], list[str]]:
+    """The actions and target kinds found in the entries `office_ids` may see (the audit
+    page's filter lists)."""
+    scoped = _query(AuditFilter(office_ids=office_ids)).order_by(None).subquery()
+    actions = session.scalars(select(scoped.c.action).distinct().order_by(scoped.c.action))
+    kinds = session.scalars(select(scoped.c.target_kind).distinct()
+                            .order_by(scoped.c.target_kind))
+    return list(actions), list(kinds)
+
+
+def comparison(before: dict | None, after: dict | None) -> list[tuple[str, str, str]]:
+    """(key, value before, value after) for each changed key, values as short JSON text
+    ("" when the key is absent)."""
+    before, after = before or {}, after or {}
+    return [(key, _shown(before, key), _shown(after, key))
+            for key in changed_fields(before, after)]
+
+
+def _shown(values: dict, key: str) -> str:
+    if key not in values:
+        return ""
+    value = values[key]
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False,
+                                                            sort_keys=True)
