@@ -43,7 +43,8 @@ def _camera(img: Image.Image, noise: float = 6) -> Image.Image:
     """Light brightest near the top left, a soft lens, sensor noise."""
     w, h = img.size
     light = Image.radial_gradient("L").resize((w * 2, h * 2))
-    light = light.crop((w // 3, h // 4, w // 3 + w, h // 4 + h)).point(lambda v: 255 - v * 70 // 255)
+    light = light.crop((w // 3, h // 4, w // 3 + w, h // 4 + h))
+    light = light.point(lambda v: 255 - v * 70 // 255)
     img = ImageChops.multiply(img, Image.merge("RGB", [light] * 3))
     img = img.filter(ImageFilter.GaussianBlur(1.1))
     grain = Image.effect_noise((w, h), noise)
