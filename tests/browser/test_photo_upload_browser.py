@@ -179,3 +179,17 @@ def test_other_photos_are_sent_at_200_kb_at_most(live_server, page, tmp_path, ma
     assert stored_name == (name if kind == "PNG" else name.rsplit(".", 1)[0] + ".jpg")
     if reads:
         assert share >= LEGIBLE, share
+
+
+def test_a_photo_the_browser_cannot_shrink_is_sent_as_it_is(live_server, page, tmp_path):
+    """A broken JPEG above 200 KB: the shrink fails, the original goes, the server says why."""
+    if not page.js_enabled:
+        pytest.skip("the shrink needs JavaScript")
+    public_id = documents_page(page, live_server.config["LIVE_URL"])
+    path = tmp_path / "hỏng.jpg"
+    path.write_bytes(b"\xff\xd8\xff\xe0" + os.urandom(300_000))
+    page.set_input_files(f"#in-{KEY}", str(path))
+    refused = page.locator(f"#doc-{KEY} .upload-status.error-msg")
+    refused.wait_for()
+    assert "Chỉ nhận tệp PDF, JPEG hoặc PNG." in refused.inner_text()
+    assert stored(live_server, public_id) == []
