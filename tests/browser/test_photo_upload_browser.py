@@ -118,7 +118,7 @@ def choose_slowly(page, path: Path) -> dict:
 
 def test_a_photo_of_a_printed_page_is_shrunk_to_200_kb_and_still_reads(live_server, page,
                                                                        tmp_path):
-    tesseract = require_tesseract() if page.js_enabled else None  # no shrink, no OCR without
+    tesseract = require_tesseract() if page.js_enabled else None  # no script: nothing to read
     app, base = live_server, live_server.config["LIVE_URL"]
     page.set_viewport_size({"width": 360, "height": 740})
     public_id = documents_page(page, base)
@@ -146,8 +146,8 @@ def test_a_photo_of_a_printed_page_is_shrunk_to_200_kb_and_still_reads(live_serv
     assert len(kept) <= BUDGET, len(kept)
     assert size == (1200, 1600)  # upright (EXIF applied) and 1600 px on the long side
     share = legible_share(tesseract, kept, tmp_path)
-    report(name, len(original), kept, f"OCR {share:.1%}, shrunk in {seen['shrink_s']:.1f} s "
-           "at CPU ×4 (with the first upload bytes)")
+    report(name, len(original), kept,
+           f"OCR {share:.1%}, 'Đang thu nhỏ ảnh…' for {seen['shrink_s']:.1f} s at CPU ×4")
     assert share >= LEGIBLE, share
 
 
