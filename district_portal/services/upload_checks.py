@@ -124,8 +124,9 @@ def reencode_image(source: Path, target: Path, content_type: str) -> None:
                 raise UploadError(_l("This image is too large (more than 50 megapixels). Take "
                                      "a smaller photo and try again."))
             image.load()
+            tables = _coarser_tables(image) if expected == "JPEG" else None
             image = ImageOps.exif_transpose(image)
-            _save(image, target, expected)
+            _save(image, target, expected, tables)
     except UploadError:
         raise
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, EOFError) as exc:
@@ -133,12 +134,41 @@ def reencode_image(source: Path, target: Path, content_type: str) -> None:
         raise UploadError(NOT_ACCEPTED) from None
 
 
-def _save(image, target: Path, fmt: str) -> None:
+def _coarser_tables(image) -> dict | None:
+    """The JPEG's own quantization tables and chroma subsampling when its luminance table is
+    coarser than quality 88's (re-encoding at 88 would only add bytes), else None."""
+    from PIL import JpegImagePlugin
+
+    own = getattr(image, "quantization", None)
+    if not own or 0 not in own or sum(own[0]) <= sum(_reference_tables()[0]):
+        return None
+    return {"qtables": own, "subsampling": JpegImagePlugin.get_sampling(image)}
+
+
+_reference: dict = {}
+
+
+def _reference_tables() -> dict:
+    """Quality 88's quantization tables, as this Pillow writes them (read once)."""
+    if not _reference:
+        import io
+
+        from PIL import Image
+
+        out = io.BytesIO()
+        Image.new("L", (8, 8)).save(out, "JPEG", quality=JPEG_QUALITY)
+        with Image.open(out) as probe:
+            _reference.update(probe.quantization)
+    return _reference
+
+
+def _save(image, target: Path, fmt: str, tables: dict | None = None) -> None:
     image.info = {}  # nothing of the original's metadata (EXIF, comments, text, ICC) is kept
     if fmt == "JPEG":
         if image.mode not in ("RGB", "L", "CMYK"):
             image = image.convert("RGB")
-        image.save(target, "JPEG", quality=JPEG_QUALITY, optimize=True)
+        quality = tables or {"quality": JPEG_QUALITY}
+        image.save(target, "JPEG", optimize=True, **quality)
         return
     if image.mode not in ("1", "L", "LA", "P", "RGB", "RGBA", "I;16"):
         image = image.convert("RGBA")
