@@ -34,7 +34,7 @@ ACTIONS = {
     "office.create": _l("Office created"),
     "office.edit": _l("Office edited"),
     "office.deactivate": _l("Office deactivated"),
-    "user.create": _l("Account created"),
+    "user.create": _l("Staff account created"),
     "user.edit": _l("Account edited"),
     "user.deactivate": _l("Account deactivated"),
     "resident.view": _l("Resident's data viewed"),
@@ -54,7 +54,7 @@ ITEMS = {
     "procedures_created": _l("Procedures created"),
     "procedures_new_version": _l("Procedures with a new version"),
     "procedures_unchanged": _l("Procedures unchanged"),
-    "level_changes": _l("Online level changes"), "messages": _l("Warnings"),
+    "level_changes": _l("Level changes"), "messages": _l("Warnings"),
 }
 
 
