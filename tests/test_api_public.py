@@ -203,7 +203,7 @@ def test_an_unexpected_error_under_api_v1_is_a_json_500_without_details(fresh_ap
 
 
 def test_the_api_neither_reads_nor_sets_the_session_cookie(client, app):
-    admin = user_by_email_in(app, "admin@demo.test")
+    admin = user_by_email_in(app, "admin.tinh@demo.test")
     login(client, admin)
     assert client.get("/staff/api-keys/").status_code == 200  # logged in for the site
     for url in ("/api/v1/procedures", "/api/v1/nothing", "/api/v1/dossiers/changes"):
