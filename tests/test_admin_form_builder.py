@@ -52,7 +52,7 @@ def test_the_builder_shows_the_procedure_and_its_parts(rc, session):
 
 def test_a_field_is_added_to_the_draft_and_audited(rc, session):
     versions = session.scalar(select(func.count(ProcedureVersion.id)))
-    rc.post(f"{BASE}/fields/new", _field(required="y"), form_page=BASE,
+    rc.post(f"{BASE}/new/fields", _field(required="y"), form_page=BASE,
             expected_redirect=BASE)
     data = _draft(session)
     assert data["fields"][-1] == {"key": "nghe_nghiep", "label": "Nghề nghiệp",
@@ -81,7 +81,7 @@ def test_a_field_is_added_to_the_draft_and_audited(rc, session):
 def test_a_field_that_would_break_the_form_is_refused_beside_its_input(
         rc, session, values, name, words):
     before = _draft(session)
-    page = _post(rc, f"{BASE}/fields/new", values)
+    page = _post(rc, f"{BASE}/new/fields", values)
     assert words in _error(page, name)
     for typed in ("key", "label", "pattern", "min", "max"):
         if values.get(typed):
@@ -92,12 +92,12 @@ def test_a_field_that_would_break_the_form_is_refused_beside_its_input(
 
 
 def test_a_condition_on_a_list_must_name_one_of_its_values(rc, session):
-    rc.post(f"{BASE}/fields/new", _field(key="co_con", type="radio", label="Có con chung",
+    rc.post(f"{BASE}/new/fields", _field(key="co_con", type="radio", label="Có con chung",
                                         options="co | Có\nkhong | Không"),
             form_page=BASE, expected_redirect=BASE)
-    page = _post(rc, f"{BASE}/fields/new", _field(visible_field="co_con", visible_equals="x"))
+    page = _post(rc, f"{BASE}/new/fields", _field(visible_field="co_con", visible_equals="x"))
     assert "co, khong" in _error(page, "visible_equals")
-    rc.post(f"{BASE}/fields/new", _field(visible_field="co_con", visible_equals="co"),
+    rc.post(f"{BASE}/new/fields", _field(visible_field="co_con", visible_equals="co"),
             form_page=BASE, expected_redirect=BASE)
     assert _draft(session)["fields"][-1]["visible_if"] == {"field": "co_con", "equals": "co"}
 
@@ -129,11 +129,11 @@ def test_fields_and_documents_are_reordered_with_up_and_down(rc, session):
 
 def test_documents_keys_are_checked_against_fields_too(rc, session):
     key = _draft(session)["fields"][0]["key"]
-    page = _post(rc, f"{BASE}/documents/new", {"name": "Giấy xác nhận", "key": key})
+    page = _post(rc, f"{BASE}/new/documents", {"name": "Giấy xác nhận", "key": key})
     assert "đã được dùng" in _error(page, "key")
-    page = _post(rc, f"{BASE}/documents/new", {"name": "", "key": "giay_xn", "copies": "-1"})
+    page = _post(rc, f"{BASE}/new/documents", {"name": "", "key": "giay_xn", "copies": "-1"})
     assert _error(page, "name") and _error(page, "copies")
-    rc.post(f"{BASE}/documents/new", {"name": "Giấy xác nhận", "key": "giay_xn",
+    rc.post(f"{BASE}/new/documents", {"name": "Giấy xác nhận", "key": "giay_xn",
                                       "mandatory": "y", "copies": "1"},
             form_page=BASE, expected_redirect=BASE)
     assert _draft(session)["documents"][-1] == {"key": "giay_xn", "name": "Giấy xác nhận",
@@ -165,14 +165,14 @@ def test_deleting_a_field_dossiers_use_makes_a_new_version_and_they_keep_theirs(
 
 def test_a_field_named_by_a_condition_cannot_be_deleted(rc, session):
     key = _draft(session)["fields"][0]["key"]
-    rc.post(f"{BASE}/fields/new", _field(visible_field=key, visible_equals="x"),
+    rc.post(f"{BASE}/new/fields", _field(visible_field=key, visible_equals="x"),
             form_page=BASE, expected_redirect=BASE)
     page = _post(rc, f"{BASE}/fields/{key}/delete", {})
     assert "Nghề nghiệp" in page.text() and key in [f["key"] for f in _draft(session)["fields"]]
 
 
 def test_discarding_the_draft_goes_back_to_the_current_version(rc, session):
-    rc.post(f"{BASE}/fields/new", _field(), form_page=BASE, expected_redirect=BASE)
+    rc.post(f"{BASE}/new/fields", _field(), form_page=BASE, expected_redirect=BASE)
     rc.post(f"{BASE}/discard", {}, form_page=BASE, expected_redirect=BASE)
     proc = procedure(session, MARRIAGE)
     assert drafts.draft_row(session, proc) is None
@@ -180,9 +180,9 @@ def test_discarding_the_draft_goes_back_to_the_current_version(rc, session):
 
 
 def test_the_preview_renders_the_draft_with_the_filing_macros(rc, session):
-    rc.post(f"{BASE}/fields/new", _field(key="co_con", type="checkbox", label="Có con chung"),
+    rc.post(f"{BASE}/new/fields", _field(key="co_con", type="checkbox", label="Có con chung"),
             form_page=BASE, expected_redirect=BASE)
-    rc.post(f"{BASE}/fields/new", _field(key="so_con", type="number", label="Số con chung",
+    rc.post(f"{BASE}/new/fields", _field(key="so_con", type="number", label="Số con chung",
                                         visible_field="co_con", visible_equals="có"),
             form_page=BASE, expected_redirect=BASE)
     page = rc.get(f"{BASE}/preview")
@@ -199,7 +199,6 @@ def test_a_result_template_that_does_not_render_is_refused_and_nothing_saved(rc,
     bad = "<p>{{ answers.husband_name }}</p>\n<p>{% if %}</p>"
     page = _post(rc, f"{BASE}/result", {"name": "Giấy chứng nhận kết hôn", "template": bad})
     assert "dòng 2" in _error(page, "template")
-    assert page.value("template") is None or True  # a textarea: its text is checked below
     assert "{% if %}" in page.html.replace("&#34;", '"') or "{% if %}" in page.text()
     assert drafts.draft_row(session, procedure(session, MARRIAGE)) is None
     sample = _post(rc, f"{BASE}/result", {"name": "Giấy", "template": bad,
@@ -208,7 +207,8 @@ def test_a_result_template_that_does_not_render_is_refused_and_nothing_saved(rc,
 
 
 def test_a_result_template_is_tried_with_sample_answers(rc, session):
-    good = "<p>Chồng: {{ answers.husband_name }}, vợ: {{ answers.wife_name }}, {{ dossier.submitted_at|date }}</p>"
+    good = ("<p>Chồng: {{ answers.husband_name }}, vợ: {{ answers.wife_name }}, "
+            "{{ dossier.submitted_at|date }}</p>")
     response = rc.client.post(f"{BASE}/result", data={
         "csrf_token": rc.token(BASE), "name": "Giấy chứng nhận kết hôn", "template": good,
         "_action": "sample"})
@@ -227,16 +227,16 @@ def test_a_result_template_is_tried_with_sample_answers(rc, session):
 
 
 def test_fee_lines_and_steps_are_edited(rc, session):
-    page = _post(rc, f"{BASE}/fee-lines/new", {"label": "Lệ phí", "amount": "-5"})
+    page = _post(rc, f"{BASE}/new/fee-lines", {"label": "Lệ phí", "amount": "-5"})
     assert _error(page, "amount")
-    rc.post(f"{BASE}/fee-lines/new", {"label": "Lệ phí cấp bản sao", "amount": "8.000"},
+    rc.post(f"{BASE}/new/fee-lines", {"label": "Lệ phí cấp bản sao", "amount": "8.000"},
             form_page=BASE, expected_redirect=BASE)
     assert _draft(session)["fee"]["lines"][-1] == {"label": "Lệ phí cấp bản sao",
                                                    "amount": 8000}
     rc.post(f"{BASE}/fee", {"note": "Miễn cho hộ nghèo", "online_payment": "y"},
             form_page=BASE, expected_redirect=BASE)
     assert _draft(session)["fee"]["online_payment"] is True
-    rc.post(f"{BASE}/steps/new", {"text": "Nhận kết quả tại bộ phận một cửa",
+    rc.post(f"{BASE}/new/steps", {"text": "Nhận kết quả tại bộ phận một cửa",
                                   "in_person": "y"}, form_page=BASE, expected_redirect=BASE)
     assert _draft(session)["steps"][-1] == {"text": "Nhận kết quả tại bộ phận một cửa",
                                             "in_person": True}
@@ -245,9 +245,9 @@ def test_fee_lines_and_steps_are_edited(rc, session):
 def test_a_commune_admin_and_unknown_items_get_404(app, session, rc):
     client = app.test_client()
     login(client, user(session, "admin@demo.test"))
-    for url in (BASE, f"{BASE}/preview", f"{BASE}/fields/new", f"{BASE}/result"):
+    for url in (BASE, f"{BASE}/preview", f"{BASE}/new/fields", f"{BASE}/result"):
         assert client.get(url).status_code == 404
     assert rc.client.get(f"{BASE}/fields/khong_co").status_code == 404
     assert rc.client.get(f"{BASE}/steps/99").status_code == 404
-    assert rc.client.get(f"{BASE}/nothing/new").status_code == 404
+    assert rc.client.get(f"{BASE}/new/nothing").status_code == 404
     assert rc.client.get("/admin/procedures/khong-co/form").status_code == 404

@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from district_portal.models import Dossier, Procedure, ProcedureVersion, User
+from district_portal.models import Dossier, Office, Procedure, ProcedureVersion, User
 from district_portal.services.admin import audit
 from district_portal.services.admin import form_checks as checks
 from district_portal.services.admin import procedures as drafts
@@ -28,6 +28,22 @@ KEYED = ("fields", "documents")
 
 __all__ = ["PARTS", "BuilderError", "apply_item", "delete_item", "dossiers_using",
            "find_item", "move_item", "save", "step_parts"]
+
+
+def procedure_by_code(session: Session, code: str) -> Procedure | None:
+    return session.scalar(select(Procedure).where(Procedure.code == code))
+
+
+def procedures(session: Session) -> list[Procedure]:
+    """Every procedure with a version, by name (the caller keeps those the admin may edit)."""
+    return list(session.scalars(select(Procedure).where(
+        Procedure.current_version_id.is_not(None)).order_by(Procedure.name)))
+
+
+def offices_of(session: Session, data: dict) -> list[Office]:
+    """The receiving offices an entry names, by name (the handbook page lists them)."""
+    return list(session.scalars(select(Office).where(
+        Office.agency_code.in_(data.get("offices") or [""])).order_by(Office.name)))
 
 
 def items(data: dict, part: str) -> list:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
-from sqlalchemy import select
 
 from district_portal import access, db
 from district_portal.eform import DossierForm, procedure_specs
@@ -24,7 +23,7 @@ from district_portal.forms.admin_form_builder import (
     ResultForm,
     StepForm,
 )
-from district_portal.models import Office, Procedure
+from district_portal.models import Procedure
 from district_portal.services.admin import form_builder as builder
 from district_portal.services.admin import form_result
 from district_portal.services.admin import procedures as drafts
@@ -42,7 +41,7 @@ TITLES = {"fields": lazy_gettext("Question"), "documents": lazy_gettext("Require
 
 
 def _procedure(code: str) -> Procedure:
-    proc = db.session().scalar(select(Procedure).where(Procedure.code == code))
+    proc = builder.procedure_by_code(db.session(), code)
     if proc is None or proc.current_version is None or \
             not access.can_edit_procedure(current_user, proc):
         abort(404)
@@ -63,10 +62,11 @@ def _back(proc: Procedure, anchor: str = ""):
 @bp.get("/procedures/form")
 def form_procedures():
     """The builder's entry: procedures this admin may edit (the list is /admin/procedures/)."""
-    procs = db.session().scalars(select(Procedure).order_by(Procedure.name)).all()
+    if not access.can_edit_catalogue(current_user):
+        abort(404)
+    procs = builder.procedures(db.session())
     return render_template("admin/form/procedures.html",
-                           procs=[p for p in procs if p.current_version is not None
-                                  and access.can_edit_procedure(current_user, p)])
+                           procs=[p for p in procs if access.can_edit_procedure(current_user, p)])
 
 
 @bp.get("/procedures/<code>/form")
@@ -98,7 +98,7 @@ def _item_form(part: str, data: dict, index: int | None):
     return form
 
 
-@bp.route("/procedures/<code>/form/<part>/new", methods=["GET", "POST"])
+@bp.route("/procedures/<code>/form/new/<part>", methods=["GET", "POST"])
 @bp.route("/procedures/<code>/form/<part>/<ref>", methods=["GET", "POST"])
 def form_item(code: str, part: str, ref: str | None = None):
     proc = _procedure(code)
@@ -257,8 +257,7 @@ def form_preview_handbook(code: str):
     proc = _procedure(code)
     session = db.session()
     data = drafts.draft_data(session, proc)
-    offices = session.scalars(select(Office).where(
-        Office.agency_code.in_(data.get("offices") or [""])).order_by(Office.name)).all()
+    offices = builder.offices_of(session, data)
     return render_template("public/procedure.html", proc=proc, v=data, offices=offices)
 
 
