@@ -251,3 +251,15 @@ def test_a_commune_admin_and_unknown_items_get_404(app, session, rc):
     assert rc.client.get(f"{BASE}/steps/99").status_code == 404
     assert rc.client.get(f"{BASE}/new/nothing").status_code == 404
     assert rc.client.get("/admin/procedures/khong-co/form").status_code == 404
+
+
+def test_the_banner_says_when_the_draft_is_stale(rc, session):
+    assert "bản nháp" not in rc.get(BASE).text()
+    rc.post(f"{BASE}/new/fields", _field(), form_page=BASE, expected_redirect=BASE)
+    assert "Bạn đang sửa bản nháp" in rc.get(BASE).text()
+    proc = procedure(session, MARRIAGE)
+    other = drafts.working_copy(proc)
+    other["name"] = "Đăng ký kết hôn (sửa bởi người khác)"
+    drafts.save_version(session, user(session, "admin.tinh@demo.test"), proc, other)
+    session.commit()
+    assert "Đã có người lưu phiên bản mới" in rc.get(BASE).text()

@@ -19,7 +19,8 @@ from district_portal.forms import PortalForm
 
 FIELD_TYPE_LABELS = {
     "text": _l("Short text"), "textarea": _l("Longer text (several lines)"),
-    "number": _l("Number"), "date": _l("Date"), "select": _l("Choose one from a list"),
+    "number": _l("A number (e.g. of copies)"), "date": _l("Date"),
+    "select": _l("Choose one from a list"),
     "radio": _l("Choose one (radio buttons)"), "checkbox": _l("Tick box (yes or no)"),
     "email": _l("Email address"), "phone": _l("Phone number"),
     "id_number": _l("Personal ID number (12 digits)"), "tax_code": _l("Tax code"),
@@ -56,7 +57,8 @@ class FieldForm(BuilderForm):
     pattern = StringField(_l("Pattern the answer must match (regular expression, optional)"))
     visible_field = SelectField(_l("Show this question only when the question"),
                                 validate_choice=False, choices=[])
-    visible_equals = StringField(_l("has the answer (value)"))
+    visible_equals = StringField(_l("… has the answer (the option's value; for a tick box: có or "
+                                      "không)"))
 
     def set_fields(self, fields: list[dict], own_key: str | None) -> None:
         self.visible_field.choices = [SelectChoice("", _l("– always show –"))] + [

@@ -78,6 +78,18 @@ def test_an_admin_adds_questions_and_a_document_previews_and_saves_a_version(
     assert page.is_visible("#f-so_con")
     _screenshots(page, shots, "form-builder-preview")
 
+    page.goto(f"{base}{BASE}/preview/handbook")
+    assert "Số con chung" in page.inner_text("main")
+    _screenshots(page, shots, "form-builder-handbook")
+
+    # A result template that does not render: the line and the reason, nothing kept.
+    page.goto(f"{base}{BASE}/result")
+    page.fill("#in-template", "<p>{{ answers.husband_name }}</p>\n<p>{% if %}</p>")
+    page.click("button.primary")
+    page.wait_for_load_state()
+    assert "dòng 2" in page.inner_text("#err-template")
+    _screenshots(page, shots, "form-builder-result-error")
+
     page.goto(base + BASE)
     page.click("button:has-text(\"Lưu thành phiên bản mới\")")
     page.wait_for_load_state()
