@@ -263,3 +263,56 @@ def test_the_banner_says_when_the_draft_is_stale(rc, session):
     drafts.save_version(session, user(session, "admin.tinh@demo.test"), proc, other)
     session.commit()
     assert "Đã có người lưu phiên bản mới" in rc.get(BASE).text()
+
+
+def test_a_key_other_parts_name_cannot_be_renamed(rc, session):
+    key = _draft(session)["fields"][0]["key"]
+    rc.post(f"{BASE}/new/fields", _field(visible_field=key, visible_equals="x"),
+            form_page=BASE, expected_redirect=BASE)
+    page = _post(rc, f"{BASE}/fields/{key}", _field(key="ten_moi", label="Họ và tên"))
+    assert "Nghề nghiệp" in _error(page, "key")
+    page = _post(rc, f"{BASE}/new/fee-lines", {"label": "Phí", "amount": "1000", "per": key})
+    assert "câu hỏi dạng số" in _error(page, "per")
+
+
+def test_the_sample_result_of_a_broken_draft_template_is_an_error_not_a_pdf(rc, session):
+    proc = procedure(session, MARRIAGE)
+    data = drafts.working_copy(proc)
+    data["result"]["template"] = "<p>{{ answers.husband_name }</p>"
+    drafts.store_draft(session, user(session, "admin.tinh@demo.test"), proc, data)
+    session.commit()
+    response = rc.client.get(f"{BASE}/result/sample.pdf")
+    assert response.status_code == 400 and "dòng 1" in response.get_data(as_text=True)
+
+
+def test_fee_lines_take_tiers_and_exemptions(rc, session):
+    rc.post(f"{BASE}/new/fields", _field(key="so_trang", type="number", label="Số trang"),
+            form_page=BASE, expected_redirect=BASE)
+    rc.post(f"{BASE}/new/fields", _field(key="doi_tuong", type="select", label="Đối tượng",
+                                        options="thuong | Thường\nngheo | Hộ nghèo"),
+            form_page=BASE, expected_redirect=BASE)
+    page = _post(rc, f"{BASE}/new/fee-lines", {"label": "Phí sao", "tiers": "10 | 2000\n| 1000",
+                                               "exempt_if": "doi_tuong = giau"})
+    assert "câu hỏi dạng số" in _error(page, "per")
+    assert "thuong, ngheo" in _error(page, "exempt_if")
+    page = _post(rc, f"{BASE}/new/fee-lines", {"label": "Phí sao", "per": "so_trang",
+                                               "tiers": "10 | 2000\n5 | 1500\n| 1000"})
+    assert "tăng dần" in _error(page, "tiers")
+    rc.post(f"{BASE}/new/fee-lines", {"label": "Phí sao", "per": "so_trang",
+                                      "tiers": "10 | 2.000 | Đến 10 trang\n | 1.000",
+                                      "exempt_if": "doi_tuong = ngheo | Hộ nghèo"},
+            form_page=BASE, expected_redirect=BASE)
+    line = _draft(session)["fee"]["lines"][-1]
+    assert line == {"label": "Phí sao", "per": "so_trang",
+                    "tiers": [{"up_to": 10, "amount": 2000, "label": "Đến 10 trang"},
+                              {"amount": 1000}],
+                    "exempt_if": [{"field": "doi_tuong", "equals": "ngheo",
+                                   "label": "Hộ nghèo"}]}
+    n = len(_draft(session)["fee"]["lines"])
+    edit = rc.get(f"{BASE}/fee-lines/{n}")
+    assert "10 | 2000 | Đến 10 trang" in edit.html and "doi_tuong = ngheo | Hộ nghèo" in edit.html
+    rc.post(f"{BASE}/fee", {"exempt_if": "doi_tuong = ngheo"}, form_page=BASE,
+            expected_redirect=BASE)
+    assert _draft(session)["fee"]["exempt_if"] == [{"field": "doi_tuong", "equals": "ngheo"}]
+    rc.post(f"{BASE}/save", {}, form_page=BASE, expected_redirect=BASE)
+    assert procedure(session, MARRIAGE).current_version.data["fee"]["lines"][-1] == line

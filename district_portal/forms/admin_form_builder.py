@@ -65,18 +65,6 @@ class FieldForm(BuilderForm):
             SelectChoice(f["key"], f"{f['label']} ({f['key']})") for f in fields
             if f["key"] != own_key]
 
-    @classmethod
-    def for_item(cls, item: dict) -> FieldForm:
-        """The form of an existing field, before anything is posted."""
-        cond = item.get("visible_if") or {}
-        equals = cond.get("equals", "")
-        data = {**item, "options": "\n".join(f"{o['value']} | {o['label']}"
-                                              for o in item.get("options", [])),
-                "visible_field": cond.get("field", ""),
-                "visible_equals": ("có" if equals else "không") if isinstance(equals, bool)
-                else str(equals)}
-        return cls(data={k: v for k, v in data.items() if k != "visible_if"})
-
 
 class DocumentForm(BuilderForm):
     name = StringField(_l("Name of the document"))
@@ -98,7 +86,11 @@ class FeeLineForm(BuilderForm):
                       choices=[])
     times = SelectField(_l("Times (number question, optional)"), validate_choice=False,
                         choices=[])
+    tiers = TextAreaField(_l("Or tiers instead of one amount, one a line: up to | amount | label "
+                             "(the last line without “up to”)"))
     cap = StringField(_l("At most (đồng, optional)"))
+    exempt_if = TextAreaField(_l("Free of charge when (optional), one a line: key = value | "
+                                 "reason"))
 
     def set_fields(self, fields: list[dict]) -> None:
         choices = [SelectChoice("", _l("– none –"))] + [
@@ -111,6 +103,8 @@ class FeeLineForm(BuilderForm):
 class FeeForm(BuilderForm):
     note = TextAreaField(_l("Note on the fee (optional)"))
     online_payment = BooleanField(_l("The fee can be paid online"))
+    exempt_if = TextAreaField(_l("The whole fee is waived when (optional), one a line: key = "
+                                 "value | reason"))
 
 
 class ResultForm(BuilderForm):

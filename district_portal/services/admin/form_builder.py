@@ -86,6 +86,26 @@ def step_parts(step) -> tuple[str, bool]:
     return str(step), False
 
 
+def form_data(part: str, item) -> dict:
+    """What the editor's inputs show for an existing item (the reverse of the parsers)."""
+    if part == "steps":
+        words, in_person = step_parts(item)
+        return {"text": words, "in_person": in_person}
+    data = dict(item)
+    if part == "fields":
+        cond = data.pop("visible_if", None) or {}
+        equals = cond.get("equals", "")
+        data.update(options="\n".join(f"{o['value']} | {o['label']}"
+                                       for o in item.get("options", [])),
+                    visible_field=cond.get("field", ""),
+                    visible_equals=("có" if equals else "không") if isinstance(equals, bool)
+                    else str(equals))
+    elif part == "fee-lines":
+        data.update(tiers=checks.tiers_text(item.get("tiers", [])),
+                    exempt_if=checks.conditions_text(item.get("exempt_if", [])))
+    return data
+
+
 def _keys(data: dict, skip_field: str | None = None, skip_document: str | None = None):
     return ({f["key"] for f in data.get("fields", []) if f["key"] != skip_field}
             | {d["key"] for d in data.get("documents", []) if d["key"] != skip_document})
@@ -102,7 +122,7 @@ def _parse(data: dict, part: str, index: int | None, values: Mapping[str, str]):
         return checks.parse_document(values, _keys(data, skip_document=old and old["key"]))
     if part == "steps":
         return checks.parse_step(values, data.get("online_level", "none"))
-    return checks.parse_fee_line(values, data.get("fields", []), old)
+    return checks.parse_fee_line(values, data.get("fields", []))
 
 
 def _store(session: Session, actor: User, procedure: Procedure, data: dict, what: str,
@@ -182,16 +202,28 @@ def save_fee(session: Session, actor: User, procedure: Procedure,
              values: Mapping[str, str]) -> None:
     data = drafts.draft_data(session, procedure)
     fee = fee_object(data)
-    before = {k: fee.get(k) for k in ("note", "online_payment")}
+    names = ("note", "online_payment", "exempt_if")
+    before = {k: fee.get(k) for k in names}
+    errors: dict[str, object] = {}
     note = checks.text(values, "note")
     if len(note) > checks.TEXT_MAX:
-        raise BuilderError({"note": _l("At most %(n)d characters.", n=checks.TEXT_MAX)})
-    fee.pop("note", None)
-    if note:
-        fee["note"] = note
+        errors["note"] = _l("At most %(n)d characters.", n=checks.TEXT_MAX)
+    exempt = checks.parse_conditions(values.get("exempt_if") or "", data.get("fields", []),
+                                     errors)
+    if errors:
+        raise BuilderError(errors)
+    for name, value in (("note", note), ("exempt_if", exempt)):
+        fee.pop(name, None)
+        if value:
+            fee[name] = value
     fee["online_payment"] = checks.flag(values, "online_payment")
-    _store(session, actor, procedure, data, "fee", before,
-           {k: fee.get(k) for k in ("note", "online_payment")})
+    _store(session, actor, procedure, data, "fee", before, {k: fee.get(k) for k in names})
+
+
+def fee_form_data(data: dict) -> dict:
+    fee = fee_object(copy.deepcopy(data))
+    return {"note": fee.get("note", ""), "online_payment": fee.get("online_payment", False),
+            "exempt_if": checks.conditions_text(fee.get("exempt_if", []))}
 
 
 def save(session: Session, actor: User, procedure: Procedure) -> ProcedureVersion:

@@ -245,18 +245,21 @@ def parse_step(values: Mapping[str, str], online_level: str):
     return {"text": words, "in_person": True} if in_person else words
 
 
-def parse_fee_line(values: Mapping[str, str], fields: list[dict], old: dict | None) -> dict:
+def parse_fee_line(values: Mapping[str, str], fields: list[dict]) -> dict:
     errors: dict[str, object] = {}
     label = text(values, "label")
     if (err := label_error(label, _l("the name of the fee line"))) is not None:
         errors["label"] = err
-    item = {k: v for k, v in (old or {}).items() if k in ("tiers", "exempt_if")}
-    item["label"] = label
+    item: dict = {"label": label}
     amount = number(values, "amount", errors, integer=True, low=0, high=MONEY_MAX)
-    if amount is not None:
-        item.pop("tiers", None)
+    tiers = parse_tiers(values.get("tiers") or "", errors)
+    if amount is not None and tiers:
+        errors["tiers"] = _l("Give either one amount or tiers, not both.")
+    elif amount is not None:
         item["amount"] = amount
-    elif "tiers" not in item and "amount" not in errors:
+    elif tiers:
+        item["tiers"] = tiers
+    elif "amount" not in errors and "tiers" not in errors:
         errors["amount"] = _l("Enter the amount in đồng.")
     numbers = {f["key"] for f in fields if f["type"] == "number"}
     for name in ("per", "times"):
@@ -265,9 +268,86 @@ def parse_fee_line(values: Mapping[str, str], fields: list[dict], old: dict | No
             errors[name] = _l("Choose a number question of this form.")
         elif key:
             item[name] = key
+    if tiers and "per" not in item and "per" not in errors:
+        errors["per"] = _l("Tiers count a number question: choose it here.")
     cap = number(values, "cap", errors, integer=True, low=0, high=MONEY_MAX)
     if cap is not None:
         item["cap"] = cap
+    if exempt := parse_conditions(values.get("exempt_if") or "", fields, errors):
+        item["exempt_if"] = exempt
     if errors:
         raise BuilderError(errors)
     return item
+
+
+def parse_tiers(raw: str, errors: dict) -> list[dict]:
+    """One tier a line, "up to | amount | label"; the last one has no "up to"."""
+    tiers, previous = [], 0
+    lines = [line for line in raw.splitlines() if line.strip()]
+    for n, line in enumerate(lines, 1):
+        parts = [p.strip() for p in line.split("|")] + ["", ""]
+        row = {"u": parts[0], "a": parts[1]}
+        bad: dict = {}
+        up_to = number(row, "u", bad, integer=True, low=1, high=MONEY_MAX)
+        amount = number(row, "a", bad, integer=True, low=0, high=MONEY_MAX)
+        if bad or amount is None:
+            errors["tiers"] = _l("Line %(n)d: write up to | amount in đồng | label.", n=n)
+            return []
+        if (up_to is None) != (n == len(lines)):
+            errors["tiers"] = _l("Only the last tier has no “up to”, and it must have none.")
+            return []
+        if up_to is not None and up_to <= previous:
+            errors["tiers"] = _l("Line %(n)d: the tiers must go up.", n=n)
+            return []
+        tier = {"amount": amount} if up_to is None else {"up_to": up_to, "amount": amount}
+        previous = up_to or previous
+        if parts[2]:
+            tier["label"] = parts[2][:TEXT_MAX]
+        tiers.append(tier)
+    return tiers
+
+
+def parse_conditions(raw: str, fields: list[dict], errors: dict,
+                     name: str = "exempt_if") -> list[dict]:
+    """Exemptions, one a line: "key = value, value | reason shown"; a tick box's value is
+    có or không."""
+    by_key = {f["key"]: f for f in fields}
+    conditions = []
+    for n, line in enumerate((x for x in raw.splitlines() if x.strip()), 1):
+        test, _bar, label = line.partition("|")
+        key, _eq, wanted = (p.strip() for p in test.partition("="))
+        spec = by_key.get(key)
+        if spec is None or spec["type"] not in (*CHOICE_TYPES, "checkbox") or not wanted:
+            errors[name] = _l("Line %(n)d: write key = value | reason, with the key of a "
+                              "list, radio or tick-box question.", n=n)
+            return []
+        values: list = [v.strip() for v in wanted.split(",") if v.strip()]
+        if spec["type"] == "checkbox":
+            values = [v.lower() in TRUE_WORDS for v in values]
+        elif any(v not in {o["value"] for o in spec.get("options", [])} for v in values):
+            errors[name] = _l("Line %(n)d: choose among the values of %(key)s: %(values)s.",
+                              n=n, key=key, values=", ".join(
+                                  o["value"] for o in spec.get("options", [])))
+            return []
+        cond: dict = {"field": key}
+        cond.update({"equals": values[0]} if len(values) == 1 else {"in": values})
+        if label.strip():
+            cond["label"] = label.strip()[:TEXT_MAX]
+        conditions.append(cond)
+    return conditions
+
+
+def conditions_text(conditions: list[dict]) -> str:
+    """Conditions as the editor's textarea shows them."""
+    lines = []
+    for c in conditions or []:
+        values = c["in"] if "in" in c else [c.get("equals")]
+        shown = ", ".join(("có" if v else "không") if isinstance(v, bool) else str(v)
+                          for v in values)
+        lines.append(f"{c['field']} = {shown}" + (f" | {c['label']}" if c.get("label") else ""))
+    return "\n".join(lines)
+
+
+def tiers_text(tiers: list[dict]) -> str:
+    return "\n".join(" | ".join([str(t.get("up_to", "")), str(t["amount"]),
+                                  t.get("label", "")]).rstrip(" |") for t in tiers or [])

@@ -82,15 +82,8 @@ def form_index(code: str, errors=None, status=200):
 def _item_form(part: str, data: dict, index: int | None):
     cls = FORMS[part]
     item = builder.items(data, part)[index] if index is not None else None
-    if request.method == "POST" or item is None:
-        form = cls()
-    elif part == "fields":
-        form = cls.for_item(item)
-    elif part == "steps":
-        text, in_person = builder.step_parts(item)
-        form = cls(data={"text": text, "in_person": in_person})
-    else:
-        form = cls(data=item)
+    form = cls() if request.method == "POST" or item is None else \
+        cls(data=builder.form_data(part, item))
     if part == "fields":
         form.set_fields(data.get("fields", []), item["key"] if item else None)
     elif part == "fee-lines":
@@ -168,9 +161,7 @@ def form_fee(code: str):
     proc = _procedure(code)
     session = db.session()
     if request.method == "GET":
-        fee = builder.fee_object(drafts.draft_data(session, proc))
-        form = FeeForm(data={"note": fee.get("note", ""),
-                             "online_payment": fee.get("online_payment", False)})
+        form = FeeForm(data=builder.fee_form_data(drafts.draft_data(session, proc)))
     else:
         form = FeeForm()
     errors, status = {}, 200
