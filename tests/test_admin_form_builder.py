@@ -316,3 +316,18 @@ def test_fee_lines_take_tiers_and_exemptions(rc, session):
     assert _draft(session)["fee"]["exempt_if"] == [{"field": "doi_tuong", "equals": "ngheo"}]
     rc.post(f"{BASE}/save", {}, form_page=BASE, expected_redirect=BASE)
     assert procedure(session, MARRIAGE).current_version.data["fee"]["lines"][-1] == line
+
+
+def test_saving_an_invalid_draft_is_refused_in_vietnamese_and_keeps_the_draft(rc, session):
+    proc = procedure(session, MARRIAGE)
+    data = drafts.working_copy(proc)
+    data["fields"].append(dict(data["fields"][0]))  # a duplicate key, as a file could have
+    drafts.store_draft(session, user(session, "admin.tinh@demo.test"), proc, data)
+    session.commit()
+    number = proc.current_version.number
+    page = rc.post(f"{BASE}/save", {}, form_page=BASE, expected_status=400)
+    assert f"Câu hỏi số {len(data['fields'])} chưa hợp lệ" in page.text()
+    assert "$." not in page.html and "used more than once" not in page.html
+    session.expire_all()
+    assert procedure(session, MARRIAGE).current_version.number == number
+    assert drafts.draft_row(session, procedure(session, MARRIAGE)) is not None
