@@ -331,3 +331,9 @@ def test_saving_an_invalid_draft_is_refused_in_vietnamese_and_keeps_the_draft(rc
     session.expire_all()
     assert procedure(session, MARRIAGE).current_version.number == number
     assert drafts.draft_row(session, procedure(session, MARRIAGE)) is not None
+
+
+@pytest.mark.parametrize("typed", ["1e309", "nan", "-inf", "1" * 40])
+def test_numbers_a_database_cannot_keep_are_refused(rc, session, typed):
+    page = _post(rc, f"{BASE}/new/fields", _field(type="number", min=typed))
+    assert _error(page, "min") and page.value("min") == typed

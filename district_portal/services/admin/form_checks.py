@@ -8,6 +8,7 @@ admin reads. Plain values in, plain dicts out: no Flask request here."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 
@@ -21,6 +22,7 @@ CHOICE_TYPES = ("select", "radio")
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 TEXT_MAX = 500
 MONEY_MAX = 10**12
+NUMBER_MAX = 10**15  # beyond any bound a form needs, within a double's exact integers
 TRUE_WORDS = ("1", "y", "yes", "true", "có", "co", "x", "đúng")
 
 
@@ -77,6 +79,8 @@ def number(values, name, errors, *, integer=False, low=None, high=None):
         return None
     try:
         value = float(raw.replace(",", "."))
+        if not math.isfinite(value) or abs(value) > NUMBER_MAX:
+            raise ValueError(raw)
     except ValueError:
         errors[name] = _l("Enter a whole number.") if integer else _l("Enter a number.")
         return None
