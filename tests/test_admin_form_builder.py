@@ -6,12 +6,16 @@ filing pages' own macros, the result template tried in the sandbox, and the 404s
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from district_portal.models import AuditEntry, ProcedureVersion
 from district_portal.services.admin import procedures as drafts
 from tests.factories import MARRIAGE, create_dossier, procedure, user
 from tests.helpers import ClientRequest, login
+from tests.test_hostile_input import FIXTURES_OK as HOSTILE_OK
+from tests.test_hostile_input import HOSTILE
 
 BASE = f"/admin/procedures/{MARRIAGE}/form"
 
@@ -337,3 +341,51 @@ def test_saving_an_invalid_draft_is_refused_in_vietnamese_and_keeps_the_draft(rc
 def test_numbers_a_database_cannot_keep_are_refused(rc, session, typed):
     page = _post(rc, f"{BASE}/new/fields", _field(type="number", min=typed))
     assert _error(page, "min") and page.value("min") == typed
+
+
+# --- hostile input: a message or a redirect, never a server error ----------------------------
+
+PARTS_INPUTS = {
+    "new/fields": ("label", "key", "type", "required", "help", "options", "min_length",
+                   "max_length", "min", "max", "pattern", "visible_field", "visible_equals"),
+    "new/documents": ("name", "key", "mandatory", "originals", "copies"),
+    "new/steps": ("text", "in_person"),
+    "new/fee-lines": ("label", "amount", "tiers", "per", "times", "cap", "exempt_if"),
+    "fee": ("note", "online_payment", "exempt_if"),
+    "result": ("name", "template", "authority", "delegation", "title", "verify_fields",
+               "register_book"),
+}
+
+
+@HOSTILE_OK
+@given(data=st.data())
+def test_any_value_in_any_builder_input_gives_a_message_not_a_crash(rc, session, data):
+    where = data.draw(st.sampled_from(sorted(PARTS_INPUTS)), label="page")
+    values = {name: data.draw(HOSTILE, label=name) for name in PARTS_INPUTS[where]}
+    if data.draw(st.booleans(), label="plausible key"):
+        values["key"] = "khoa_thu"
+    response = rc.client.post(f"{BASE}/{where}", data={"csrf_token": rc.token(BASE), **values})
+    assert response.status_code in (303, 400), (where, values, response.status_code)
+    if response.status_code == 400:
+        assert 'class="errors"' in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("template", [
+    "{{ ''.__class__.__mro__ }}", "{% for i in range(10**9) %}x{% endfor %}",
+    "{{ 'a' * 100000000 }}", "{{ 1/0 }}", "{{ answers.x.y.z }}", "{% include 'base.html' %}",
+    "{% extends 'base.html' %}", "{{ answers.husband_name|date }}", "{{ config }}",
+    "{{ self.__init__.__globals__ }}", "{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}",
+])
+def test_hostile_result_templates_are_refused_with_a_message(rc, session, template):
+    for action in ("save", "sample"):
+        response = rc.client.post(f"{BASE}/result", data={
+            "csrf_token": rc.token(BASE), "name": "Giấy", "template": template,
+            "_action": action})
+        assert response.status_code in (303, 400, 200), (template, response.status_code)
+        if response.mimetype == "application/pdf":
+            assert action == "sample" and response.data.startswith(b"%PDF")
+            continue
+        body = response.get_data(as_text=True)
+        assert "SECRET" not in body and "Traceback" not in body
+        if response.status_code == 400:
+            assert 'id="err-template"' in body
