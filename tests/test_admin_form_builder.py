@@ -389,3 +389,17 @@ def test_hostile_result_templates_are_refused_with_a_message(rc, session, templa
         assert "SECRET" not in body and "Traceback" not in body
         if response.status_code == 400:
             assert 'id="err-template"' in body
+
+
+def test_moves_and_deletes_are_audited_with_the_changed_part(rc, session):
+    keys = [f["key"] for f in _draft(session)["fields"]]
+    rc.post(f"{BASE}/fields/{keys[1]}/move", {"direction": "up"}, form_page=BASE,
+            expected_redirect=BASE)
+    rc.post(f"{BASE}/documents/{_draft(session)['documents'][0]['key']}/delete", {},
+            form_page=BASE, expected_redirect=BASE)
+    entries = session.scalars(select(AuditEntry).where(
+        AuditEntry.action == "procedure.draft_edit").order_by(AuditEntry.id)).all()[-2:]
+    assert entries[0].before == {"fields.order": keys}
+    assert entries[0].after["fields.order"][:2] == [keys[1], keys[0]]
+    assert entries[1].after == {"documents": None} and entries[1].before["documents"]["key"]
+    assert all(e.target_ref == MARRIAGE for e in entries)
