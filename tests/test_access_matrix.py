@@ -310,8 +310,6 @@ EXPECTED: dict[str, dict[str, object]] = {
     'GET /admin/procedures/<code>/form/result/sample.pdf': _only({'anon': 'login'}, 404),
     'POST /admin/procedures/<code>/form/save': _only({'anon': 'login'}, 404),
     'GET /admin/procedures/form': _only({'anon': 'login'}, 404),
-    'GET /staff/api-keys/': _only({'anon': 'login', 'admin': 200}, 404),
-    'POST /staff/api-keys/': _only({'anon': 'login', 'admin': 400}, 404),
     'POST /staff/api-keys/<prefix>/revoke': _only({'anon': 'login'}, 404),
     'POST /staff/api-keys/webhooks': _only({'anon': 'login'}, 404),
     'POST /staff/api-keys/webhooks/<public_id>/remove': _only({'anon': 'login'}, 404),
