@@ -197,6 +197,8 @@ def test_the_preview_renders_the_draft_with_the_filing_macros(rc, session):
     assert shown.by_id("f-so_con").get("hidden") is None
     handbook = rc.get(f"{BASE}/preview/handbook")
     assert "Số con chung" in handbook.text() and "Có con chung" in handbook.text()
+    # Nothing on the preview files a dossier for the real procedure.
+    assert "/apply" not in handbook.html and "người dân thấy nút nộp" in handbook.text()
 
 
 def test_a_result_template_that_does_not_render_is_refused_and_nothing_saved(rc, session):

@@ -249,7 +249,8 @@ def form_preview_handbook(code: str):
     session = db.session()
     data = drafts.draft_data(session, proc)
     offices = builder.offices_of(session, data)
-    return render_template("admin/form/handbook.html", proc=proc, v=data, offices=offices)
+    return render_template("admin/form/handbook.html", proc=proc, v=data, offices=offices,
+                           preview=True)
 
 
 @bp.post("/procedures/<code>/form/save")
