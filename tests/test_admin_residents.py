@@ -163,6 +163,7 @@ def test_the_residents_pages_open_a_writing_transaction_from_the_start(fresh_app
 
     app = fresh_app()
     for path, writes in (("/admin/residents/", True), ("/admin/residents/abc", True),
+                         ("/admin/catalogue/export.json", True),
                          ("/admin/staff/", False), ("/admin/", False)):
         with app.test_request_context(path):
             options = db.session().get_bind().get_execution_options()
