@@ -32,6 +32,19 @@ LEGIBLE = 0.97
 PASSWORD = "demo-portal-2026"
 
 
+@pytest.fixture
+def js_page(chromium):
+    """A page with JavaScript on, for what only the script does (the shrink): these tests
+    have no no-JavaScript twin to skip."""
+    context = chromium.new_context(java_script_enabled=True, accept_downloads=True,
+                                   locale="vi-VN")
+    pg = context.new_page()
+    pg.set_default_timeout(15000)
+    pg.js_enabled = True
+    yield pg
+    context.close()
+
+
 def require_tesseract() -> str:
     """The OCR that judges legibility; under CI a missing one fails the test."""
     path = shutil.which("tesseract")
@@ -157,12 +170,11 @@ def test_a_photo_of_a_printed_page_is_shrunk_to_200_kb_and_still_reads(live_serv
     (photos.photo_png, "căn cước.png", "JPEG", [1600], False),  # a PNG photo: a smaller JPEG
     (photos.screenshot_png, "màn hình.png", "PNG", [720], False),  # under 200 KB: left alone
 ], ids=["dim-text-page", "id-card-jpeg", "photo-png", "small-png"])
-def test_other_photos_are_sent_at_200_kb_at_most(live_server, page, tmp_path, make, name, kind,
-                                                 long_sides, reads):
+def test_other_photos_are_sent_at_200_kb_at_most(live_server, js_page, tmp_path, make, name,
+                                                 kind, long_sides, reads):
     """A photo still above 200 KB at quality 0.5 is made smaller (not below 1024 px) and its
     print still reads; a PNG goes as JPEG only when that is smaller."""
-    if not page.js_enabled:
-        pytest.skip("without JavaScript the original is sent (the test above)")
+    page = js_page
     tesseract = require_tesseract() if reads else None
     public_id = documents_page(page, live_server.config["LIVE_URL"])
     path = tmp_path / name
@@ -181,10 +193,9 @@ def test_other_photos_are_sent_at_200_kb_at_most(live_server, page, tmp_path, ma
         assert share >= LEGIBLE, share
 
 
-def test_a_photo_the_browser_cannot_shrink_is_sent_as_it_is(live_server, page, tmp_path):
+def test_a_photo_the_browser_cannot_shrink_is_sent_as_it_is(live_server, js_page, tmp_path):
     """A broken JPEG above 200 KB: the shrink fails, the original goes, the server says why."""
-    if not page.js_enabled:
-        pytest.skip("the shrink needs JavaScript")
+    page = js_page
     public_id = documents_page(page, live_server.config["LIVE_URL"])
     path = tmp_path / "hỏng.jpg"
     path.write_bytes(b"\xff\xd8\xff\xe0" + os.urandom(300_000))
