@@ -31,9 +31,10 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 # POSTs that only read (a look-up form, a file checked against the register): they must not
 # queue for SQLite's write lock behind every filing.
 READ_ONLY_ENDPOINTS = frozenset({"filing.track", "documents.verify"})
-# GETs that write (the admin console records each view of a resident's data and each export
-# of the catalogue in the audit log): their transaction is a writing one from the start (BEGIN IMMEDIATE on SQLite), as a
-# POST's, since the session opens before the view runs (the logged-in user is loaded first).
+# GETs that write (the admin console records each view of a resident's data and each
+# export of the catalogue in the audit log): their transaction is a writing one from the
+# start (BEGIN IMMEDIATE on SQLite), as a POST's, since the session opens before the view
+# runs (the logged-in user is loaded first).
 WRITING_GET_ENDPOINTS = frozenset({"admin.residents", "admin.resident",
                                    "admin.catalogue_export"})
 # serialization_failure, deadlock_detected, lock_not_available

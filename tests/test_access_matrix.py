@@ -248,6 +248,7 @@ EXPECTED: dict[str, dict[str, object]] = {
     'GET /admin/staff/<public_id>': _only({'anon': 'login'}, 404),
     'POST /admin/staff/<public_id>': _only({'anon': 'login'}, 404),
     'POST /admin/staff/<public_id>/deactivate': _only({'anon': 'login'}, 404),
+    'POST /admin/staff/<public_id>/end-sessions': _only({'anon': 'login'}, 404),
     'POST /admin/staff/<public_id>/reactivate': _only({'anon': 'login'}, 404),
     'POST /admin/staff/<public_id>/reset-password': _only({'anon': 'login'}, 404),
     'POST /admin/staff/<public_id>/reset-two-factor': _only({'anon': 'login'}, 404),

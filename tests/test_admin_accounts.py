@@ -321,6 +321,28 @@ def test_deactivation_logs_the_person_out_at_their_next_request_and_is_audited(a
     assert _audits(session, "user.reactivate")
 
 
+def test_log_out_everywhere_ends_the_sessions_and_keeps_the_password(app, session):
+    clerk = user(session, "clerk@demo.test")
+    theirs = app.test_client()
+    login(theirs, clerk)
+    assert theirs.get("/staff/worklist").status_code == 200
+    admin = user(session, "admin@demo.test")
+    rc = _rc(app, admin)
+    url = f"/admin/staff/{clerk.public_id}"
+    page = _post(rc, f"{url}/end-sessions", page=url, expected_redirect=url)
+    assert "Mọi phiên đăng nhập của người này đã kết thúc" in page.text()
+    response = theirs.get("/staff/worklist")
+    assert response.status_code == 302 and "/account/login" in response.headers["Location"]
+    session.expire_all()
+    with app.test_request_context():
+        assert auth.authenticate(session, "clerk@demo.test", "demo-portal-2026").id == clerk.id
+    assert _audits(session, "user.end_sessions")[-1].target_ref == clerk.public_id
+    # Not on oneself (the account page logs out), and a 404 outside the admin's offices.
+    _post(rc, f"/admin/staff/{admin.public_id}/end-sessions", page=url, expected_status=403)
+    other = staff(session, "clerk", office=OTHER_OFFICE)
+    _post(rc, f"/admin/staff/{other.public_id}/end-sessions", page=url, expected_status=404)
+
+
 def test_a_password_reset_kills_the_old_password_and_sessions_and_sends_a_link(app, session):
     clerk = user(session, "clerk@demo.test")
     theirs = app.test_client()

@@ -287,6 +287,16 @@ def reset_two_factor(session: Session, admin: User, account: User) -> None:
                  before=before, after={"two_factor": False}, office=account.office)
 
 
+def end_sessions(session: Session, admin: User, account: User) -> None:
+    """Log the person out everywhere (a phone left logged in, a suspected leak); the password
+    and the two-step login stay."""
+    _not_self(admin, account)
+    end_all_sessions(session, account)
+    session.flush()
+    audit.record(session, admin, "user.end_sessions", "user", account.public_id,
+                 office=account.office)
+
+
 def contact_label(link: ResetLink) -> str:
     """Where a link went, as the admin reads it: the address, or the phone as dialled."""
     return link.recipient if link.channel == "email" else display_phone(link.recipient)

@@ -38,6 +38,18 @@ ACTIONS = {
     "user.edit": _l("Account edited"),
     "user.deactivate": _l("Account deactivated"),
     "resident.view": _l("Resident's data viewed"),
+    "procedure.draft_edit": _l("Procedure draft edited"),
+    "procedure.draft_discard": _l("Procedure draft discarded"),
+    "office.code": _l("Office given its real code"),
+    "office.reactivate": _l("Office reactivated"),
+    "office.import": _l("Communes imported"),
+    "office.certificate": _l("Signing certificate changed"),
+    "user.reactivate": _l("Account reactivated"),
+    "user.reset_password": _l("Password reset"),
+    "user.reset_two_factor": _l("Two-step login reset"),
+    "user.end_sessions": _l("Logged out everywhere"),
+    "resident.deactivate": _l("Resident's account deactivated"),
+    "resident.reactivate": _l("Resident's account reactivated"),
 }
 KINDS = {
     "calendar": _l("Calendar"), "catalogue": _l("Catalogue"), "procedure": _l("Procedure"),

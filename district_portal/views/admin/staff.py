@@ -178,6 +178,14 @@ def staff_reset_two_factor(public_id: str):
     return _staff_action(public_id, act)
 
 
+@bp.post("/staff/<public_id>/end-sessions")
+def staff_end_sessions(public_id: str):
+    def act(account):
+        accounts.end_sessions(db.session(), _admin(), account)
+        return gettext("Every session of this person has ended; they log in again.")
+    return _staff_action(public_id, act)
+
+
 # --- residents --------------------------------------------------------------------------------
 
 
