@@ -326,6 +326,13 @@ def can_restructure_office(user, office: Office | None) -> bool:
     return is_province_admin(user) and can_administer_office(user, office)
 
 
+def can_set_signing_certificate(user, office: Office | None) -> bool:
+    """Install or remove the PKCS#12 certificate an office signs its results with: province
+    admins, for an existing office of their province (a commune admin only sees which
+    certificate signs)."""
+    return office is not None and can_restructure_office(user, office)
+
+
 def same_site_form(headers, host_url: str) -> bool:
     """May a form POST that carries no CSRF token be trusted to come from our own pages?
 

@@ -276,6 +276,8 @@ EXPECTED: dict[str, dict[str, object]] = {
     'POST /admin/offices/new': _only({'anon': 'login'}, 404),
     'GET /admin/offices/<agency_code>': _only({'anon': 'login', 'admin': 200}, 404),
     'POST /admin/offices/<agency_code>': _only({'anon': 'login', 'admin': 'redirect'}, 404),
+    'POST /admin/offices/<agency_code>/certificate': _only({'anon': 'login'}, 404),
+    'POST /admin/offices/<agency_code>/certificate/remove': _only({'anon': 'login'}, 404),
     'GET /admin/offices/<agency_code>/code': _only({'anon': 'login'}, 404),
     'POST /admin/offices/<agency_code>/code': _only({'anon': 'login'}, 404),
     'GET /admin/offices/<agency_code>/deactivate': _only({'anon': 'login'}, 404),

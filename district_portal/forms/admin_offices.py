@@ -7,7 +7,15 @@ from __future__ import annotations
 import re
 
 from flask_babel import lazy_gettext as _l
-from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
@@ -130,3 +138,18 @@ class DeactivateForm(PortalForm):
 
 class ReasonForm(PortalForm):
     note = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=1000)])
+
+
+class CertificateForm(PortalForm):
+    """An office's own signing certificate (checked by its content in the service)."""
+
+    certificate = FileField(_l("Certificate file (.p12 or .pfx, with its private key)"))
+    certificate_password = PasswordField(_l("Password of the certificate file"),
+                                         validators=[Optional(), Length(max=200)])
+
+
+class CertificateRemoveForm(PortalForm):
+    confirm = BooleanField(
+        _l("Yes: remove it; the results of this office are then signed with the province's "
+           "certificate."),
+        validators=[DataRequired(_l("Tick the box to confirm the removal."))])

@@ -1,7 +1,8 @@
 """The province admin runs the offices from a browser (issue 13, item 3), without
 JavaScript: creates a ward (a wrong opening period first, refused with what was typed kept),
 edits a commune's opening hours, imports the province's communes from the official list and
-deactivates a ward with the new one as its successor, which the procedure page then shows.
+deactivates a ward with the new one as its successor, which the procedure page then shows;
+installs Lạc Sơn's own signing certificate (a wrong password first, refused beside the field).
 Screenshots at 360 and 1366 px (into $PORTAL_SCREENSHOTS when set, for a person to look at)."""
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import os
 from pathlib import Path
 
 from tests.browser.conftest import require_chromium
+from tests.test_admin_office_certificates import _p12
 
 WIDTHS = (360, 1366)
 NEW = "000.00.09.T25"
@@ -33,6 +35,9 @@ def test_a_province_admin_creates_edits_imports_and_merges_offices(
     shots = Path(os.environ.get("PORTAL_SCREENSHOTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
     page = browser_as("admin.tinh@demo.test")
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    live_server.config["SIGNING_P12_DIR"] = str(certs)
 
     page.goto(base + "/admin/")
     page.click(".admin-sections a:text-is(\"Cơ quan\")")
@@ -69,6 +74,8 @@ def test_a_province_admin_creates_edits_imports_and_merges_offices(
     page.goto(base + "/offices")
     assert "07:00–11:00, 13:00–16:30" in page.inner_text("main")
 
+    _install_certificate(page, base, shots, certs)
+
     # The province's communes from the official list, with provisional codes.
     page.goto(base + "/admin/offices/")
     page.click("text=Nhập các xã của tỉnh")
@@ -95,3 +102,27 @@ def test_a_province_admin_creates_edits_imports_and_merges_offices(
     main = page.inner_text("main")
     assert "UBND phường Nông Trang" in main and "UBND phường Tân Hòa" not in main
     _shots(page, shots, "procedure")
+
+
+def _install_certificate(page, base: str, shots: Path, certs: Path) -> None:
+    """Lạc Sơn's own signing certificate: a wrong password is refused beside its field and
+    nothing is written; then it is installed and the page shows what it says."""
+    data = _p12("UBND xã Lạc Sơn", "mật-khẩu-ký")
+    upload = {"name": "lac-son.p12", "mimeType": "application/x-pkcs12", "buffer": data}
+    page.goto(base + "/admin/offices/000.00.06.T25")
+    assert "chưa được ký số" in page.inner_text("#signing-certificate")
+    page.set_input_files("#certificate", files=[upload])
+    page.fill("#certificate_password", "sai-mật-khẩu")
+    page.click("#signing-certificate button.primary")
+    assert "Mật khẩu không mở được" in page.inner_text("#signing-certificate")
+    assert list(certs.iterdir()) == []
+    _shots(page, shots, "certificate-refused")
+    page.set_input_files("#certificate", files=[upload])
+    page.fill("#certificate_password", "mật-khẩu-ký")
+    page.click("#signing-certificate button.primary")
+    assert "Đã cài chứng thư số của UBND xã Lạc Sơn" in page.inner_text("main")
+    block = page.inner_text("#signing-certificate")
+    assert "UBND xã Lạc Sơn" in block and "Của riêng cơ quan" in block
+    assert "Dấu vân tay SHA-256" in block
+    assert (certs / "000.00.06.T25.p12").read_bytes() == data
+    _shots(page, shots, "certificate")

@@ -99,6 +99,12 @@ def _signer(path: str, mtime_ns: int, password: str | None) -> signers.SimpleSig
     return signer
 
 
+def forget_loaded_certificates() -> None:
+    """Drop the loaded certificates: the next signature reads the files again (a certificate
+    installed or removed from the admin console is used at once)."""
+    _signer.cache_clear()
+
+
 def _load(cert: Certificate) -> signers.SimpleSigner:
     try:
         return _signer(str(cert.path), cert.path.stat().st_mtime_ns, cert.password)

@@ -5,7 +5,7 @@ details. Anything else is a 404. Offices are addressed by agency code."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -14,11 +14,14 @@ from district_portal import access, db
 from district_portal.forms.admin_offices import (
     KIND_LABELS,
     AgencyCodeForm,
+    CertificateForm,
+    CertificateRemoveForm,
     DeactivateForm,
     OfficeDetailsForm,
     OfficeForm,
     ReasonForm,
 )
+from district_portal.services.admin import office_certificates as certificates
 from district_portal.services.admin import offices
 from district_portal.services.documents import signing
 from district_portal.views.admin import bp, section
@@ -67,33 +70,60 @@ def offices_list(error=None, status=200):
         confirm=ReasonForm(formdata=None)), status
 
 
-def _office_form(office=None):
+def _office_form(office=None, blank: bool = False):
+    """The office's form; `blank`: not bound to the request (another form was posted)."""
     session = db.session()
     root = office is not None and office is offices.province_root(current_user)
-    form = OfficeForm() if access.can_restructure_office(current_user, office) \
-        else OfficeDetailsForm()
+    kwargs = {"formdata": None} if blank else {}
+    form = OfficeForm(**kwargs) if access.can_restructure_office(current_user, office) \
+        else OfficeDetailsForm(**kwargs)
     if isinstance(form, OfficeForm):
         form.set_choices(offices.parent_choices(session, current_user, office), root)
     return form
 
 
-def _render_form(form, office=None, error=None, status=200):
+def _render_form(form, office=None, error=None, status=200, cert_form=None, remove_form=None):
+    can_sign = office is not None and access.can_set_signing_certificate(current_user, office)
+    if can_sign:
+        cert_form = cert_form or CertificateForm(formdata=None)
+        remove_form = remove_form or CertificateRemoveForm(formdata=None)
     return render_template("admin/offices/form.html", form=form, office=office, error=error,
-                           full=isinstance(form, OfficeForm), signing=_signing(office)), status
+                           full=isinstance(form, OfficeForm), signing=_signing(office),
+                           cert_form=cert_form if can_sign else None,
+                           remove_form=remove_form if can_sign else None), status
 
 
-def _signing(office) -> str:
-    """How the office's results are signed (the certificates are files on the server,
-    SIGNING_P12_DIR/<agency code>.p12, not set here)."""
+def _folder() -> str | None:
+    return current_app.config.get("SIGNING_P12_DIR") or None
+
+
+def _signing(office) -> dict | None:
+    """How the office's results are signed: by its own certificate
+    (SIGNING_P12_DIR/<agency code>.p12), the province's default, or not at all; and what the
+    certificate file says (None if it cannot be read)."""
     if office is None:
-        return ""
+        return None
     cert = signing.certificate_for(office)
     if cert is None:
-        return gettext("Results of this office are not signed digitally: no certificate is "
-                       "installed on the server.")
-    if cert.path.name == f"{office.agency_code}.p12":
-        return gettext("Results of this office are signed with its own certificate.")
-    return gettext("Results of this office are signed with the province's certificate.")
+        return {"message": gettext("Results of this office are not signed digitally: no "
+                                   "certificate is installed on the server."),
+                "own": False, "info": None, "installed": False, "folder": bool(_folder())}
+    own = cert.path.name == f"{office.agency_code}.p12"
+    return {"message": gettext("Results of this office are signed with its own certificate.")
+            if own else gettext("Results of this office are signed with the province's "
+                                "certificate."),
+            "own": own, "info": certificates.read(cert.path, cert.password), "installed": True,
+            "folder": bool(_folder())}
+
+
+def _renamed(old: str, office) -> None:
+    """The office's agency code changed: its certificate files follow it."""
+    try:
+        certificates.rename(_folder(), old, office.agency_code)
+    except OSError:
+        current_app.logger.exception("cannot rename the certificate of %s", old)
+        flash(gettext("The office's certificate file could not be renamed to the new agency "
+                      "code: ask the server's administrator to rename it."), "error")
 
 
 @bp.route("/offices/new", methods=["GET", "POST"])
@@ -125,10 +155,12 @@ def office_edit(agency_code: str):
         return _render_form(form, office)
     if not form.validate():
         return _render_form(form, office, status=400)
+    old_code = office.agency_code
     try:
         changed = offices.update(db.session(), current_user, office, _values(form))
     except offices.OfficeError as exc:
         return _render_form(form, office, error=_refused(exc, form), status=400)
+    _renamed(old_code, office)
     flash(gettext("Office %(name)s saved.", name=office.name) if changed
           else gettext("Nothing changed."), "success")
     return redirect(url_for("admin.offices_list"), 303)
@@ -142,11 +174,13 @@ def office_code(agency_code: str):
     form, error = AgencyCodeForm(), None
     if form.is_submitted():
         if form.validate():
+            old_code = office.agency_code
             try:
                 offices.set_code(db.session(), current_user, office, form.agency_code.data)
             except offices.OfficeError as exc:
                 error = _refused(exc, form)
             else:
+                _renamed(old_code, office)
                 flash(gettext("%(name)s now has the agency code %(code)s.", name=office.name,
                               code=office.agency_code), "success")
                 return redirect(url_for("admin.offices_list"), 303)
@@ -208,3 +242,56 @@ def offices_import():
                   "The new ones need their real agency code before they take dossiers.",
                   created=result.created, existing=result.existing), "success")
     return redirect(url_for("admin.offices_list"), 303)
+
+
+def _office_page(office, **forms):
+    form = _office_form(office, blank=True)
+    form.fill(office)
+    return _render_form(form, office, status=400, **forms)
+
+
+@bp.post("/offices/<agency_code>/certificate")
+def office_certificate(agency_code: str):
+    """Install the office's own signing certificate (a province admin's)."""
+    office = _office(agency_code)
+    if not access.can_set_signing_certificate(current_user, office):
+        abort(404)
+    form = CertificateForm()
+    if not form.validate_on_submit():
+        return _office_page(office, cert_form=form)
+    upload = form.certificate.data
+    data = upload.read(certificates.MAX_BYTES + 1) if upload else b""
+    try:
+        info = certificates.install(db.session(), current_user, office, _folder(), data,
+                                    form.certificate_password.data or "")
+    except certificates.CertificateError as exc:
+        if exc.status == 404:
+            abort(404)
+        field = form.certificate_password if exc.field == "password" else form.certificate
+        field.errors = [*field.errors, exc.message]
+        return _office_page(office, cert_form=form)
+    flash(gettext("The certificate of %(name)s (%(subject)s) is installed: the office's "
+                  "results are signed with it from now on.", name=office.name,
+                  subject=info.common_name), "success")
+    return redirect(url_for("admin.office_edit", agency_code=office.agency_code), 303)
+
+
+@bp.post("/offices/<agency_code>/certificate/remove")
+def office_certificate_remove(agency_code: str):
+    office = _office(agency_code)
+    if not access.can_set_signing_certificate(current_user, office):
+        abort(404)
+    form = CertificateRemoveForm()
+    if not form.validate_on_submit():
+        return _office_page(office, remove_form=form)
+    try:
+        removed = certificates.remove(db.session(), current_user, office, _folder())
+    except certificates.CertificateError as exc:
+        if exc.status == 404:
+            abort(404)
+        form.confirm.errors = [*form.confirm.errors, exc.message]
+        return _office_page(office, remove_form=form)
+    flash(gettext("The office's own certificate is removed: its results are signed with the "
+                  "province's certificate.") if removed
+          else gettext("This office has no certificate of its own."), "success")
+    return redirect(url_for("admin.office_edit", agency_code=office.agency_code), 303)
