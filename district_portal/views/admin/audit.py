@@ -44,6 +44,7 @@ ACTIONS = {
     "office.reactivate": _l("Office reactivated"),
     "office.import": _l("Communes imported"),
     "office.certificate": _l("Signing certificate changed"),
+    "office.certificate_remove": _l("Signing certificate removed"),
     "user.reactivate": _l("Account reactivated"),
     "user.reset_password": _l("Password reset"),
     "user.reset_two_factor": _l("Two-step login reset"),
