@@ -245,7 +245,8 @@ class ResultRegister(Base):
 class InboxCount(Base):
     """How many dossiers share one inbox key (services/dossiers/counts.py): the receiving and
     handling offices, the status, the assignee and the UTC day number of the deadline the
-    inbox counts against (0 stands for "none" in every column, so the key is a plain unique
+    inbox counts against, and 1 when its result is prepared (0 stands for "none" in every
+    column, so the key is a plain unique
     key). Kept by every flush that inserts, changes or deletes a dossier, in its transaction;
     `portal inbox-recount` rebuilds it from the dossiers."""
 
@@ -256,4 +257,5 @@ class InboxCount(Base):
     status: Mapped[str] = mapped_column(String(30), primary_key=True)
     assignee_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     day: Mapped[int] = mapped_column(Integer, primary_key=True)
+    result: Mapped[int] = mapped_column(Integer, primary_key=True, default=0)  # 1: to issue
     n: Mapped[int] = mapped_column(BigInteger, default=0)
