@@ -3,7 +3,8 @@ comes from the kept counts too.
 
 inbox_count gets a sixth key column, `result`: 1 for a dossier being processed whose result is
 prepared (it has its verification token: documents/issuing.py gives it when the result is
-prepared). The table is made again with the new key and filled from the dossiers, as
+prepared). A partial index holds the few dossiers with a prepared result, for the leader's
+tab itself. The table is made again with the new key and filled from the dossiers, as
 services/dossiers/counts.recount does. Dossiers prepared before the token was given at
 preparation get one here, so that the token means "result prepared" for every dossier. The
 dossier table itself is not rebuilt (on SQLite that would drop the FTS triggers of 0016).
@@ -87,6 +88,10 @@ def _fill(bind, with_result: bool) -> None:
 def upgrade() -> None:
     bind = op.get_bind()
     _give_tokens(bind)
+    where = sa.text("verification_token IS NOT NULL")
+    op.create_index("ix_dossier_to_issue", "dossier",
+                    ["handling_office_id", "status", "due_at", "id"],
+                    sqlite_where=where, postgresql_where=where)
     op.drop_table("inbox_count")
     _create(with_result=True)
     _fill(bind, with_result=True)
@@ -94,6 +99,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     bind = op.get_bind()
+    op.drop_index("ix_dossier_to_issue", table_name="dossier")
     op.drop_table("inbox_count")
     _create(with_result=False)
     _fill(bind, with_result=False)
