@@ -197,6 +197,36 @@ def test_results_prepared_and_issued_during_status_changes_keep_the_leaders_coun
     assert _page_counts(leader_client)["to_issue"] == expected
 
 
+def test_the_leaders_tab_is_read_from_the_partial_index_of_prepared_results(app, client, sess):
+    from sqlalchemy import event
+
+    create_filed_dossier(sess, status=S.IN_PROGRESS)
+    sess.commit()
+    login(client, user(sess, "leader@demo.test"))
+    seen: list[tuple[str, object]] = []
+
+    def record(conn, cursor, statement, params, context, executemany):
+        if "verification_token IS NOT NULL" in statement and "ORDER BY" in statement:
+            seen.append((statement, params))
+
+    engine = get_db(app).engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert client.get("/staff/inbox?tab=to_issue").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert len(seen) == 1  # the page's rows in one query (few: prepared results)
+    statement, params = seen[0]
+    if sess.get_bind().dialect.name == "sqlite":
+        plan = " ".join(str(r[-1]) for r in sess.connection().exec_driver_sql(
+            "EXPLAIN QUERY PLAN " + statement, params))
+        used = set(re.findall(r"USING (?:COVERING )?INDEX (\w+)", plan))
+        assert used == {"ix_dossier_to_issue"} and "SCAN dossier" not in plan, plan
+    else:
+        assert sess.scalar(text("SELECT count(*) FROM pg_indexes WHERE "
+                                "indexname = 'ix_dossier_to_issue'")) == 1
+
+
 def _officer_public_id(app) -> str:
     with app.app_context(), get_db(app).transaction(write=False) as session:
         return user(session, "officer@demo.test").public_id

@@ -90,7 +90,7 @@ def upgrade() -> None:
     _give_tokens(bind)
     where = sa.text("verification_token IS NOT NULL")
     op.create_index("ix_dossier_to_issue", "dossier",
-                    ["handling_office_id", "status", "due_at", "id"],
+                    ["handling_office_id", "status", "receiving_office_id", "due_at", "id"],
                     sqlite_where=where, postgresql_where=where)
     op.drop_table("inbox_count")
     _create(with_result=True)
