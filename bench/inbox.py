@@ -112,12 +112,16 @@ def free_port() -> int:
 
 def login_cookie(app, email: str = "clerk@demo.test") -> str:
     """A staff member's session cookie, signed like the app signs it."""
-    with get_db(app).transaction(write=False) as session:
+    from district_portal.auth import SESSION_KEY
+    from district_portal.services.accounts.sessions import start_session
+
+    with get_db(app).transaction() as session:
         clerk = session.scalar(select(User).where(User.email == email))
         token = clerk.get_id()
+        sid = start_session(session, clerk)  # a login is a server-side session row
     interface = app.session_interface
     serializer = interface.get_signing_serializer(app)
-    value = serializer.dumps({"_user_id": token, "_fresh": True,
+    value = serializer.dumps({"_user_id": token, "_fresh": True, SESSION_KEY: sid,
                               "staff_seen": int(time.time())})
     return f"{app.config.get('SESSION_COOKIE_NAME', 'session')}={value}"
 

@@ -1,4 +1,5 @@
-"""PDF receipt (form 01) render time: median and p95 over N renders after warm-up, peak RSS.
+"""PDF receipt (form 01) render time: median and p95 over N renders after warm-up; RSS every
+100 renders (does it level off?) and peak RSS.
 
     .venv/bin/python -m bench.receipt [N]
 
@@ -31,6 +32,7 @@ from district_portal.services.catalog.importer import demo_catalog_path, import_
 from district_portal.services.documents.slips import control_slip, ledger, receipt_for, render_slip
 
 WARM_UP = 5
+RSS_EVERY = 100  # renders between two samples of the resident set size
 BUDGET_MS = 60  # issue #12 goal for the median; DESIGN §8 allows 150
 
 
@@ -80,11 +82,14 @@ def main(n: int = 50) -> None:
                 render_slip(receipt_for(dossier))
             times, cpu = [], []
             rss_start = _rss_mib()
-            for _ in range(n):
+            rss_series = [rss_start]  # every RSS_EVERY renders: flat or growing?
+            for i in range(n):
                 start, start_cpu = time.perf_counter(), time.process_time()
                 pdf = render_slip(receipt_for(dossier))
                 times.append((time.perf_counter() - start) * 1000)
                 cpu.append((time.process_time() - start_cpu) * 1000)
+                if (i + 1) % RSS_EVERY == 0:
+                    rss_series.append(_rss_mib())
             rss_end = _rss_mib()
             others = {}
             for name, build in (("control slip (form 05)", control_slip),
@@ -111,6 +116,8 @@ def main(n: int = 50) -> None:
     print(f"CPU time per receipt: median {statistics.median(cpu):.1f} ms (less disturbed by "
           f"other work on the machine than the wall-clock figures)")
     print(f"RSS before the {n} timed renders {rss_start:.1f} MiB, after {rss_end:.1f} MiB")
+    print(f"RSS every {RSS_EVERY} renders (MiB): "
+          + " ".join(f"{value:.1f}" for value in rss_series))
     for name, median_ms in others.items():
         print(f"{name}: median {median_ms:.1f} ms")
     print(f"peak RSS {peak_mib:.1f} MiB  (load average {os.getloadavg()[0]:.2f} on "

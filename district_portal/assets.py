@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from pathlib import Path
+from urllib.parse import quote
 
 from flask import Flask, abort, current_app, g, request, send_from_directory, url_for
 from flask.sessions import SecureCookieSessionInterface
@@ -56,11 +57,18 @@ def init_app(app: Flask) -> None:
     digest = base64.b64encode(hashlib.sha256(css.encode("utf-8")).digest()).decode()
     app.extensions["inline_css_csp"] = f"'sha256-{digest}'"
 
+    # The favicon inline for a first visit (see `favicon`): a few dozen bytes in the page
+    # instead of a request that competes with it.
+    icon = (static / "favicon.svg").read_text("utf-8").strip()
+    app.extensions["inline_icon"] = "data:image/svg+xml," + quote(icon, safe=" /:=',.-")
+    app.jinja_env.globals["favicon"] = favicon
+
     @app.after_request
     def _remember_stylesheet(response):
-        if g.pop("css_inlined", False):
-            response.set_cookie(CSS_COOKIE, hashes["app.css"], max_age=ONE_YEAR,
-                                httponly=True, samesite="Lax",
+        state = g.pop("css_inlined", None)
+        if state:  # first visit: "seen"; after a visit that preloaded the file: its hash
+            response.set_cookie(CSS_COOKIE, SEEN if state == FIRST else hashes["app.css"],
+                                max_age=ONE_YEAR, httponly=True, samesite="Lax",
                                 secure=current_app.config["SESSION_COOKIE_SECURE"])
         return response
 
@@ -73,28 +81,53 @@ def asset_url(name: str) -> str:
 
 
 CSS_COOKIE = "css"
+SEEN = "1"  # the cookie's value after a first visit (the file's hash once it is cached)
+FIRST, AGAIN, CACHED = "first", "again", "cached"
+
+
+def css_state() -> str:
+    """Where this browser stands with the stylesheet: FIRST visit (nothing of ours cached),
+    AGAIN (been here, the current file not cached yet) or CACHED (the cookie names the
+    current file's hash, which the browser fetched on an earlier page)."""
+    value = request.cookies.get(CSS_COOKIE)
+    if value == current_app.extensions["asset_hashes"]["app.css"]:
+        return CACHED
+    return AGAIN if value else FIRST
 
 
 def stylesheet() -> Markup:
     """The stylesheet for this page.
 
     On a 2G link a render-blocking stylesheet costs a whole extra round trip (1.3 s) before
-    anything is painted. So a browser that has not been here yet gets the CSS inline (painted
-    with the HTML) plus a preload of the content-hashed file into its cache, and a cookie saying
-    so; later pages link the cached file, which costs no request for a year.
+    anything is painted, and so does any other request made before the first paint: a first
+    visit is therefore ONE response, the stylesheet inline (and the favicon, see `favicon`).
+    The next page inlines it again and preloads the content-hashed file after the content;
+    pages after that link the cached file, which costs no request for a year. A cookie
+    remembers which of the three a browser needs.
     """
-    url = asset_url("app.css")
-    if request.cookies.get(CSS_COOKIE) == current_app.extensions["asset_hashes"]["app.css"]:
+    state = css_state()
+    if state == CACHED:
+        url = asset_url("app.css")
         return Markup(f'<link rel="stylesheet" href="{url}">')  # nosec B704 — our URL
-    g.css_inlined = True
+    g.css_inlined = state
     css = current_app.extensions["inline_css"]
     return Markup(f"<style>{css}</style>")  # nosec B704 — our static/app.css, no user data
 
 
 def stylesheet_preload() -> Markup:
-    """At the end of the body, after an inlined stylesheet: fetch the file into the cache
-    without competing with the page's own bytes on a slow link."""
-    if not g.get("css_inlined"):
+    """At the end of the body, on the second page: fetch the file into the cache after the
+    page's own bytes (never on a first visit, where any second request delays the paint)."""
+    if g.get("css_inlined") != AGAIN:
         return Markup("")
     href = asset_url("app.css")
     return Markup(f'<link rel="preload" href="{href}" as="style">')  # nosec B704 — our URL
+
+
+def favicon() -> Markup:
+    """The icon: inline (a data URI) on a first visit, so that no second request competes
+    with the page; later the content-hashed file, cached for a year."""
+    if css_state() == FIRST:
+        href = current_app.extensions["inline_icon"]
+    else:
+        href = asset_url("favicon.svg")
+    return Markup(f'<link rel="icon" href="{href}" type="image/svg+xml">')  # nosec B704

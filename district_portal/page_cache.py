@@ -1,7 +1,7 @@
 """Public pages that are the same for every anonymous visitor (home, catalogue and search,
 procedure pages, /stats), served from memory as rendered, compressed bytes.
 
-Key: endpoint, path, query, language, whether the stylesheet is inlined (first visit), and
+Key: endpoint, path, query, language, the visitor's stylesheet state (assets.css_state), and
 the public data version (models/site.py), which every change of the catalogue, offices or
 calendar bumps in its own transaction; an entry also expires after PAGE_CACHE_SECONDS, for
 what moves without such a change (most used procedures, statistics). Only visitors without a
@@ -36,7 +36,7 @@ class Entry:
     etag: str
     bodies: dict[str, bytes]  # content coding ("br", "gzip", "identity") → bytes
     content_type: str
-    css_inlined: bool
+    css_inlined: str  # assets.FIRST / AGAIN when the page has the stylesheet inline, or ""
     stored_at: float
 
     @property
@@ -115,10 +115,8 @@ def _data_version() -> int:
 
 
 def _key() -> tuple:
-    css_cached = request.cookies.get(assets.CSS_COOKIE) == \
-        current_app.extensions["asset_hashes"]["app.css"]
     language = current_app.extensions[STATE + ".language"]()
-    return (request.endpoint, request.path, request.query_string, language, css_cached,
+    return (request.endpoint, request.path, request.query_string, language, assets.css_state(),
             _data_version())
 
 
@@ -138,7 +136,7 @@ def _serve_from_cache():
         return None
     g.page_cache_hit = True
     if entry.css_inlined:
-        g.css_inlined = True  # the first-visit variant also sets the stylesheet cookie
+        g.css_inlined = entry.css_inlined  # these variants also set the stylesheet cookie
     return _response(entry)
 
 
@@ -168,7 +166,7 @@ def _store(response: Response) -> Response:
     entry = Entry(etag=hashlib.sha256(body).hexdigest()[:32],
                   bodies={"identity": body, "gzip": gzip.compress(body, 6),
                           "br": brotli.compress(body, quality=9)},
-                  content_type=response.content_type, css_inlined=bool(g.get("css_inlined")),
+                  content_type=response.content_type, css_inlined=g.get("css_inlined") or "",
                   stored_at=time.monotonic())
     _cache().put(key, entry)
     fresh = _response(entry)  # a 304 if the client already holds these bytes

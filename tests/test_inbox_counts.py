@@ -1,25 +1,27 @@
 """The inbox's kept tab counts (services/dossiers/counts.py) always equal a full recount:
-after concurrent status changes through the real app (with lost races), after transfers,
+after concurrent status changes through the real app (with lost races; also while results are
+prepared and issued: the leader's "waiting for issue"), after transfers,
 assignments, drafts, and through `portal inbox-recount`; on both engines. And the name search
 goes through its index (FTS5 trigram on SQLite, pg_trgm on PostgreSQL) and stays in sync."""
 
 from __future__ import annotations
 
+import io
 import re
 import threading
 from datetime import timedelta
 
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 
 from district_portal.db import get_db
-from district_portal.models import Dossier, InboxCount
+from district_portal.models import Attachment, Dossier, InboxCount
 from district_portal.models import DossierStatus as S
 from district_portal.models.types import utcnow
 from district_portal.services.dossiers import counts, filing, inbox
 from district_portal.services.dossiers.workflow import perform
 from district_portal.text import fold
 from tests.factories import create_filed_dossier, procedure, staff, user
-from tests.helpers import csrf_token, login
+from tests.helpers import a_pdf, csrf_token, login, prepare
 
 CHANGED = "Người khác vừa thay đổi hồ sơ này"
 
@@ -116,6 +118,113 @@ def test_concurrent_status_changes_through_the_app_keep_counts_equal_to_a_recoun
         live = _live_counts(session, office_id)
     page = _page_counts(clients["clerk@demo.test"])
     assert {k: page[k] for k in live} == live
+
+
+def _waiting_for_issue(session, office_id: int) -> int:
+    """The leader's tab counted the old way (the reference): dossiers being processed that
+    the office handles and that have a prepared result (a result attachment)."""
+    return session.scalar(select(func.count()).select_from(Dossier).where(
+        Dossier.handling_office_id == office_id,
+        Dossier.status.in_((S.ACCEPTED, S.IN_PROGRESS)),
+        Dossier.attachments.any(Attachment.kind == "result")))
+
+
+def test_results_prepared_and_issued_during_status_changes_keep_the_leaders_count(fresh_app):
+    app = fresh_app()
+    with app.test_request_context(), get_db(app).transaction() as session:
+        dossiers = [create_filed_dossier(session, status=S.IN_PROGRESS) for _ in range(6)]
+        officer, leader = user(session, "officer@demo.test"), user(session, "leader@demo.test")
+        office_id = dossiers[0].handling_office_id
+    scan = a_pdf()
+    client = app.test_client()
+    login(client, officer)
+    for d in dossiers[4:]:  # two results already waiting for the leader
+        assert prepare(client, d, way="scan",
+                       scan=(io.BytesIO(scan), "kq.pdf", "application/pdf")).status_code == 303
+    with app.app_context(), get_db(app).transaction(write=False) as session:
+        versions = {d.code: session.get(Dossier, d.id).version for d in dossiers}
+        assert _waiting_for_issue(session, office_id) == 2
+    kept, recounted = _kept_and_recounted(app)
+    assert kept == recounted
+
+    # At once, on each dossier: the officer asks for a supplement (it leaves processing),
+    # and either the officer prepares its result or the leader issues the one prepared.
+    jobs = [(officer, d.code, "request_supplement") for d in dossiers]
+    jobs += [(officer, d.code, "prepare") for d in dossiers[:4]]
+    jobs += [(leader, d.code, "issue") for d in dossiers[4:]]
+    answers: list[int] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(len(jobs), timeout=60)
+
+    def act(person, code, action):
+        try:
+            client = app.test_client()
+            login(client, person)
+            page = f"/staff/dossiers/{code}" + ("" if action == "request_supplement" else
+                                                 "/result")
+            token = csrf_token(client, page)
+            if action == "request_supplement":
+                url, data = f"{page}/{action}", {
+                    f"{action}-csrf_token": token, f"{action}-version": str(versions[code]),
+                    f"{action}-reason": "Thiếu giấy tờ"}
+            elif action == "prepare":
+                url, data = page, {"csrf_token": token, "way": "scan",
+                                   "scan": (io.BytesIO(scan), "kq.pdf", "application/pdf")}
+            else:
+                url, data = f"{page}/issue", {"csrf_token": token,
+                                              "version": str(versions[code])}
+            barrier.wait()
+            answers.append(client.post(url, data=data, content_type="multipart/form-data")
+                           .status_code)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=act, args=job) for job in jobs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(180)
+    assert not errors, errors
+    assert len(answers) == len(jobs)
+    assert 303 in answers and set(answers) <= {303, 400, 409}, answers
+
+    kept, recounted = _kept_and_recounted(app)
+    assert kept == recounted
+    with app.app_context(), get_db(app).transaction(write=False) as session:
+        expected = _waiting_for_issue(session, office_id)
+    leader_client = app.test_client()
+    login(leader_client, leader)
+    assert _page_counts(leader_client)["to_issue"] == expected
+
+
+def test_the_leaders_tab_is_read_from_the_partial_index_of_prepared_results(app, client, sess):
+    from sqlalchemy import event
+
+    create_filed_dossier(sess, status=S.IN_PROGRESS)
+    sess.commit()
+    login(client, user(sess, "leader@demo.test"))
+    seen: list[tuple[str, object]] = []
+
+    def record(conn, cursor, statement, params, context, executemany):
+        if "verification_token IS NOT NULL" in statement and "ORDER BY" in statement:
+            seen.append((statement, params))
+
+    engine = get_db(app).engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert client.get("/staff/inbox?tab=to_issue").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert len(seen) == 1  # the page's rows in one query (few: prepared results)
+    statement, params = seen[0]
+    if sess.get_bind().dialect.name == "sqlite":
+        plan = " ".join(str(r[-1]) for r in sess.connection().exec_driver_sql(
+            "EXPLAIN QUERY PLAN " + statement, params))
+        used = set(re.findall(r"USING (?:COVERING )?INDEX (\w+)", plan))
+        assert used == {"ix_dossier_to_issue"} and "SCAN dossier" not in plan, plan
+    else:
+        assert sess.scalar(text("SELECT count(*) FROM pg_indexes WHERE "
+                                "indexname = 'ix_dossier_to_issue'")) == 1
 
 
 def _officer_public_id(app) -> str:

@@ -1,12 +1,13 @@
 """The inbox's tab counts, kept instead of counted (issue 12, item 4).
 
 Every dossier that is not a draft adds one to the `inbox_count` row of its key: receiving
-office, handling office, status, assignee (open statuses only) and the UTC day number of the
+office, handling office, status, assignee (open statuses only), the UTC day number of the
 deadline its tabs count against (the intake due time while submitted, the due time while being
-processed; 0 otherwise). A listener on every session's flush compares each inserted, changed or
-deleted dossier's key before and after and applies the difference with one atomic upsert per
-row (`n = n + delta`), in the flush's own transaction, in key order (so two transactions never
-lock the same rows in opposite orders). A status change, a transfer, an assignment or a new due
+processed; 0 otherwise) and whether its result is prepared and waits for issue. A listener
+on every session's flush compares each inserted, changed or deleted dossier's key before and
+after and applies the difference with one atomic upsert per row (`n = n + delta`), in the
+flush's own transaction, in key order (so two transactions never lock the same rows in
+opposite orders). A status change, a transfer, an assignment or a new due
 time therefore moves the dossier between rows in the transaction that makes the change; if that
 transaction rolls back, so does the count. `portal inbox-recount` rebuilds the table.
 
@@ -32,8 +33,8 @@ S = DossierStatus
 SECONDS_PER_DAY = 86400
 #: The columns a key is made of, in the order of `key_of`'s arguments.
 TRACKED = ("status", "receiving_office_id", "handling_office_id", "assignee_id",
-           "intake_due_at", "due_at")
-Key = tuple[int, int, str, int, int]
+           "intake_due_at", "due_at", "verification_token")
+Key = tuple[int, int, str, int, int, int]
 
 
 def day_of(moment: datetime | None) -> int:
@@ -50,8 +51,11 @@ def day_start(day: int) -> datetime:
 
 
 def key_of(status, receiving_office_id, handling_office_id, assignee_id,
-           intake_due_at, due_at) -> Key | None:
-    """The inbox_count row a dossier with these values counts in (None: a draft)."""
+           intake_due_at, due_at, verification_token=None) -> Key | None:
+    """The inbox_count row a dossier with these values counts in (None: a draft). `result`
+    is 1 for a dossier being processed whose result is prepared (its verification token is
+    given when the result is prepared, documents/issuing.py): the leader's "waiting for
+    issue"."""
     if status is None:
         return None
     status = DossierStatus(status)
@@ -64,7 +68,9 @@ def key_of(status, receiving_office_id, handling_office_id, assignee_id,
     else:
         day = 0
     assignee = (assignee_id or 0) if status in OPEN_STATUSES else 0
-    return (receiving_office_id or 0, handling_office_id or 0, status.value, assignee, day)
+    result = int(status in PROCESSING_STATUSES and verification_token is not None)
+    return (receiving_office_id or 0, handling_office_id or 0, status.value, assignee, day,
+            result)
 
 
 def _value(state, name: str, *, old: bool):
@@ -113,10 +119,10 @@ def apply(session: Session, deltas: Counter) -> None:
         return
     connection = session.connection()
     stmt = _upsert(connection.dialect.name)
-    for (receiving, handling, status, assignee, day), delta in changes:
+    for (receiving, handling, status, assignee, day, result), delta in changes:
         connection.execute(stmt.values(
             receiving_office_id=receiving, handling_office_id=handling, status=status,
-            assignee_id=assignee, day=day, n=delta))
+            assignee_id=assignee, day=day, result=result, n=delta))
 
 
 @event.listens_for(Session, "before_flush")
@@ -145,7 +151,8 @@ def recount(session: Session) -> int:
     counts = full_count(session)
     session.execute(delete(InboxCount))
     batch = [{"receiving_office_id": k[0], "handling_office_id": k[1], "status": k[2],
-              "assignee_id": k[3], "day": k[4], "n": n} for k, n in sorted(counts.items())]
+              "assignee_id": k[3], "day": k[4], "result": k[5], "n": n}
+             for k, n in sorted(counts.items())]
     if batch:
         session.execute(insert(InboxCount), batch)
     return sum(counts.values())
@@ -155,18 +162,19 @@ def kept_counts(session: Session, office_ids: set[int] | None = None) -> dict[Ke
     """The non-zero rows (of the offices: received by one of them or handled by one)."""
     stmt = select(InboxCount.receiving_office_id, InboxCount.handling_office_id,
                   InboxCount.status, InboxCount.assignee_id, InboxCount.day,
-                  InboxCount.n).where(InboxCount.n != 0)
+                  InboxCount.result, InboxCount.n).where(InboxCount.n != 0)
     if office_ids is not None:
         ids = sorted(office_ids)
         stmt = stmt.where(or_(InboxCount.receiving_office_id.in_(ids),
                               InboxCount.handling_office_id.in_(ids)))
-    return {tuple(r[:5]): r[5] for r in session.execute(stmt)}
+    return {tuple(r[:6]): r[6] for r in session.execute(stmt)}
 
 
 def sums(session: Session, office_ids: set[int], now: datetime, cutoff: datetime,
-         assignee_id: int | None) -> dict:
+         assignee_id: int | None, issuing_office_id: int | None = None) -> dict:
     """From the table, for the offices: dossiers per status, and per status those whose
-    deadline falls on a day before now's and before the cut-off's, and the assignee's."""
+    deadline falls on a day before now's and before the cut-off's, the assignee's, and
+    those with a prepared result that `issuing_office_id` handles (a leader's office)."""
     today, cut_day = day_of(now), day_of(cutoff)
     c = InboxCount
     ids = sorted(office_ids)
@@ -176,14 +184,19 @@ def sums(session: Session, office_ids: set[int], now: datetime, cutoff: datetime
 
     rows = session.execute(
         select(c.status, func.sum(c.n), before(today), before(cut_day),
-               func.sum(case((c.assignee_id == (assignee_id or -1), c.n), else_=0)))
+               func.sum(case((c.assignee_id == (assignee_id or -1), c.n), else_=0)),
+               func.sum(case((and_(c.result == 1,
+                                   c.handling_office_id == (issuing_office_id or -1)), c.n),
+                             else_=0)))
         .where(or_(c.receiving_office_id.in_(ids), c.handling_office_id.in_(ids)))
         .group_by(c.status))
-    out = {"status": {}, "before_today": {}, "before_cutoff": {}, "assigned": {}}
-    for status, total, b_today, b_cut, mine in rows:
+    out = {"status": {}, "before_today": {}, "before_cutoff": {}, "assigned": {},
+           "to_issue": {}}
+    for status, total, b_today, b_cut, mine, to_issue in rows:
         key = DossierStatus(status)
         out["status"][key] = int(total or 0)
         out["before_today"][key] = int(b_today or 0)
         out["before_cutoff"][key] = int(b_cut or 0)
         out["assigned"][key] = int(mine or 0)
+        out["to_issue"][key] = int(to_issue or 0)
     return out

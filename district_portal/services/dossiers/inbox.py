@@ -180,7 +180,7 @@ def inbox_page(session: Session, office_ids: set[int], office: Office | None,
     extra = _filters(session, query, tab, office, now, user, indexed=narrow)
     after = decode_cursor(query.cursor)
     limit = per_page + 1
-    if narrow:
+    if narrow or tab.key == "to_issue":  # few: prepared results (ix_dossier_to_issue)
         keys = _searched_keys(session, office_ids, tab, extra, after, limit)
         return _page(session, keys, per_page)
     parts = []
@@ -271,7 +271,8 @@ def tab_counts(session: Session, office_ids: set[int], office: Office | None,
     if not office_ids:
         return counts
     cutoff = due_soon_cutoff(session, office, now)
-    kept = counts_.sums(session, office_ids, now, cutoff, user.id if user else None)
+    kept = counts_.sums(session, office_ids, now, cutoff, user.id if user else None,
+                        user.office_id if user else None)
     today = counts_.day_start(counts_.day_of(now))
     cut_day = counts_.day_start(counts_.day_of(cutoff))
     counts["overdue"] = sum(kept["before_today"].get(s, 0) for s in WORKING)
@@ -288,15 +289,10 @@ def tab_counts(session: Session, office_ids: set[int], office: Office | None,
                 select(func.count()).select_from(Dossier)
                 .where(branch, Dossier.status.in_(statuses), column >= start, cond)) or 0
     for tab in TABS:
-        if tab.key == "mine":
+        if tab.key in queues.PERSONAL_TABS:
             if queues.visible_tabs(user, [tab.key]):
-                counts[tab.key] = sum(kept["assigned"].get(s, 0) for s in tab.statuses)
-        elif tab.key in queues.PERSONAL_TABS:
-            if queues.visible_tabs(user, [tab.key]):
-                counts[tab.key] = session.scalar(
-                    select(func.count()).select_from(Dossier).where(
-                        or_(*_branches(office_ids)), Dossier.status.in_(tab.statuses),
-                        *queues.conditions(tab.key, user))) or 0
+                kind = "assigned" if tab.key == "mine" else "to_issue"
+                counts[tab.key] = sum(kept[kind].get(s, 0) for s in tab.statuses)
         elif tab.key not in ("due_soon", "overdue", "intake_overdue"):
             counts[tab.key] = sum(kept["status"].get(s, 0) for s in tab.statuses)
     return counts

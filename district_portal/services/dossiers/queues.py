@@ -16,13 +16,12 @@ from flask_babel import force_locale, gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from district_portal.models import Attachment, Dossier, DossierStatus, Role, User
+from district_portal.models import Dossier, DossierStatus, Role, User
 from district_portal.services import notifications
 from district_portal.services.calendar.days import calendar_for
 from district_portal.services.dossiers.workflow import (
     OPEN_STATUSES,
     PROCESSING_STATUSES,
-    RESULT_ATTACHMENT_KIND,
 )
 
 #: Open dossiers assigned to someone: every open status (a dossier only gets an assignee once
@@ -38,8 +37,10 @@ PERSONAL_TABS = {"mine": Role.OFFICER, "to_issue": Role.LEADER}
 
 
 def has_prepared_result():
-    """A prepared result exists (what the leader issues, documents/issuing.py)."""
-    return Dossier.attachments.any(Attachment.kind == RESULT_ATTACHMENT_KIND)
+    """A prepared result exists (what the leader issues, documents/issuing.py): preparing one
+    gives the dossier its verification token, in the same transaction, and nothing else gives
+    one before `complete`; so the kept counts (counts.py) count this tab from the dossier."""
+    return Dossier.verification_token.is_not(None)
 
 
 def conditions(tab_key: str, user: User | None) -> list:
