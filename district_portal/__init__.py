@@ -54,6 +54,7 @@ def create_app(config: Config | str | None = None) -> Flask:
     app.cli.add_command(portal_cli)
     page_cache.init_app(app, _select_locale)  # after Flask-Compress: stores uncompressed pages
     app.after_request(_security_headers)
+    app.after_request(assets.cut_inline_stylesheet)  # runs before the headers and the cache
     # Last registered, so it runs first: a 409 page that replaces a commit lost to a
     # parallel request still gets the headers and compression above.
     db.commit_after_request(app, on_conflict=errors.conflict_page,
@@ -100,11 +101,15 @@ def _select_locale() -> str:
 
 def _security_headers(response):
     headers = response.headers
-    inline_css = current_app.extensions["inline_css_csp"]
+    # Scripts fall back to default-src 'self'; styles are 'self' plus the page's inline
+    # stylesheet by its hash (assets.py), when it has one.
+    from district_portal import assets
+
+    inline_css = assets.inline_style_source()
     headers.setdefault(
         "Content-Security-Policy",
-        f"default-src 'self'; img-src 'self' data:; style-src 'self' {inline_css}; "
-        "script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+        f"default-src 'self'; img-src 'self' data:; style-src 'self'{' ' if inline_css else ''}"
+        f"{inline_css}; object-src 'none'; base-uri 'none'; form-action 'self'; "
         "frame-ancestors 'none'",
     )
     headers.setdefault("X-Content-Type-Options", "nosniff")

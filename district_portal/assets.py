@@ -7,9 +7,11 @@ import hashlib
 from pathlib import Path
 from urllib.parse import quote
 
-from flask import Flask, abort, current_app, g, request, send_from_directory, url_for
+from flask import Flask, Response, abort, current_app, g, request, send_from_directory, url_for
 from flask.sessions import SecureCookieSessionInterface
 from markupsafe import Markup
+
+from district_portal.critical_css import Critical
 
 ONE_YEAR = 365 * 24 * 3600  # seconds
 
@@ -56,6 +58,9 @@ def init_app(app: Flask) -> None:
     app.extensions["inline_css"] = css
     digest = base64.b64encode(hashlib.sha256(css.encode("utf-8")).digest()).decode()
     app.extensions["inline_css_csp"] = f"'sha256-{digest}'"
+    # ... but a page gets only the rules it may use (critical_css.py; `cut_inline_stylesheet`)
+    scripts = {p.stem: p.read_text("utf-8") for p in sorted(static.glob("*.js"))}
+    app.extensions["critical_css"] = Critical(css, scripts)
 
     # The favicon inline for a first visit (see `favicon`): a few dozen bytes in the page
     # instead of a request that competes with it.
@@ -67,10 +72,38 @@ def init_app(app: Flask) -> None:
     def _remember_stylesheet(response):
         state = g.pop("css_inlined", None)
         if state:  # first visit: "seen"; after a visit that preloaded the file: its hash
-            response.set_cookie(CSS_COOKIE, SEEN if state == FIRST else hashes["app.css"],
-                                max_age=ONE_YEAR, httponly=True, samesite="Lax",
-                                secure=current_app.config["SESSION_COOKIE_SECURE"])
+            # Max-Age without the Expires that set_cookie adds (40 bytes of a 2G first
+            # response; a browser that ignored Max-Age would only get the page inline again).
+            value = SEEN if state == FIRST else hashes["app.css"]
+            secure = "; Secure" if current_app.config["SESSION_COOKIE_SECURE"] else ""
+            response.headers.add("Set-Cookie", f"{CSS_COOKIE}={value}; Max-Age={ONE_YEAR}; "
+                                 f"Path=/; SameSite=Lax; HttpOnly{secure}")
         return response
+
+
+def cut_inline_stylesheet(response: Response) -> Response:
+    """After the page is rendered: its inline stylesheet cut to the rules it may use, and the
+    CSP hash of that text in `g.inline_css_csp`. Registered after the security headers, so
+    that it runs before them (and before the page cache stores the page)."""
+    if (not g.get("css_inlined") or response.direct_passthrough
+            or response.mimetype != "text/html" or "Content-Encoding" in response.headers):
+        return response
+    full = f"<style>{current_app.extensions['inline_css']}</style>"
+    body = response.get_data(as_text=True)
+    if full not in body:
+        return response
+    before, _, after = body.partition(full)
+    css, source = current_app.extensions["critical_css"].for_page(before + after)
+    response.set_data(f"{before}<style>{css}</style>{after}")
+    g.inline_css_csp = source
+    return response
+
+
+def inline_style_source() -> str:
+    """The CSP source of this page's inline stylesheet, or "" when it has none."""
+    if g.get("inline_css_csp"):
+        return g.inline_css_csp
+    return current_app.extensions["inline_css_csp"] if g.get("css_inlined") else ""
 
 
 def asset_url(name: str) -> str:

@@ -101,7 +101,10 @@ class Config:
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = LOCAL_TZ_NAME
     COMPRESS_MIMETYPES = ["text/html", "text/css", "application/json", "image/svg+xml"]
-    COMPRESS_ALGORITHM = ["gzip"]
+    # Brotli first (headless Chromium asks for it even over plain http): ~10 % fewer bytes
+    # than gzip on 2G. Level 6 costs ~0.2 ms a page here and saves ~8 % over the default 4.
+    COMPRESS_ALGORITHM = ["br", "gzip"]
+    COMPRESS_BR_LEVEL = 6
     COMPRESS_MIN_SIZE = 500
     SQL_ECHO = False
     # A rate-limit store that is down must not take the portal down: requests go on unlimited

@@ -38,6 +38,7 @@ class Entry:
     content_type: str
     css_inlined: str  # assets.FIRST / AGAIN when the page has the stylesheet inline, or ""
     stored_at: float
+    style_src: str = ""  # the CSP source of that inline stylesheet (its rules cut to the page)
 
     @property
     def size(self) -> int:
@@ -137,6 +138,7 @@ def _serve_from_cache():
     g.page_cache_hit = True
     if entry.css_inlined:
         g.css_inlined = entry.css_inlined  # these variants also set the stylesheet cookie
+        g.inline_css_csp = entry.style_src
     return _response(entry)
 
 
@@ -163,11 +165,11 @@ def _store(response: Response) -> Response:
             or session.modified or len(session)):
         return response  # personal (a flash, a token), streamed or unusual: never shared
     body = response.get_data()
-    entry = Entry(etag=hashlib.sha256(body).hexdigest()[:32],
+    entry = Entry(etag=hashlib.sha256(body).hexdigest()[:16],
                   bodies={"identity": body, "gzip": gzip.compress(body, 6),
-                          "br": brotli.compress(body, quality=9)},
+                          "br": brotli.compress(body, quality=10)},
                   content_type=response.content_type, css_inlined=g.get("css_inlined") or "",
-                  stored_at=time.monotonic())
+                  stored_at=time.monotonic(), style_src=g.get("inline_css_csp") or "")
     _cache().put(key, entry)
     fresh = _response(entry)  # a 304 if the client already holds these bytes
     for name, value in response.headers.items():
