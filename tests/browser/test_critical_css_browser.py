@@ -17,7 +17,8 @@ PROPERTIES = ["display", "position", "float", "color", "background-color", "font
 STYLES_JS = """(props) => Array.from(document.querySelectorAll('html, body, body *'))
  .filter(e => e.tagName !== 'LINK').map(e => {
   const s = getComputedStyle(e);
-  return e.tagName + '.' + e.className + ' ' + props.map(p => p + ':' + s.getPropertyValue(p)).join(';');
+  return e.tagName + '.' + e.className + ' '
+    + props.map(p => p + ':' + s.getPropertyValue(p)).join(';');
 })"""
 
 
