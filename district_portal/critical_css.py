@@ -7,7 +7,7 @@ own markup, or markup that static/form.js adds (the `js` class on <html>, the up
 a selector is kept unless it names a class or an element that appears nowhere in the page.
 That test is conservative (`:focus`, attribute selectors and combinators are not evaluated,
 so a kept rule may not apply; a dropped one never could). The full file still arrives with
-the second page's preload and is linked from then on.
+the second page's prefetch and is linked from then on.
 """
 
 from __future__ import annotations

@@ -45,7 +45,7 @@ def visitor(app):
     """An anonymous visitor whose browser already holds the stylesheet (second page on)."""
     client = app.test_client()
     assert client.get("/").status_code == 200  # first visit: everything inline
-    assert client.get("/").status_code == 200  # second page: the stylesheet file is preloaded
+    assert client.get("/").status_code == 200  # second page: the stylesheet file is prefetched
     return client
 
 
@@ -57,7 +57,7 @@ def test_anonymous_public_pages_set_no_session_cookie_and_answer_304(cached_app,
     cookies = first.headers.getlist("Set-Cookie")
     assert not any(c.startswith(cached_app.config["SESSION_COOKIE_NAME"] + "=")
                    for c in cookies), cookies
-    assert client.get(path).status_code == 200  # second page: inline, the file preloaded
+    assert client.get(path).status_code == 200  # second page: inline, the file prefetched
     second = client.get(path)  # the stylesheet is cached now: the page links it
     assert second.status_code == 200
     etag = second.headers["ETag"]

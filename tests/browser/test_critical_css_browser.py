@@ -13,7 +13,7 @@ PROPERTIES = ["display", "position", "float", "color", "background-color", "font
               "font-weight", "font-family", "line-height", "margin", "padding", "border",
               "outline", "width", "height", "text-align", "text-decoration-line", "white-space",
               "overflow-x", "flex-wrap", "gap", "list-style-type", "vertical-align", "left"]
-# Every element a reader sees (not the <link> of the second page's preload at the body's end).
+# Every element a reader sees (not the <link> of the second page's prefetch at the body's end).
 STYLES_JS = """(props) => Array.from(document.querySelectorAll('html, body, body *'))
  .filter(e => e.tagName !== 'LINK').map(e => {
   const s = getComputedStyle(e);
