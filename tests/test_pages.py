@@ -14,7 +14,8 @@ from district_portal.services.catalog.importer import demo_catalog_path, import_
 
 KB = 1024
 # The stylesheet is linked (return visits) or prefetched after being inlined (second visits).
-ASSET = re.compile(r'<link rel="(?:stylesheet|prefetch)" href="(/assets/app\.([0-9a-f]{12})\.css)">')
+ASSET = re.compile(
+    r'<link rel="(?:stylesheet|prefetch)" href="(/assets/app\.([0-9a-f]{12})\.css)">')
 INLINE = re.compile(r"<style>(.*?)</style>", re.S)
 DEMO = json.loads(demo_catalog_path().read_text("utf-8"))
 PROCEDURES = {p["code"]: p for p in DEMO["procedures"]}
