@@ -159,11 +159,9 @@ def stylesheet_preload() -> Markup:
 
 
 def favicon() -> Markup:
-    """The icon: inline (a data URI) while the stylesheet is inline too (first and second
-    page), so that no second request competes with the page; once the stylesheet is cached,
-    the content-hashed file, cached for a year (Lighthouse counted the icon's request on the
-    second page some runs: ×1.49)."""
-    if css_state() != CACHED:
+    """The icon: inline (a data URI) on a first visit, so that no second request competes
+    with the page; later the content-hashed file, cached for a year."""
+    if css_state() == FIRST:
         href = current_app.extensions["inline_icon"]
     else:
         href = asset_url("favicon.svg")
