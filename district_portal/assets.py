@@ -150,8 +150,8 @@ def stylesheet() -> Markup:
 def stylesheet_preload() -> Markup:
     """At the end of the body, on the second page: fetch the file into the cache after the
     page's own bytes (never on a first visit, where any second request delays the paint).
-    A prefetch (lowest priority, after the page), not a preload: Lighthouse's 2G model counted
-    a preload that finished before the paint (resident pages ×1.48 of the bare page)."""
+    A prefetch (lowest priority), not a preload. On loopback either may finish before the
+    paint, and Lighthouse's 2G model then counts it (docs/performance.md)."""
     if g.get("css_inlined") != AGAIN:
         return Markup("")
     href = asset_url("app.css")

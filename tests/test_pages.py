@@ -132,9 +132,9 @@ def test_a_first_visit_fits_in_two_round_trips_of_2g(client, url):
 
 
 def test_the_second_page_inlines_again_and_prefetches_the_file_after_the_content(client):
-    """A prefetch, not a preload: Chromium fetches it after the page, at the lowest priority,
-    so that Lighthouse's 2G model does not count it before the paint (a preload made the
-    resident pages ×1.48 of the bare page, a prefetch ×1.00–1.02)."""
+    """A prefetch, not a preload: Chromium fetches it at the lowest priority, after the page's
+    own bytes on a slow link (on loopback Lighthouse's 2G model may still count it: see
+    docs/performance.md, "One congestion window")."""
     client.get("/")  # first visit
     response = client.get("/procedures")
     body = response.get_data(as_text=True)
