@@ -29,18 +29,13 @@ def office_ids_visible_to(user: User) -> set[int]:
     office = user.office
     if office is not None and str(office.kind) in ("province", "centre"):
         # Province staff may read the dossiers of the offices below the province.
-        frontier = [office.parent_id or office.id] if str(office.kind) == "centre" else [office.id]
-        ids.update(frontier)
         from sqlalchemy.orm import object_session
 
         from district_portal import db
+        from district_portal.services.catalog.queries import office_subtree
 
-        session = object_session(user) or db.session()
-        while frontier:
-            children = set(session.scalars(select(Office.id).where(
-                Office.parent_id.in_(frontier))))
-            frontier = list(children - ids)
-            ids.update(children)
+        top = office.parent if str(office.kind) == "centre" and office.parent else office
+        ids.update(office_subtree(object_session(user) or db.session(), top))
     return ids
 
 

@@ -19,6 +19,7 @@ from district_portal.services.catalog.importer import (
     export_catalog,
     import_catalog,
 )
+from district_portal.services.catalog.queries import office_subtree
 
 MAX_BYTES = 2 * 1024 * 1024  # the demo catalogue is 26 kB; a province's is well below this
 MAX_DEPTH = 40  # nesting deeper than any catalogue's (fields > options > ...)
@@ -131,12 +132,7 @@ def _province_ids(session: Session, actor: User) -> set[int]:
     root = _province_office(actor)
     if root is None:
         return set()
-    ids, frontier = {root.id}, [root.id]
-    while frontier:
-        children = set(session.scalars(select(Office.id).where(Office.parent_id.in_(frontier))))
-        frontier = list(children - ids)
-        ids |= children
-    return ids
+    return set(office_subtree(session, root))
 
 
 def _outside_province(session: Session, actor: User, doc, before: dict) -> list[str]:

@@ -23,6 +23,7 @@ from district_portal.models import Office, OfficeKind, User
 from district_portal.models.office import PROVISIONAL_PREFIX
 from district_portal.services.admin import audit
 from district_portal.services.catalog import units
+from district_portal.services.catalog.queries import office_subtree
 from district_portal.services.errors import ServiceError
 
 # As catalog.schema.json's office agency_code (what catalog-import accepts).
@@ -148,12 +149,7 @@ def successor_choices(session: Session, user: User, office: Office) -> list[Offi
 
 
 def _descendants(session: Session, office: Office) -> set[int]:
-    ids, frontier = {office.id}, [office.id]
-    while frontier:
-        found = set(session.scalars(select(Office.id).where(Office.parent_id.in_(frontier))))
-        frontier = list(found - ids)
-        ids |= found
-    return ids
+    return set(office_subtree(session, office))
 
 
 # --- changes --------------------------------------------------------------------------------

@@ -162,3 +162,13 @@ def most_used(session: Session, limit: int = 5) -> list[Procedure]:
         .order_by(func.coalesce(filed.c.n, 0).desc(), Procedure.name).limit(limit)
     )
     return list(session.scalars(stmt))
+
+
+def office_subtree(session: Session, office: Office) -> list[int]:
+    """The office and every office below it (the tree is small: one query per level)."""
+    ids, frontier = [office.id], [office.id]
+    while frontier:
+        frontier = [i for i in session.scalars(select(Office.id).where(
+            Office.parent_id.in_(frontier))) if i not in ids]
+        ids.extend(frontier)
+    return ids

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from district_portal.collation import sort_key
 from district_portal.models import Office
+from district_portal.services.catalog.queries import office_subtree  # noqa: F401 (stats' name)
 from district_portal.services.errors import ServiceError
 from district_portal.text import LOCAL_TZ, clean
 
@@ -109,16 +110,6 @@ def find_office(session: Session, agency_code: str | None) -> Office | None:
         raise StatsError(_l("There is no office with the code %(code)s.", code=code[:40]),
                          "office")
     return office
-
-
-def office_subtree(session: Session, office: Office) -> list[int]:
-    """The office and every office below it (the tree is small: one query per level)."""
-    ids, frontier = [office.id], [office.id]
-    while frontier:
-        frontier = [i for i in session.scalars(select(Office.id).where(
-            Office.parent_id.in_(frontier))) if i not in ids]
-        ids.extend(frontier)
-    return ids
 
 
 @dataclass(frozen=True)
