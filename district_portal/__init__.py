@@ -101,16 +101,17 @@ def _select_locale() -> str:
 
 def _security_headers(response):
     headers = response.headers
-    # Scripts fall back to default-src 'self'; styles are 'self' plus the page's inline
-    # stylesheet by its hash (assets.py), when it has one.
+    # Scripts fall back to default-src 'self' (a second page adds its one inline script by
+    # its hash); styles are 'self' plus the page's inline stylesheet by its hash (assets.py).
     from district_portal import assets
 
-    inline_css = assets.inline_style_source()
+    inline_css, inline_js = assets.inline_style_source(), assets.inline_script_source()
+    script = f"script-src 'self' {inline_js}; " if inline_js else ""
     headers.setdefault(
         "Content-Security-Policy",
-        f"default-src 'self'; img-src 'self' data:; style-src 'self'{' ' if inline_css else ''}"
-        f"{inline_css}; object-src 'none'; base-uri 'none'; form-action 'self'; "
-        "frame-ancestors 'none'",
+        f"default-src 'self'; {script}img-src 'self' data:; style-src 'self'"
+        f"{' ' if inline_css else ''}{inline_css}; object-src 'none'; base-uri 'none'; "
+        "form-action 'self'; frame-ancestors 'none'",
     )
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")

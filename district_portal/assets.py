@@ -50,7 +50,7 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.globals["asset_url"] = asset_url
     app.jinja_env.globals["stylesheet"] = stylesheet
-    app.jinja_env.globals["stylesheet_preload"] = stylesheet_preload
+    app.jinja_env.globals["stylesheet_fetch"] = stylesheet_fetch
 
     # The stylesheet is inlined on a first visit (see `stylesheet`); the CSP allows exactly
     # that text by its hash, and nothing else inline.
@@ -62,7 +62,16 @@ def init_app(app: Flask) -> None:
     scripts = {p.stem: p.read_text("utf-8") for p in sorted(static.glob("*.js"))}
     app.extensions["critical_css"] = Critical(css, scripts)
 
-    # The favicon inline for a first visit (see `favicon`): a few dozen bytes in the page
+    # The second page's script that fetches the file after the paint (`stylesheet_fetch`),
+    # allowed by the CSP through its hash: the only inline script.
+    secure = ";secure" if app.config["SESSION_COOKIE_SECURE"] else ""
+    script = _FETCH_SCRIPT.replace("URL", _asset_path(hashes, "app.css")).replace(
+        "VALUE", hashes["app.css"]).replace("SECURE", secure)
+    app.extensions["fetch_script"] = script
+    digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode()
+    app.extensions["fetch_script_csp"] = f"'sha256-{digest}'"
+
+    # The favicon inline on every page (see `favicon`): ~150 bytes of the compressed page
     # instead of a request that competes with it.
     icon = (static / "favicon.svg").read_text("utf-8").strip()
     app.extensions["inline_icon"] = "data:image/svg+xml," + quote(icon, safe=" /:=',.-")
@@ -70,14 +79,14 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _remember_stylesheet(response):
-        state = g.pop("css_inlined", None)
-        if state:  # first visit: "seen"; after a visit that prefetched the file: its hash
+        if g.pop("css_inlined", None) == FIRST:  # "seen"; the fetch script sets the hash
             # Max-Age without the Expires that set_cookie adds (40 bytes of a 2G first
             # response; a browser that ignored Max-Age would only get the page inline again).
-            value = SEEN if state == FIRST else hashes["app.css"]
+            # Not HttpOnly: the script writes the file's hash into it once the file is cached
+            # (it says which stylesheet a browser holds, nothing else).
             secure = "; Secure" if current_app.config["SESSION_COOKIE_SECURE"] else ""
-            response.headers.add("Set-Cookie", f"{CSS_COOKIE}={value}; Max-Age={ONE_YEAR}; "
-                                 f"Path=/; SameSite=Lax; HttpOnly{secure}")
+            response.headers.add("Set-Cookie", f"{CSS_COOKIE}={SEEN}; Max-Age={ONE_YEAR}; "
+                                 f"Path=/; SameSite=Lax{secure}")
         return response
 
 
@@ -113,6 +122,17 @@ def asset_url(name: str) -> str:
     return url_for("asset", stem=stem, digest=digest, ext=ext)
 
 
+def _asset_path(hashes: dict[str, str], name: str) -> str:
+    """`asset_url` outside a request (the app's URL map has the same rule)."""
+    stem, ext = name.rsplit(".", 1)
+    return f"/assets/{stem}.{hashes[name]}.{ext}"
+
+
+def inline_script_source() -> str:
+    """The CSP source of this page's inline script (the second page's), or ""."""
+    return current_app.extensions["fetch_script_csp"] if g.get("css_inlined") == AGAIN else ""
+
+
 CSS_COOKIE = "css"
 SEEN = "1"  # the cookie's value after a first visit (the file's hash once it is cached)
 FIRST, AGAIN, CACHED = "first", "again", "cached"
@@ -121,7 +141,7 @@ FIRST, AGAIN, CACHED = "first", "again", "cached"
 def css_state() -> str:
     """Where this browser stands with the stylesheet: FIRST visit (nothing of ours cached),
     AGAIN (been here, the current file not cached yet) or CACHED (the cookie names the
-    current file's hash, which the browser fetched on an earlier page)."""
+    current file's hash, which the fetch script wrote once the file was cached)."""
     value = request.cookies.get(CSS_COOKIE)
     if value == current_app.extensions["asset_hashes"]["app.css"]:
         return CACHED
@@ -134,9 +154,9 @@ def stylesheet() -> Markup:
     On a 2G link a render-blocking stylesheet costs a whole extra round trip (1.3 s) before
     anything is painted, and so does any other request made before the first paint: a first
     visit is therefore ONE response, the stylesheet inline (and the favicon, see `favicon`).
-    The next page inlines it again and prefetches the content-hashed file after the content;
-    pages after that link the cached file, which costs no request for a year. A cookie
-    remembers which of the three a browser needs.
+    The next page inlines it again and, after its paint, a script fetches the content-hashed
+    file into the cache (`stylesheet_fetch`); pages after that link the cached file, which
+    costs no request for a year. A cookie remembers which of the three a browser needs.
     """
     state = css_state()
     if state == CACHED:
@@ -147,22 +167,30 @@ def stylesheet() -> Markup:
     return Markup(f"<style>{css}</style>")  # nosec B704 — our static/app.css, no user data
 
 
-def stylesheet_preload() -> Markup:
-    """At the end of the body, on the second page: fetch the file into the cache after the
-    page's own bytes (never on a first visit, where any second request delays the paint).
-    A prefetch (lowest priority), not a preload. On loopback either may finish before the
-    paint, and Lighthouse's 2G model then counts it (docs/performance.md)."""
+# ES5, for old phone browsers. The file is fetched 0.5 s after the load event, when the page
+# has been painted, so that nothing competes with it (on loopback a `<link rel=prefetch>` at the
+# end of the body finished before the paint, and Lighthouse's 2G model counted it: ×1.49). The
+# cookie names the file only once it is in the HTTP cache: without JavaScript, or if the person
+# leaves first, the next page simply inlines the rules again.
+_FETCH_SCRIPT = (
+    'addEventListener("load",function(){setTimeout(function(){var x=new XMLHttpRequest;'
+    'x.open("GET","URL");x.onload=function(){if(x.status==200)document.cookie='
+    '"css=VALUE;max-age=31536000;path=/;samesite=laxSECURE"};x.send()},500)})')
+
+
+def stylesheet_fetch() -> Markup:
+    """At the end of the body, on the second page (the first visit fetches nothing: any
+    request before the first paint costs 2G round trips): the script that fetches the
+    content-hashed file into the cache after the paint and then says so in the cookie."""
     if g.get("css_inlined") != AGAIN:
         return Markup("")
-    href = asset_url("app.css")
-    return Markup(f'<link rel="prefetch" href="{href}">')  # nosec B704 — our URL
+    script = current_app.extensions["fetch_script"]
+    return Markup(f"<script>{script}</script>")  # nosec B704 — our constant, no user data
 
 
 def favicon() -> Markup:
-    """The icon: inline (a data URI) on a first visit, so that no second request competes
-    with the page; later the content-hashed file, cached for a year."""
-    if css_state() == FIRST:
-        href = current_app.extensions["inline_icon"]
-    else:
-        href = asset_url("favicon.svg")
+    """The icon, inline (a data URI) on every page: a file would be one more request while
+    the page loads (on the second page Lighthouse's 2G model counted it whenever the paint
+    came after it: my dossiers ×1.49), and a first fetch of it on a later page the same."""
+    href = current_app.extensions["inline_icon"]
     return Markup(f'<link rel="icon" href="{href}" type="image/svg+xml">')  # nosec B704

@@ -143,6 +143,20 @@ _LABEL_ATTRIBUTES = ("title", "placeholder", "aria-label", "alt")
 _PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|%[sd]")
 
 
+# The one inline script a page may carry: the second page's stylesheet fetch (assets.py), a
+# constant with no '<' in it.
+STYLESHEET_FETCH = re.compile(
+    r'<script>addEventListener\("load",function\(\)\{setTimeout\(function\(\)\{'
+    r'var x=new XMLHttpRequest;x\.open\("GET","/assets/app\.[0-9a-f]{12}\.css"\);[^<]*</script>')
+
+
+def scripts(body: str | bytes) -> list[str]:
+    """The page's script tags but the stylesheet fetch: a page that needs no script has none."""
+    if isinstance(body, bytes):
+        body = body.decode("utf-8")
+    return re.findall(r"<script\b[^>]*>", STYLESHEET_FETCH.sub("", body), re.I)
+
+
 def _pattern(msgid: str) -> str:
     """A msgid as a regular expression: placeholders match any text."""
     return ".+?".join(re.escape(part) for part in _PLACEHOLDER.split(" ".join(msgid.split())))

@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from district_portal.services.catalog.importer import demo_catalog_path, import_catalog
+from tests.helpers import scripts
 
 BIRTH = "1.001193"  # Đăng ký khai sinh
 DEATH = "1.000656"  # Đăng ký khai tử
@@ -225,14 +226,14 @@ def test_like_wildcards_and_sql_do_not_match_everything(client, query):
 def test_a_script_in_the_query_is_escaped_never_raw(client):
     status, body = search(client, "<script>alert(1)</script>")
     assert status == 200
-    assert "<script" not in body
+    assert not scripts(body)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
 
 
 def test_a_script_in_the_filters_is_escaped_never_raw(client):
     status, body = search(client, field="<script>x</script>", office="<script>y</script>")
     assert status == 200
-    assert "<script" not in body
+    assert not scripts(body)
 
 
 @pytest.mark.parametrize("raw", [

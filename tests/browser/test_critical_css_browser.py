@@ -13,9 +13,9 @@ PROPERTIES = ["display", "position", "float", "color", "background-color", "font
               "font-weight", "font-family", "line-height", "margin", "padding", "border",
               "outline", "width", "height", "text-align", "text-decoration-line", "white-space",
               "overflow-x", "flex-wrap", "gap", "list-style-type", "vertical-align", "left"]
-# Every element a reader sees (not the <link> of the second page's prefetch at the body's end).
+# Every element a reader sees (not the second page's <script> that fetches the file, nor links).
 STYLES_JS = """(props) => Array.from(document.querySelectorAll('html, body, body *'))
- .filter(e => e.tagName !== 'LINK').map(e => {
+ .filter(e => e.tagName !== 'LINK' && e.tagName !== 'SCRIPT').map(e => {
   const s = getComputedStyle(e);
   return e.tagName + '.' + e.className + ' '
     + props.map(p => p + ':' + s.getPropertyValue(p)).join(';');
