@@ -150,6 +150,12 @@ STYLESHEET_FETCH = re.compile(
     r'var x=new XMLHttpRequest;x\.open\("GET","/assets/app\.[0-9a-f]{12}\.css"\);[^<]*</script>')
 
 
+def page_scripts(elements) -> list:
+    """Of a parsed page's <script> elements, those other than the stylesheet fetch."""
+    return [e for e in elements if not STYLESHEET_FETCH.fullmatch(
+        f"<script>{e.text or ''}</script>")]
+
+
 def scripts(body: str | bytes) -> list[str]:
     """The page's script tags but the stylesheet fetch: a page that needs no script has none."""
     if isinstance(body, bytes):
