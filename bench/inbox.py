@@ -111,7 +111,9 @@ def free_port() -> int:
 
 
 def login_cookie(app, email: str = "clerk@demo.test") -> str:
-    """A staff member's session cookie, signed like the app signs it."""
+    """A staff member's cookies, the session signed like the app signs it: a clerk's browser
+    that has been here before, so it also holds the stylesheet (`css` = the file's hash, the
+    pages link it instead of inlining the rules)."""
     from district_portal.auth import SESSION_KEY
     from district_portal.services.accounts.sessions import start_session
 
@@ -123,7 +125,8 @@ def login_cookie(app, email: str = "clerk@demo.test") -> str:
     serializer = interface.get_signing_serializer(app)
     value = serializer.dumps({"_user_id": token, "_fresh": True, SESSION_KEY: sid,
                               "staff_seen": int(time.time())})
-    return f"{app.config.get('SESSION_COOKIE_NAME', 'session')}={value}"
+    stylesheet = app.extensions["asset_hashes"]["app.css"]
+    return f"{app.config.get('SESSION_COOKIE_NAME', 'session')}={value}; css={stylesheet}"
 
 
 def measure(port: int, path: str, cookie: str | None, count: int) -> list[float]:
