@@ -24,11 +24,22 @@ def live_server(fresh_app):
     port = free_port()
     app = fresh_app(BASE_URL=f"http://127.0.0.1:{port}")
     server = create_server(app, host="127.0.0.1", port=port, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
+    stopping = threading.Event()
+
+    def serve():
+        try:
+            server.run()
+        except OSError:  # the loop's select() on the sockets closed below
+            if not stopping.is_set():
+                raise
+
+    thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     app.config["LIVE_URL"] = f"http://127.0.0.1:{port}"
     yield app
+    stopping.set()
     server.close()
+    server.task_dispatcher.shutdown()
     thread.join(5)
 
 
