@@ -62,6 +62,8 @@ def init_app(app: Flask) -> None:
         level=level_text,
         old_level=old_level_text,
         office_kind=lambda k: str(OFFICE_KIND_NAMES.get(str(k), k)),
+        # lazy labels translated once, for a table that repeats them on every row
+        translated=lambda labels: {key: str(label) for key, label in labels.items()},
     )
     app.jinja_env.globals.update(
         current_locale=lambda: str(get_locale()),

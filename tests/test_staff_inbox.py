@@ -48,6 +48,11 @@ def test_tab_counts_are_right_for_a_mix_of_statuses(client, sess):
                                "done": 1, "all": 10}
     overdue = client.get("/staff/inbox?tab=overdue").get_data(as_text=True)
     assert overdue.count('class="late"') == 1
+    row = overdue.split('<tr class="late">')[1].split("</tr>")[0]
+    assert "<td>Đã tiếp nhận <strong class=\"mark\">Quá hạn</strong></td>" in row, row
+    everything = client.get("/staff/inbox?tab=all").get_data(as_text=True)
+    for label in ("Chờ tiếp nhận", "Đang xử lý", "Yêu cầu bổ sung", "Đã có kết quả"):
+        assert f"<td>{label}</td>" in everything, label
 
 
 def test_search_finds_by_code_ref_name_without_diacritics_and_phone(client, sess):
