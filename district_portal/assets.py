@@ -134,18 +134,22 @@ def inline_script_source() -> str:
 
 
 CSS_COOKIE = "css"
-SEEN = "1"  # the cookie's value after a first visit (the file's hash once it is cached)
+# The cookie's value after a first visit (the file's hash once it is cached). "2": the "1" and
+# the hashes that earlier versions set were HttpOnly, which the script cannot overwrite.
+SEEN = "2"
 FIRST, AGAIN, CACHED = "first", "again", "cached"
 
 
 def css_state() -> str:
     """Where this browser stands with the stylesheet: FIRST visit (nothing of ours cached),
     AGAIN (been here, the current file not cached yet) or CACHED (the cookie names the
-    current file's hash, which the fetch script wrote once the file was cached)."""
+    current file's hash, which the fetch script wrote once the file was cached). Any other
+    value (an older file's hash after a deploy, an earlier version's cookie) counts as a
+    first visit, whose answer sets the cookie afresh."""
     value = request.cookies.get(CSS_COOKIE)
     if value == current_app.extensions["asset_hashes"]["app.css"]:
         return CACHED
-    return AGAIN if value else FIRST
+    return AGAIN if value == SEEN else FIRST
 
 
 def stylesheet() -> Markup:

@@ -65,7 +65,7 @@ def test_every_cookie_of_production_is_secure_and_the_session_cookie_is_host_onl
         attributes = [a.strip().lower() for a in cookie.split(";")]
         assert "secure" in attributes and "samesite=lax" in attributes, cookie
         if cookie.startswith("css="):  # the one a script writes: which stylesheet is cached
-            assert attributes[0] == "css=1", cookie  # "seen", never anything personal
+            assert attributes[0] == "css=2", cookie  # "seen", never anything personal
         else:
             assert "httponly" in attributes, cookie
     for cookie in (c for c in cookies if c.startswith("__Host-")):

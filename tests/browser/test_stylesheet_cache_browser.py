@@ -37,7 +37,7 @@ def test_the_file_is_fetched_after_the_second_page_is_painted_then_linked_from_t
 
     page.goto(site + "/")  # first visit: one response, the rules inline
     assert page.locator("style").count() == 1 and not requested
-    assert _css_cookie(context) == "1"
+    assert _css_cookie(context) == "2"
 
     page.goto(site + "/procedures")  # second page: inline again, the file after the paint
     assert page.locator("style").count() == 1
@@ -74,5 +74,5 @@ def test_without_javascript_every_page_keeps_its_rules_inline_and_fetches_nothin
         assert page.locator("style").count() == 1, path
         page.wait_for_timeout(700)  # past the moment the script would have fetched the file
     assert not requested, requested
-    assert _css_cookie(context) == "1"
+    assert _css_cookie(context) == "2"
     context.close()
