@@ -62,15 +62,6 @@ def init_app(app: Flask) -> None:
     scripts = {p.stem: p.read_text("utf-8") for p in sorted(static.glob("*.js"))}
     app.extensions["critical_css"] = Critical(css, scripts)
 
-    # The second page's script that fetches the file after the paint (`stylesheet_fetch`),
-    # allowed by the CSP through its hash: the only inline script.
-    secure = ";secure" if app.config["SESSION_COOKIE_SECURE"] else ""
-    script = _FETCH_SCRIPT.replace("URL", _asset_path(hashes, "app.css")).replace(
-        "VALUE", hashes["app.css"]).replace("SECURE", secure)
-    app.extensions["fetch_script"] = script
-    digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode()
-    app.extensions["fetch_script_csp"] = f"'sha256-{digest}'"
-
     # The favicon inline on every page (see `favicon`): ~150 bytes of the compressed page
     # instead of a request that competes with it.
     icon = (static / "favicon.svg").read_text("utf-8").strip()
@@ -122,15 +113,9 @@ def asset_url(name: str) -> str:
     return url_for("asset", stem=stem, digest=digest, ext=ext)
 
 
-def _asset_path(hashes: dict[str, str], name: str) -> str:
-    """`asset_url` outside a request (the app's URL map has the same rule)."""
-    stem, ext = name.rsplit(".", 1)
-    return f"/assets/{stem}.{hashes[name]}.{ext}"
-
-
 def inline_script_source() -> str:
     """The CSP source of this page's inline script (the second page's), or ""."""
-    return current_app.extensions["fetch_script_csp"] if g.get("css_inlined") == AGAIN else ""
+    return _fetch_script()[1] if g.get("css_inlined") == AGAIN else ""
 
 
 CSS_COOKIE = "css"
@@ -182,14 +167,26 @@ _FETCH_SCRIPT = (
     '"css=VALUE;max-age=31536000;path=/;samesite=laxSECURE"};x.send()},500)})')
 
 
+def _fetch_script() -> tuple[str, str]:
+    """The second page's script and its CSP source (the only inline script, allowed by its
+    hash), made on first use: it names the file by `asset_url`."""
+    made = current_app.extensions.get("fetch_script")
+    if made is None:
+        secure = ";secure" if current_app.config["SESSION_COOKIE_SECURE"] else ""
+        script = _FETCH_SCRIPT.replace("URL", asset_url("app.css")).replace(
+            "VALUE", current_app.extensions["asset_hashes"]["app.css"]).replace("SECURE", secure)
+        digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode()
+        made = current_app.extensions["fetch_script"] = (script, f"'sha256-{digest}'")
+    return made
+
+
 def stylesheet_fetch() -> Markup:
     """At the end of the body, on the second page (the first visit fetches nothing: any
     request before the first paint costs 2G round trips): the script that fetches the
     content-hashed file into the cache after the paint and then says so in the cookie."""
     if g.get("css_inlined") != AGAIN:
         return Markup("")
-    script = current_app.extensions["fetch_script"]
-    return Markup(f"<script>{script}</script>")  # nosec B704 — our constant, no user data
+    return Markup(f"<script>{_fetch_script()[0]}</script>")  # nosec B704 — our constant
 
 
 def favicon() -> Markup:
