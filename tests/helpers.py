@@ -13,6 +13,7 @@ import io
 import json
 import re
 import socket
+import threading
 import time
 from collections import Counter
 from urllib.parse import urlsplit
@@ -161,6 +162,24 @@ def scripts(body: str | bytes) -> list[str]:
     if isinstance(body, bytes):
         body = body.decode("utf-8")
     return re.findall(r"<script\b[^>]*>", STYLESHEET_FETCH.sub("", body), re.I)
+
+
+def run_together(target, jobs, timeout: float) -> None:
+    """One thread per job (its arguments to `target`), all started, then all waited for: the
+    races of the concurrency tests (`target` meets the others at a barrier and records what
+    happened, exceptions included)."""
+    threads = [threading.Thread(target=target, args=job) for job in jobs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+
+
+def client_as(app, session, email: str):
+    """A test client logged in as the account with this e-mail."""
+    client = app.test_client()
+    login(client, user(session, email))
+    return client
 
 
 def _pattern(msgid: str) -> str:

@@ -27,8 +27,8 @@ from district_portal.models import AuditEntry
 from district_portal.services.admin import office_certificates
 from district_portal.services.documents import signing
 from district_portal.services.storage import path_of
-from tests.factories import OFFICE, office, user
-from tests.helpers import csrf_token, issued_dossier, login
+from tests.factories import OFFICE, office
+from tests.helpers import client_as, csrf_token, issued_dossier
 
 PASSWORD = "mật-khẩu-chứng-thư"
 OWN_CN = "UBND Phường Hòa Bình (riêng)"
@@ -75,9 +75,7 @@ def folder(app, monkeypatch, tmp_path):
 
 
 def _client(app, session, email="admin.tinh@demo.test"):
-    client = app.test_client()
-    login(client, user(session, email))
-    return client
+    return client_as(app, session, email)
 
 
 @pytest.fixture

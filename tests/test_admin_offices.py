@@ -27,16 +27,14 @@ from tests.factories import (
     staff_applicant_answers,
     user,
 )
-from tests.helpers import csrf_token, login, start_draft
+from tests.helpers import client_as, csrf_token, login, start_draft
 
 PROVINCE = "000.00.00.T25"
 LAC_SON = "000.00.06.T25"
 
 
 def _client(app, session, email="admin.tinh@demo.test"):
-    client = app.test_client()
-    login(client, user(session, email))
-    return client
+    return client_as(app, session, email)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from tests.factories import (
     user,
 )
 from tests.factories import create_filed_dossier as create_dossier
-from tests.helpers import ClientRequest, csrf_token, login
+from tests.helpers import ClientRequest, csrf_token, login, run_together
 
 N = 5
 CHANGED = "Người khác vừa thay đổi hồ sơ này"
@@ -56,11 +56,7 @@ def _all_at_once(requests):
         except BaseException as exc:  # reported below, never lost in the thread
             failures.append(exc)
 
-    threads = [threading.Thread(target=post, args=r) for r in requests]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
+    run_together(post, requests, 120)
     assert not failures, failures
     return answers
 

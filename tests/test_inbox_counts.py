@@ -21,7 +21,7 @@ from district_portal.services.dossiers import counts, filing, inbox
 from district_portal.services.dossiers.workflow import perform
 from district_portal.text import fold
 from tests.factories import create_filed_dossier, procedure, staff, user
-from tests.helpers import a_pdf, csrf_token, login, prepare
+from tests.helpers import a_pdf, csrf_token, login, prepare, run_together
 
 CHANGED = "Người khác vừa thay đổi hồ sơ này"
 
@@ -100,11 +100,7 @@ def test_concurrent_status_changes_through_the_app_keep_counts_equal_to_a_recoun
         except BaseException as exc:  # reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=act, args=job) for job in jobs]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
+    run_together(act, jobs, 120)
     assert not errors, errors
     assert len(answers) == len(jobs)
     assert set(answers) <= {303, 409}, answers
@@ -179,11 +175,7 @@ def test_results_prepared_and_issued_during_status_changes_keep_the_leaders_coun
         except BaseException as exc:  # reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=act, args=job) for job in jobs]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(180)
+    run_together(act, jobs, 180)
     assert not errors, errors
     assert len(answers) == len(jobs)
     assert 303 in answers and set(answers) <= {303, 400, 409}, answers
