@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import insert, select
 
-from district_portal import create_app
+from district_portal import create_app, settle_heap
 from district_portal.codes import format_dossier_code, new_ref
 from district_portal.config import TestConfig
 from district_portal.db import get_db
@@ -182,6 +182,8 @@ def main() -> None:
               f"({get_db(app).engine.dialect.name})")
 
     from waitress import create_server
+
+    settle_heap()  # as app.py does in a serving process
 
     port = free_port()
     server = create_server(app, host="127.0.0.1", port=port, threads=4)

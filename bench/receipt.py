@@ -21,7 +21,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from district_portal import create_app
+from district_portal import create_app, settle_heap
 from district_portal.codes import new_ref
 from district_portal.config import TestConfig
 from district_portal.db import get_db
@@ -80,6 +80,7 @@ def main(n: int = 50) -> None:
             dossier = _dossier(session)
             for _ in range(WARM_UP):
                 render_slip(receipt_for(dossier))
+            settle_heap()  # as app.py does in a serving process
             times, cpu = [], []
             rss_start = _rss_mib()
             rss_series = [rss_start]  # every RSS_EVERY renders: flat or growing?

@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, insert, select
 
 from bench.inbox import free_port, measure, percentile
-from district_portal import create_app
+from district_portal import create_app, settle_heap
 from district_portal.codes import format_dossier_code, new_ref
 from district_portal.config import TestConfig
 from district_portal.db import get_db
@@ -194,6 +194,8 @@ def main() -> None:
           f"({get_db(app).engine.dialect.name})", flush=True)
 
     from waitress import create_server
+
+    settle_heap()  # as app.py does in a serving process
 
     port = free_port()
     server = create_server(app, host="127.0.0.1", port=port, threads=4)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 from flask import Flask, current_app, has_request_context, request
 
 from district_portal import db
@@ -60,6 +62,15 @@ def create_app(config: Config | str | None = None) -> Flask:
     db.commit_after_request(app, on_conflict=errors.conflict_page,
                             on_failure=errors.failure_page)
     return app
+
+
+def settle_heap() -> None:
+    """Move everything made at start-up (models, templates, catalogues, the holiday and unit
+    lists: about 250,000 objects) out of the garbage collector's reach, as a serving process
+    does once before its first request. Without it, every full collection walks them all
+    again: about 120 ms, once every few dozen inbox pages. Nothing made later is affected."""
+    gc.collect()
+    gc.freeze()
 
 
 def _register_blueprints(app: Flask) -> None:

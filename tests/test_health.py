@@ -33,3 +33,20 @@ def test_the_health_check_answers_ok_on_a_working_database(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.get_json()["status"] == "ok"
+
+
+def test_the_serving_entry_point_freezes_what_start_up_made(tmp_path):
+    """app.py (waitress and gunicorn load it) moves the start-up objects out of the garbage
+    collector's reach, so a full collection does not walk them again on a request."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    probe = ("import gc, app; from district_portal import create_app; "
+             "print(gc.get_freeze_count())")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=root, capture_output=True,
+                         text=True, timeout=120, check=True,
+                         env={**os.environ, "PORTAL_ENV": "test"})
+    assert int(out.stdout.split()[-1]) > 50_000
