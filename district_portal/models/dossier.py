@@ -72,7 +72,9 @@ def _enum(cls, name):
 class Dossier(Base):
     __tablename__ = "dossier"
     __table_args__ = (
-        Index("ix_dossier_office_status_due", "receiving_office_id", "status", "due_at", "id"),
+        # The inbox's ordered ranges; a name search walking them reads the name here too.
+        Index("ix_dossier_office_status_due", "receiving_office_id", "status", "due_at", "id",
+              "applicant_name_search", "ref"),
         Index("ix_dossier_handling_status_due", "handling_office_id", "status", "due_at", "id"),
         # The inbox's "handled here, received elsewhere" branch (transferred dossiers).
         Index("ix_dossier_handling_status_receiving", "handling_office_id", "status",

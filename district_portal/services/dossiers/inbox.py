@@ -3,9 +3,9 @@
 Read-only query builders shared by the staff views. The page order is (due_at, id) with
 dossiers that have no due time yet (waiting to be received) after the others, by id. A page is
 read without OFFSET: the cursor is the (due_at, id) of the last row shown, signed so that it is
-an opaque token in the URL. Each (status, office branch) pair is read as its own small ordered
-range of the (office, status, due_at, id) indexes, so a page costs the same on page 1 and on
-page 2,000 and with 100,000 dossiers in one office.
+an opaque token in the URL. A page merges ordered index ranges and stops after one page of rows
+(page_order.py), so it costs the same on page 1 and on page 2,000 and with 100,000 dossiers in
+one office.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadData, URLSafeSerializer
-from sqlalchemy import and_, case, func, literal, or_, select, tuple_, union_all
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from district_portal.collation import person_sort_key, sorted_vi
@@ -28,20 +28,20 @@ from district_portal.models import (
     Role,
     User,
 )
-from district_portal.models.types import UTCDateTime, utcnow
+from district_portal.models.types import utcnow
 from district_portal.services.calendar.days import calendar_for
 from district_portal.services.catalog import queries
 from district_portal.services.dossiers import counts as counts_
-from district_portal.services.dossiers import queues, search
+from district_portal.services.dossiers import page_order, queues, search
 from district_portal.services.dossiers.search import search_condition
 from district_portal.services.dossiers.workflow import PROCESSING_STATUSES
 from district_portal.text import LOCAL_TZ
 
 S = DossierStatus
 PER_PAGE = 50
-#: A name search that picks fewer dossiers than this through SQLite's FTS5 table is read in
-#: one query and sorted; more are walked in due order (search.narrow).
-SEARCH_CAP = 30_000
+#: A name that the engine's name index finds in fewer dossiers than this (in any office) is
+#: read through it at once, without a walk.
+RARE = 200
 NON_DRAFT = tuple(s for s in DossierStatus if s != S.DRAFT)
 WORKING = PROCESSING_STATUSES  # the handling office works on it; the due time runs
 
@@ -118,11 +118,13 @@ def _local_midnight(day: date) -> datetime:
 
 
 def _filters(session: Session, query: InboxQuery, tab: Tab, office: Office | None,
-             now: datetime, user: User | None = None, indexed: bool = False) -> list:
+             now: datetime, user: User | None = None, searched: bool = True,
+             due=Dossier.due_at) -> list:
+    """The tab's and the URL's conditions; the search's too, through the engine's name
+    index, unless `searched` is False (the walk applies it to the rows it reads). `due` is
+    the due time as the conditions should read it (see _walk)."""
     conds = queues.conditions(tab.key, user)
-    # Through the engine's name index when the search is narrow (read in one query); as
-    # plain conditions when it is walked in due order range by range.
-    cond = search_condition(query.q, session.get_bind().dialect.name if indexed else "")
+    cond = search_condition(query.q, session.get_bind().dialect.name) if searched else None
     if cond is not None:
         conds.append(cond)
     if query.procedure:
@@ -135,34 +137,15 @@ def _filters(session: Session, query: InboxQuery, tab: Tab, office: Office | Non
     if tab.key == "intake_overdue":
         conds.append(Dossier.intake_due_at < now)
     elif tab.key == "due_soon":
-        conds.append(Dossier.due_at <= due_soon_cutoff(session, office, now))
+        conds.append(due <= due_soon_cutoff(session, office, now))
     elif tab.key == "overdue":
-        conds.append(Dossier.due_at < now)
+        conds.append(due < now)
     return conds
 
 
 def due_soon_cutoff(session: Session, office: Office | None, now: datetime) -> datetime:
     """One working day from now on the office's calendar."""
     return calendar_for(session, office).add_working_days(now, 1)
-
-
-def _received_elsewhere(ids: list[int]):
-    """receiving_office_id NOT IN ids, written as ranges so that the index
-    ix_dossier_handling_status_receiving can skip the office's own dossiers."""
-    col = Dossier.receiving_office_id
-    parts = [col < ids[0], col > ids[-1]]
-    parts += [and_(col > a, col < b) for a, b in zip(ids, ids[1:], strict=False) if b > a + 1]
-    return or_(*parts)
-
-
-def _branches(office_ids: set[int]):
-    """Dossiers received by one of the offices, and those only handled by one of them
-    (transferred in): two disjoint sets, each read from its own index."""
-    ids = sorted(office_ids)
-    return (
-        Dossier.receiving_office_id.in_(ids),
-        and_(Dossier.handling_office_id.in_(ids), _received_elsewhere(ids)),
-    )
 
 
 # --- the page ------------------------------------------------------------------------------
@@ -176,76 +159,22 @@ def inbox_page(session: Session, office_ids: set[int], office: Office | None,
     tab = TABS_BY_KEY.get(query.tab, TABS[0])
     if not office_ids:
         return Page([], None)
-    narrow = bool(query.q.strip()) and search.narrow(session, query.q, SEARCH_CAP)
-    extra = _filters(session, query, tab, office, now, user, indexed=narrow)
     after = decode_cursor(query.cursor)
     limit = per_page + 1
-    if narrow or tab.key == "to_issue":  # few: prepared results (ix_dossier_to_issue)
-        keys = _searched_keys(session, office_ids, tab, extra, after, limit)
-        return _page(session, keys, per_page)
-    parts = []
-    received, transferred_in = _branches(office_ids)
-    for status in tab.statuses:
-        for branch in (received, transferred_in):
-            base = [branch, Dossier.status == status, *extra]
-            # Dossiers received here: each (status, segment) is an ordered index range read
-            # up to `limit`. Dossiers transferred in from elsewhere are few: read them all
-            # (no ORDER BY, so the planner takes the index that skips our own) and let the
-            # outer query order them.
-            ordered = branch is received
-            if after is None or after[0] is not None:
-                cond = [Dossier.due_at.is_not(None)]
-                if after is not None:
-                    cond.append(tuple_(Dossier.due_at, Dossier.id) >
-                                tuple_(literal(after[0], UTCDateTime()), literal(after[1])))
-                stmt = select(Dossier.id, Dossier.due_at).where(*base, *cond)
-                if ordered:
-                    stmt = stmt.order_by(Dossier.due_at, Dossier.id).limit(limit)
-                parts.append(stmt.subquery())
-            if tab.key in ("due_soon", "overdue"):
-                continue  # these need a due time
-            # (Transferred in: due_at through a function, so that SQLite does not take
-            # "due_at IS NULL" for an equality on the (office, status, due_at) index and
-            # read every dossier of the status instead of skipping the office's own.)
-            cond = [Dossier.due_at.is_(None) if ordered else
-                    func.coalesce(Dossier.due_at, None).is_(None)]
-            if after is not None and after[0] is None:
-                cond.append(Dossier.id > after[1])
-            stmt = select(Dossier.id, Dossier.due_at).where(*base, *cond)
-            if ordered:
-                # due_at is NULL throughout: ordering by it too matches the whole
-                # (office, status, due_at, id) index, which PostgreSQL then walks in order
-                # instead of scanning the primary key and filtering.
-                stmt = stmt.order_by(Dossier.due_at, Dossier.id).limit(limit)
-            parts.append(stmt.subquery())
-    if not parts:
-        return Page([], None)
-    union = union_all(*[select(p.c.id, p.c.due_at) for p in parts]).subquery()
-    keys = session.execute(
-        select(union.c.id, union.c.due_at)
-        .order_by(case((union.c.due_at.is_(None), 1), else_=0), union.c.due_at, union.c.id)
-        .limit(limit)
-    ).all()
+    q = query.q.strip()
+    keys = None
+    # A code, a tracking code, a phone number or a rare name picks a few dossiers through
+    # its index; so does the leader's tab (ix_dossier_to_issue). The rest is walked in page
+    # order.
+    words = search.name_words(q)
+    if tab.key != "to_issue" and (not q or words and not search.rare(session, words, RARE)):
+        keys = page_order.walked_keys(
+            session, office_ids, tab, after, limit, q,
+            lambda due: _filters(session, query, tab, office, now, user, searched=False, due=due))
+    if keys is None:
+        extra = _filters(session, query, tab, office, now, user)
+        keys = page_order.searched_keys(session, office_ids, tab, extra, after, limit)
     return _page(session, keys, per_page)
-
-
-def _searched_keys(session: Session, office_ids: set[int], tab: Tab, extra: list,
-                   after: tuple[datetime | None, int] | None, limit: int) -> list:
-    """The page's (id, due_at) when searching: the search picks few dossiers through its
-    index (search.py), so they are read in one query and sorted, not range by range."""
-    no_due = case((Dossier.due_at.is_(None), 1), else_=0)
-    conds = [or_(*_branches(office_ids)), Dossier.status.in_(tab.statuses), *extra]
-    if after is not None and after[0] is not None:
-        conds.append(or_(Dossier.due_at.is_(None),
-                         tuple_(Dossier.due_at, Dossier.id) >
-                         tuple_(literal(after[0], UTCDateTime()), literal(after[1]))))
-    elif after is not None:
-        conds += [Dossier.due_at.is_(None), Dossier.id > after[1]]
-    if tab.key in ("due_soon", "overdue"):
-        conds.append(Dossier.due_at.is_not(None))
-    return session.execute(
-        select(Dossier.id, Dossier.due_at).where(*conds)
-        .order_by(no_due, Dossier.due_at, Dossier.id).limit(limit)).all()
 
 
 def _page(session: Session, keys: list, per_page: int) -> Page:
@@ -278,16 +207,20 @@ def tab_counts(session: Session, office_ids: set[int], office: Office | None,
     counts["overdue"] = sum(kept["before_today"].get(s, 0) for s in WORKING)
     counts["due_soon"] = sum(kept["before_cutoff"].get(s, 0) for s in WORKING)
     counts["intake_overdue"] = kept["before_today"].get(S.SUBMITTED, 0)
-    for branch in _branches(office_ids):
+    live = []  # (tab key, count of one branch): read together, in one round trip
+    for branch in page_order.branches(office_ids):
         for key, statuses, column, cond in (
                 ("overdue", WORKING, Dossier.due_at, Dossier.due_at < now),
                 ("due_soon", WORKING, Dossier.due_at, Dossier.due_at <= cutoff),
                 ("intake_overdue", (S.SUBMITTED,), Dossier.intake_due_at,
                  Dossier.intake_due_at < now)):
             start = cut_day if key == "due_soon" else today
-            counts[key] += session.scalar(
-                select(func.count()).select_from(Dossier)
-                .where(branch, Dossier.status.in_(statuses), column >= start, cond)) or 0
+            live.append((key, select(func.count()).select_from(Dossier).where(
+                branch, Dossier.status.in_(statuses), column >= start, cond)
+                .scalar_subquery()))
+    for (key, _count), value in zip(live, session.execute(
+            select(*(count for _key, count in live))).one(), strict=True):
+        counts[key] += value or 0
     for tab in TABS:
         if tab.key in queues.PERSONAL_TABS:
             if queues.visible_tabs(user, [tab.key]):

@@ -8,7 +8,8 @@ The name is searched through an index of the folded name's trigrams (migration
 0013_inbox_counts): on PostgreSQL the LIKE conditions themselves use a pg_trgm GIN index; on
 SQLite the words of three letters or more first pick candidates from an FTS5 trigram table
 (kept in sync by triggers), and the same LIKE conditions then decide, so the result is exactly
-the substring search whichever engine answers.
+the substring search whichever engine answers. The inbox uses the index for names that are rare;
+a frequent one is found sooner by walking the tab in page order (page_order.WALK_ROWS).
 """
 
 from __future__ import annotations
@@ -44,12 +45,12 @@ def _ref_part(q: str) -> str | None:
     return None
 
 
-def _code_or_ref_part(q: str):
+def _code_or_ref_part(q: str, entity):
     """Dossiers whose code or tracking code contains what was typed, in any case."""
-    conds = [Dossier.code.like(f"%{_like_escape(q.upper())}%", escape="\\")]
+    conds = [entity.code.like(f"%{_like_escape(q.upper())}%", escape="\\")]
     part = _ref_part(q)
     if part is not None:
-        conds.append(Dossier.ref.like(f"%{part}%"))
+        conds.append(entity.ref.like(f"%{part}%"))
     return or_(*conds)
 
 
@@ -72,12 +73,14 @@ def _fts_rowids(match: str):
         text("dossier_name_fts MATCH :fts_match").bindparams(fts_match=match))
 
 
-def _by_name(words: list[str], dialect: str):
-    likes = [Dossier.applicant_name_search.like(f"%{_like_escape(w)}%", escape="\\")
-             for w in words]
+def _by_name(words: list[str], dialect: str, entity, walked: bool = False):
+    name = entity.applicant_name_search
+    if walked:  # an expression that PostgreSQL's trigram index does not answer
+        name = func.lower(name)
+    likes = [name.like(f"%{_like_escape(w)}%", escape="\\") for w in words]
     match = _fts_match(words)
     if dialect == "sqlite" and match:
-        likes.insert(0, Dossier.id.in_(_fts_rowids(match)))
+        likes.insert(0, entity.id.in_(_fts_rowids(match)))
     return and_(*likes)
 
 
@@ -92,21 +95,20 @@ def name_words(q: str) -> list[str] | None:
     return fold(q).split()[:6] or None
 
 
-def narrow(session: Session, q: str, cap: int) -> bool:
-    """Whether the search for `q` is read in one query and sorted (True) rather than by walking
-    the inbox in due order until a page is full. A code, a tracking code or a phone number is
-    always read at once; so is a name on PostgreSQL, whose planner weighs the pg_trgm index
-    itself. On SQLite a name is read at once when the FTS5 table picks fewer than `cap`
-    dossiers for its words of three letters or more; a name made only of shorter words, or
-    a very frequent one, is walked (found within the first rows of each range)."""
-    words = name_words(q)
-    if not words or session.get_bind().dialect.name != "sqlite":
-        return True
-    match = _fts_match(words)
-    if match is None:
+def rare(session: Session, words: list[str], cap: int) -> bool:
+    """Whether the engine's name index finds fewer than `cap` dossiers (in any office) for
+    the words of three letters or more: few enough to read at once. A name of shorter words
+    only is never rare: no index finds them."""
+    indexed = [w for w in words if len(w) >= TRIGRAM]
+    if not indexed:
         return False
-    return session.scalar(select(func.count()).select_from(
-        _fts_rowids(match).limit(cap).subquery())) < cap
+    if session.get_bind().dialect.name == "sqlite":
+        found = _fts_rowids(_fts_match(indexed))
+    else:
+        found = select(Dossier.id).where(*(
+            Dossier.applicant_name_search.like(f"%{_like_escape(w)}%", escape="\\")
+            for w in indexed))
+    return session.scalar(select(func.count()).select_from(found.limit(cap).subquery())) < cap
 
 
 def _is_code_part(q: str) -> bool:
@@ -117,28 +119,33 @@ def _is_code_part(q: str) -> bool:
     return digits.isdigit() and len(digits) < PHONE_MIN_DIGITS
 
 
-def search_condition(q: str, dialect: str = ""):
+def search_condition(q: str, dialect: str = "", entity=Dossier, walked: bool = False):
     """A dossier code or ref (exact, or a part of one in any case: "261128-0001", "7dpw"), a
-    phone number (E.164), or words of the applicant's name (diacritics and case ignored)."""
+    phone number (E.164), or words of the applicant's name (diacritics and case ignored).
+
+    `dialect` names the engine whose name index to use ("sqlite": the FTS5 table; on
+    PostgreSQL the LIKE conditions use pg_trgm themselves); "" for plain conditions.
+    `entity` is Dossier or an alias of it. `walked`: the rows are read in another order
+    (the inbox's walk), so a name is matched without its index."""
     q = (q or "").strip()[:100]
     if not q:
         return None
     parsed = codes.parse_lookup(q)
     if parsed is not None:
         kind, value = parsed
-        return Dossier.code == value if kind == "code" else Dossier.ref == value
+        return entity.code == value if kind == "code" else entity.ref == value
     if _is_code_part(q):
-        return _code_or_ref_part(q)
+        return _code_or_ref_part(q, entity)
     digits = q.replace(" ", "").replace(".", "").replace("-", "")
     if digits.lstrip("+").isdigit():
         try:
-            return Dossier.applicant_phone == parse_phone(q)
+            return entity.applicant_phone == parse_phone(q)
         except PhoneError:
             return literal(False)
     words = fold(q).split()[:6]
     if not words:
         return None
-    by_name = _by_name(words, dialect)
+    by_name = _by_name(words, dialect, entity, walked)
     part = _ref_part(q) if len(words) == 1 and len(q) >= 4 else None
     # A single word may also be part of a tracking code written without digits ("DPWX").
-    return or_(by_name, Dossier.ref.like(f"%{part}%")) if part else by_name
+    return or_(by_name, entity.ref.like(f"%{part}%")) if part else by_name
