@@ -21,7 +21,7 @@ from num2words import num2words
 from district_portal.models import Dossier, Office, User
 from district_portal.models.types import utcnow
 from district_portal.services.documents import official
-from district_portal.services.documents.pdf import qr_svg, render_html, render_pdf
+from district_portal.services.documents.pdf import qr_image, render_html, render_pdf
 from district_portal.services.documents.registers import RegisterEntry
 from district_portal.services.documents.sandbox import (
     LimitExceeded,
@@ -210,7 +210,7 @@ def result_document(dossier: Dossier, template_source: str | None = None, *,
         issuer=official.issuer_lines(office),
         number=register.number_text if register is not None else open_number, book=book,
         date_line=official.date_line(office, at), signature=official.signature_for(result, leader),
-        qr_url=url, qr=qr_svg(url), result_name=result.get("name") or "",
+        qr_url=url, qr=qr_image(url), result_name=result.get("name") or "",
         body=render_result_body(dossier, template_source, register=register, issued_at=at),
         token=token)
 

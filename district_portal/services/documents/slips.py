@@ -28,7 +28,7 @@ from district_portal.services.documents.official import (
     signature_for,
     spoken_time,
 )
-from district_portal.services.documents.pdf import money_words, qr_svg, render_html, render_pdf
+from district_portal.services.documents.pdf import money_words, qr_image, render_html, render_pdf
 from district_portal.services.documents.slip_models import (
     DELIVERY_VI,
     DESK,
@@ -78,7 +78,7 @@ def heading_for(dossier: Dossier, office: Office | None, at: datetime | None, *,
     return Heading(
         office=(office.name if office else "").upper(), unit=unit,
         place_date=date_line(office, at), number=number,
-        code=dossier.code or "", ref=display_ref(dossier.ref), qr_url=url, qr=qr_svg(url))
+        code=dossier.code or "", ref=display_ref(dossier.ref), qr_url=url, qr=qr_image(url))
 
 
 def _party(dossier: Dossier) -> Party:
