@@ -9,6 +9,13 @@ session cookie are served from it, and a page whose rendering touched the sessio
 CSRF token, a login) is never stored, so one visitor's page can never reach another. The
 cache is an LRU bounded in bytes: a flood of distinct query strings evicts, never grows it.
 Each entry carries a strong ETag; If-None-Match gets a 304.
+
+A hit is answered inside Flask, with every after_request hook (security headers, the stylesheet
+cookie). Those final headers are recorded for the request's inputs (path, query, the `lang`,
+`css` cookies and the scheme), and the next identical request is answered by `Replay` in front
+of Flask with the same bytes and headers, without a request context (~0.05 ms instead of
+~0.3 ms): when the entry is still stored and fresh and the data version was read recently;
+otherwise the request goes through Flask as before.
 """
 
 from __future__ import annotations
@@ -23,12 +30,18 @@ from dataclasses import dataclass
 
 import brotli
 from flask import Flask, Response, current_app, g, request, session
+from werkzeug.http import parse_accept_header, parse_cookie
 
 from district_portal import assets, db
 from district_portal.models.site import current_version
 
 CACHEABLE = {"public.home", "public.procedures", "public.procedure", "stats.index"}
 STATE = "page_cache"
+HIT = "portal.page_cache.hit"  # WSGI environ: the key of the entry this request was served
+#: Replays remembered at most (distinct inputs; the entries themselves are bounded in bytes).
+MAX_REPLAYS = 4096
+#: Headers that belong to one content coding's body, not to the page.
+_PER_BODY = {"content-length", "content-encoding"}
 
 
 @dataclass(frozen=True)
@@ -54,6 +67,8 @@ class PageCache:
         self.bytes = 0
         self.lock = threading.Lock()
         self.version: tuple[float, int] = (0.0, 0)  # (read at, value)
+        # A hit's inputs (Replay.inputs) → (its key, the final headers Flask sent for it)
+        self.replays: dict[tuple, tuple[tuple, list[tuple[str, str]]]] = {}
 
     def get(self, key: tuple, max_age: float) -> Entry | None:
         with self.lock:
@@ -90,6 +105,12 @@ def init_app(app: Flask, language: Callable[[], str]) -> None:
     # First of all before_request functions: a hit needs no rate limit (these pages have
     # none), no session and no user.
     app.before_request_funcs.setdefault(None, []).insert(0, _serve_from_cache)
+    # Inside ProxyFix when there is one: the scheme it sets is an input of the headers (HSTS).
+    inner = app.wsgi_app
+    if hasattr(inner, "app") and type(inner).__name__ == "ProxyFix":
+        inner.app = Replay(inner.app, app)
+    else:
+        app.wsgi_app = Replay(inner, app)
     # Registered after Flask-Compress: after_request runs in reverse, so this sees the
     # rendered, uncompressed page and stores it before anything compresses it.
     app.after_request(_store)
@@ -136,6 +157,7 @@ def _serve_from_cache():
     if entry is None:
         return None
     g.page_cache_hit = True
+    request.environ[HIT] = key  # Replay records this answer's final headers
     if entry.css_inlined:
         g.css_inlined = entry.css_inlined  # these variants also set the stylesheet cookie
         g.inline_css_csp = entry.style_src
@@ -176,3 +198,76 @@ def _store(response: Response) -> Response:
         if name.lower() not in ("content-type", "content-length"):
             fresh.headers.setdefault(name, value)
     return fresh
+
+
+class Replay:
+    """WSGI middleware: answers a request whose identical predecessor was a cache hit, with
+    the headers Flask sent then and the entry's bytes, without entering Flask.
+
+    The inputs that decide a hit's answer are the path, the query, the `lang` and `css`
+    cookies (language and stylesheet state), the scheme (HSTS) and Accept-Encoding (which
+    body); a session cookie, a method other than GET or an If-None-Match goes to Flask, and
+    so does any request when the entry has expired or been evicted or the data version is
+    due to be read again (Flask reads it, and records the next hit).
+    """
+
+    def __init__(self, wsgi_app, app: Flask) -> None:
+        self.wsgi_app = wsgi_app
+        self.app = app
+        self.session_cookie = app.config["SESSION_COOKIE_NAME"]
+
+    def inputs(self, environ) -> tuple | None:
+        if environ.get("REQUEST_METHOD") != "GET" or environ.get("HTTP_IF_NONE_MATCH"):
+            return None
+        cookies = parse_cookie(environ.get("HTTP_COOKIE", ""))
+        if self.session_cookie in cookies:
+            return None
+        return (environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""),
+                cookies.get("lang"), cookies.get(assets.CSS_COOKIE),
+                environ.get("wsgi.url_scheme"))
+
+    def __call__(self, environ, start_response):
+        inputs = self.inputs(environ)
+        answer = self.replay(inputs, environ) if inputs is not None else None
+        if answer is not None:
+            status, headers, body = answer
+            start_response(status, headers)
+            return [body]
+        if inputs is None:
+            return self.wsgi_app(environ, start_response)
+        return self.record(inputs, environ, start_response)
+
+    def replay(self, inputs: tuple, environ) -> tuple | None:
+        cache: PageCache = self.app.extensions[STATE]
+        found = cache.replays.get(inputs)
+        if found is None:
+            return None
+        key, headers = found
+        read_at, version = cache.version
+        config = self.app.config
+        if (time.monotonic() - read_at >= config["PAGE_CACHE_VERSION_SECONDS"]
+                or key[-1] != version):
+            return None
+        entry = cache.get(key, config["PAGE_CACHE_SECONDS"])
+        if entry is None:
+            return None
+        accepted = parse_accept_header(environ.get("HTTP_ACCEPT_ENCODING"))
+        coding = "br" if accepted["br"] else "gzip" if accepted["gzip"] else "identity"
+        body = entry.bodies[coding]
+        headers = [*headers, ("Content-Length", str(len(body)))]
+        if coding != "identity":
+            headers.append(("Content-Encoding", coding))
+        return "200 OK", headers, body
+
+    def record(self, inputs: tuple, environ, start_response):
+        def start(status, headers, exc_info=None):
+            key = environ.get(HIT)
+            if key is not None and status.startswith("200 "):
+                cache: PageCache = self.app.extensions[STATE]
+                if len(cache.replays) >= MAX_REPLAYS:
+                    cache.replays.clear()  # a flood of distinct inputs: start again
+                cache.replays[inputs] = (key, [(name, value) for name, value in headers
+                                               if name.lower() not in _PER_BODY])
+            return start_response(status, headers, exc_info)
+
+        return self.wsgi_app(environ, start)

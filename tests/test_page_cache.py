@@ -191,3 +191,96 @@ def _decoded(response) -> str:
     elif coding == "gzip":
         data = gzip.decompress(data)
     return data.decode("utf-8")
+
+
+# --- replayed hits (page_cache.Replay) --------------------------------------------------------
+
+
+@pytest.fixture
+def replaying_app(fresh_app):
+    """The data version read at most once a minute, as in production (once a second)."""
+    return fresh_app(PAGE_CACHE_BYTES=4 * 1024 * 1024, PAGE_CACHE_VERSION_SECONDS=60)
+
+
+@contextmanager
+def flask_requests(app):
+    """The requests that entered Flask meanwhile (a replayed one does not)."""
+    from flask import request_started
+
+    seen: list[str] = []
+
+    def record(sender, **extra):
+        from flask import request
+        seen.append(request.full_path)
+
+    request_started.connect(record, app)
+    try:
+        yield seen
+    finally:
+        request_started.disconnect(record, app)
+
+
+def _answer(response):
+    return response.status_code, sorted(response.headers.items()), response.data
+
+
+@pytest.mark.parametrize("cookie", ["", "css=2", "css=CURRENT", "lang=en", "css=old; lang=vi"])
+@pytest.mark.parametrize("encoding", ["br, gzip", "gzip", "identity"])
+def test_a_hit_asked_again_is_replayed_with_the_same_headers_and_bytes(replaying_app, cookie,
+                                                                        encoding):
+    css = replaying_app.extensions["asset_hashes"]["app.css"]
+    client = replaying_app.test_client(use_cookies=False)
+    headers = {"Accept-Encoding": encoding,
+               "Cookie": cookie.replace("CURRENT", css)} if cookie else {
+        "Accept-Encoding": encoding}
+    for path in PUBLIC:
+        client.get(path, headers=headers)  # rendered and stored
+        hit = client.get(path, headers=headers)  # a hit, answered inside Flask
+        with flask_requests(replaying_app) as entered:
+            again = client.get(path, headers=headers)
+        assert entered == [], path  # answered in front of Flask
+        assert _answer(again) == _answer(hit), path
+        assert "Content-Security-Policy" in again.headers
+        assert again.headers.get("Content-Encoding", "identity") == encoding.split(",")[0]
+
+
+def test_a_session_a_conditional_request_or_head_always_goes_to_flask(replaying_app):
+    client = replaying_app.test_client(use_cookies=False)
+    for _ in range(3):
+        etag = client.get("/procedures").headers["ETag"]
+    session_cookie = replaying_app.config["SESSION_COOKIE_NAME"] + "=x"
+    with flask_requests(replaying_app) as entered:
+        assert client.get("/procedures", headers={"Cookie": session_cookie}).status_code == 200
+        assert client.get("/procedures", headers={"If-None-Match": etag}).status_code == 304
+        assert client.head("/procedures").status_code == 200
+    assert len(entered) == 3
+
+
+def test_a_replay_stops_as_soon_as_flask_reads_a_new_data_version(replaying_app):
+    client = replaying_app.test_client(use_cookies=False)
+    path = f"/procedures/{MARITAL}"
+    for _ in range(3):
+        client.get(path)
+    with get_db(replaying_app).transaction() as session:
+        proc = session.scalar(select(Procedure).where(Procedure.code == MARITAL))
+        proc.name = proc.name + " (sửa lần hai)"
+    cache = replaying_app.extensions["page_cache"]
+    cache.version = (0.0, cache.version[1])  # the minute is up: the version is read again
+    with flask_requests(replaying_app) as entered, renders(replaying_app) as rendered:
+        fresh = client.get(path)
+    assert entered == [path + "?"] and rendered  # through Flask, rendered for the new version
+    with flask_requests(replaying_app) as entered:
+        assert client.get(path).data == fresh.data  # a hit of the new version's entry
+        assert client.get(path).data == fresh.data  # and its replay
+    assert len(entered) == 1
+
+
+def test_replays_are_bounded_under_a_flood_of_distinct_requests(replaying_app, monkeypatch):
+    from district_portal import page_cache
+
+    monkeypatch.setattr(page_cache, "MAX_REPLAYS", 5)
+    client = replaying_app.test_client(use_cookies=False)
+    for i in range(30):
+        for _ in range(2):
+            client.get(f"/procedures?q=x{i}")
+        assert len(replaying_app.extensions["page_cache"].replays) <= 5
