@@ -103,11 +103,18 @@ def _register_blueprints(app: Flask) -> None:
         dev.init_app(app)
 
 
+LANGUAGES = ("vi", "en")  # the first is the default
+
+
 def _select_locale() -> str:
     if not has_request_context():  # CLI commands, the notification sender: Vietnamese
-        return "vi"
-    lang = request.cookies.get("lang")
-    return lang if lang in ("vi", "en") else "vi"
+        return LANGUAGES[0]
+    return locale_of(request.cookies.get("lang"))
+
+
+def locale_of(value: str | None) -> str:
+    """The language for a `lang` cookie value: one of LANGUAGES, else the default."""
+    return value if value in LANGUAGES else LANGUAGES[0]
 
 
 def _security_headers(response):

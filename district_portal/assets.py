@@ -131,8 +131,12 @@ def css_state() -> str:
     current file's hash, which the fetch script wrote once the file was cached). Any other
     value (an older file's hash after a deploy, an earlier version's cookie) counts as a
     first visit, whose answer sets the cookie afresh."""
-    value = request.cookies.get(CSS_COOKIE)
-    if value == current_app.extensions["asset_hashes"]["app.css"]:
+    return css_state_of(request.cookies.get(CSS_COOKIE), current_app)
+
+
+def css_state_of(value: str | None, app) -> str:
+    """css_state for a `css` cookie value (page_cache.Replay has no request context)."""
+    if value == app.extensions["asset_hashes"]["app.css"]:
         return CACHED
     return AGAIN if value == SEEN else FIRST
 

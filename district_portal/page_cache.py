@@ -30,15 +30,17 @@ from dataclasses import dataclass
 
 import brotli
 from flask import Flask, Response, current_app, g, request, session
-from werkzeug.http import parse_accept_header, parse_cookie
+from werkzeug.http import parse_accept_header
+from werkzeug.sansio.http import parse_cookie
 
-from district_portal import assets, db
+from district_portal import assets, db, locale_of
 from district_portal.models.site import current_version
 
 CACHEABLE = {"public.home", "public.procedures", "public.procedure", "stats.index"}
 STATE = "page_cache"
 HIT = "portal.page_cache.hit"  # WSGI environ: the key of the entry this request was served
-#: Replays remembered at most (distinct inputs; the entries themselves are bounded in bytes).
+#: Replays remembered at most. Each belongs to a stored entry and goes with it, and its inputs
+#: are the few states Flask tells apart, so the entries' byte limit bounds them too.
 MAX_REPLAYS = 4096
 #: Headers that belong to one content coding's body, not to the page.
 _PER_BODY = {"content-length", "content-encoding"}
@@ -67,8 +69,21 @@ class PageCache:
         self.bytes = 0
         self.lock = threading.Lock()
         self.version: tuple[float, int] = (0.0, 0)  # (read at, value)
-        # A hit's inputs (Replay.inputs) → (its key, the final headers Flask sent for it)
-        self.replays: dict[tuple, tuple[tuple, list[tuple[str, str]]]] = {}
+        # A hit's inputs (Replay.inputs) → (its key, its entry's ETag, the final headers Flask
+        # sent for it); and each key's inputs, so that a dropped entry takes its replays along.
+        self.replays: dict[tuple, tuple[tuple, str, list[tuple[str, str]]]] = {}
+        self.replayed_by: dict[tuple, set[tuple]] = {}
+
+    def remember(self, inputs: tuple, key: tuple, etag: str,
+                 headers: list[tuple[str, str]]) -> None:
+        """A replay of the entry at `key` for `inputs` (Replay.record)."""
+        with self.lock:
+            if key not in self.entries:
+                return
+            if len(self.replays) >= MAX_REPLAYS and inputs not in self.replays:
+                return  # full: the entries come and go with their pages, never a flood
+            self.replays[inputs] = (key, etag, headers)
+            self.replayed_by.setdefault(key, set()).add(inputs)
 
     def get(self, key: tuple, max_age: float) -> Entry | None:
         with self.lock:
@@ -94,6 +109,8 @@ class PageCache:
 
     def _drop(self, key: tuple) -> None:
         self.bytes -= self.entries.pop(key).size
+        for inputs in self.replayed_by.pop(key, ()):
+            self.replays.pop(inputs, None)
 
 
 def init_app(app: Flask, language: Callable[[], str]) -> None:
@@ -157,7 +174,7 @@ def _serve_from_cache():
     if entry is None:
         return None
     g.page_cache_hit = True
-    request.environ[HIT] = key  # Replay records this answer's final headers
+    request.environ[HIT] = (key, entry.etag)  # Replay records this answer's final headers
     if entry.css_inlined:
         g.css_inlined = entry.css_inlined  # these variants also set the stylesheet cookie
         g.inline_css_csp = entry.style_src
@@ -204,11 +221,13 @@ class Replay:
     """WSGI middleware: answers a request whose identical predecessor was a cache hit, with
     the headers Flask sent then and the entry's bytes, without entering Flask.
 
-    The inputs that decide a hit's answer are the path, the query, the `lang` and `css`
-    cookies (language and stylesheet state), the scheme (HSTS) and Accept-Encoding (which
-    body); a session cookie, a method other than GET or an If-None-Match goes to Flask, and
-    so does any request when the entry has expired or been evicted or the data version is
-    due to be read again (Flask reads it, and records the next hit).
+    The inputs that decide a hit's answer are the path, the query, the language and
+    stylesheet state (from the `lang` and `css` cookies, reduced to the states Flask tells
+    apart), the scheme (HSTS) and Accept-Encoding (which body). A session cookie, a method
+    other than GET, an If-None-Match, a cookie header that cannot be read, an entry expired,
+    evicted or stored anew since, or a data version due to be read again: to Flask, which
+    reads it and records the next hit. A hit is recorded only if its headers are the entry's
+    own (its ETag, the coding Replay would choose): Flask-Compress rewrites odd cases.
     """
 
     def __init__(self, wsgi_app, app: Flask) -> None:
@@ -219,12 +238,21 @@ class Replay:
     def inputs(self, environ) -> tuple | None:
         if environ.get("REQUEST_METHOD") != "GET" or environ.get("HTTP_IF_NONE_MATCH"):
             return None
-        cookies = parse_cookie(environ.get("HTTP_COOKIE", ""))
+        try:
+            cookies = parse_cookie(environ.get("HTTP_COOKIE"))
+        except (UnicodeError, ValueError):
+            return None
         if self.session_cookie in cookies:
             return None
         return (environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""),
-                cookies.get("lang"), cookies.get(assets.CSS_COOKIE),
+                locale_of(cookies.get("lang")),
+                assets.css_state_of(cookies.get(assets.CSS_COOKIE), self.app),
                 environ.get("wsgi.url_scheme"))
+
+    @staticmethod
+    def coding(environ) -> str:
+        accepted = parse_accept_header(environ.get("HTTP_ACCEPT_ENCODING"))
+        return "br" if accepted["br"] else "gzip" if accepted["gzip"] else "identity"
 
     def __call__(self, environ, start_response):
         inputs = self.inputs(environ)
@@ -242,17 +270,16 @@ class Replay:
         found = cache.replays.get(inputs)
         if found is None:
             return None
-        key, headers = found
+        key, etag, headers = found
         read_at, version = cache.version
         config = self.app.config
         if (time.monotonic() - read_at >= config["PAGE_CACHE_VERSION_SECONDS"]
                 or key[-1] != version):
             return None
         entry = cache.get(key, config["PAGE_CACHE_SECONDS"])
-        if entry is None:
+        if entry is None or entry.etag != etag:
             return None
-        accepted = parse_accept_header(environ.get("HTTP_ACCEPT_ENCODING"))
-        coding = "br" if accepted["br"] else "gzip" if accepted["gzip"] else "identity"
+        coding = self.coding(environ)
         body = entry.bodies[coding]
         headers = [*headers, ("Content-Length", str(len(body)))]
         if coding != "identity":
@@ -261,13 +288,15 @@ class Replay:
 
     def record(self, inputs: tuple, environ, start_response):
         def start(status, headers, exc_info=None):
-            key = environ.get(HIT)
-            if key is not None and status.startswith("200 "):
-                cache: PageCache = self.app.extensions[STATE]
-                if len(cache.replays) >= MAX_REPLAYS:
-                    cache.replays.clear()  # a flood of distinct inputs: start again
-                cache.replays[inputs] = (key, [(name, value) for name, value in headers
-                                               if name.lower() not in _PER_BODY])
+            hit = environ.get(HIT)
+            if hit is not None and status.startswith("200 "):
+                key, etag = hit
+                sent = {name.lower(): value for name, value in headers}
+                if (sent.get("etag") == f'"{etag}"' and "date" not in sent
+                        and sent.get("content-encoding", "identity") == self.coding(environ)):
+                    self.app.extensions[STATE].remember(
+                        inputs, key, etag,
+                        [(n, v) for n, v in headers if n.lower() not in _PER_BODY])
             return start_response(status, headers, exc_info)
 
         return self.wsgi_app(environ, start)

@@ -4,6 +4,7 @@ public data, never shared between a logged-in person and anyone else, bounded in
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 from contextlib import contextmanager
 
@@ -273,6 +274,54 @@ def test_a_replay_stops_as_soon_as_flask_reads_a_new_data_version(replaying_app)
         assert client.get(path).data == fresh.data  # a hit of the new version's entry
         assert client.get(path).data == fresh.data  # and its replay
     assert len(entered) == 1
+
+
+def test_a_cookie_that_is_not_utf8_goes_to_flask_and_is_answered(replaying_app):
+    client = replaying_app.test_client(use_cookies=False)
+    for _ in range(3):
+        client.get("/procedures")
+    with flask_requests(replaying_app) as entered:
+        response = client.get("/procedures", headers={"Cookie": "a=\udcff"})
+        odd = client.get("/procedures", environ_overrides={"HTTP_COOKIE": "a=\xff; lang=en"})
+    assert response.status_code == odd.status_code == 200
+
+
+def test_an_entry_stored_anew_is_never_replayed_with_the_old_headers(replaying_app):
+    """The entry expires and the page is rendered again under the same key: the replay of
+    the old entry (its ETag, its stylesheet hash) must not carry the new bytes."""
+    client = replaying_app.test_client(use_cookies=False)
+    for _ in range(3):
+        client.get("/stats")
+    cache = replaying_app.extensions["page_cache"]
+    (key,) = [k for k in cache.entries if k[1] == "/stats"]
+    old = cache.entries[key]
+    with cache.lock:
+        cache._drop(key)  # expired or evicted
+    assert not [i for i in cache.replays if i[0] == "/stats"]  # its replays went with it
+    cache.put(key, dataclasses.replace(old, etag="0123456789abcdef", stored_at=old.stored_at))
+    again = client.get("/stats")
+    assert again.headers["ETag"] == '"0123456789abcdef"'
+
+
+@pytest.mark.parametrize("encoding", ["gzip;q=0", "br;q=0, gzip;q=0, *", "gzip;q=abc"])
+def test_an_answer_flask_compress_rewrote_is_not_recorded(replaying_app, encoding):
+    client = replaying_app.test_client(use_cookies=False)
+    for _ in range(3):
+        client.get("/procedures", headers={"Accept-Encoding": encoding})
+    etag = replaying_app.extensions["page_cache"].entries
+    for _ in range(2):
+        plain = client.get("/procedures", headers={"Accept-Encoding": "br"})
+        assert plain.headers["Content-Encoding"] == "br"
+        assert plain.headers["ETag"].strip('"') in {e.etag for e in etag.values()}
+        assert "Date" not in plain.headers
+
+
+def test_odd_language_and_stylesheet_cookies_share_one_replay(replaying_app):
+    client = replaying_app.test_client(use_cookies=False)
+    for i in range(20):
+        client.get("/procedures", headers={"Cookie": f"lang=x{i}; css=y{i}"})
+    replays = [i for i in replaying_app.extensions["page_cache"].replays if i[0] == "/procedures"]
+    assert len(replays) == 1 and replays[0][2:4] == ("vi", "first")
 
 
 def test_replays_are_bounded_under_a_flood_of_distinct_requests(replaying_app, monkeypatch):

@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, redirect, request, url_for
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
-from district_portal import db
+from district_portal import LANGUAGES, db
 from district_portal.services import notifications
 
 bp = Blueprint("system", __name__)
@@ -81,7 +81,7 @@ def language(lang: str):
     if not target.startswith(request.host_url):
         target = url_for("public.home")
     response = redirect(target)
-    if lang in ("vi", "en"):
+    if lang in LANGUAGES:
         response.set_cookie("lang", lang, max_age=ONE_YEAR, httponly=True, samesite="Lax",
                             secure=current_app.config["SESSION_COOKIE_SECURE"])
     return response
