@@ -160,10 +160,13 @@ def _key() -> tuple:
 
 
 def _coding() -> str:
-    accepted = request.accept_encodings
-    if accepted["br"]:
-        return "br"
-    return "gzip" if accepted["gzip"] else "identity"
+    return coding_of(request.environ)
+
+
+def coding_of(environ) -> str:
+    """The body a request gets: Brotli, else gzip, else the page as is (Accept-Encoding)."""
+    accepted = parse_accept_header(environ.get("HTTP_ACCEPT_ENCODING"))
+    return "br" if accepted["br"] else "gzip" if accepted["gzip"] else "identity"
 
 
 def _serve_from_cache():
@@ -249,11 +252,6 @@ class Replay:
                 assets.css_state_of(cookies.get(assets.CSS_COOKIE), self.app),
                 environ.get("wsgi.url_scheme"))
 
-    @staticmethod
-    def coding(environ) -> str:
-        accepted = parse_accept_header(environ.get("HTTP_ACCEPT_ENCODING"))
-        return "br" if accepted["br"] else "gzip" if accepted["gzip"] else "identity"
-
     def __call__(self, environ, start_response):
         inputs = self.inputs(environ)
         answer = self.replay(inputs, environ) if inputs is not None else None
@@ -279,7 +277,7 @@ class Replay:
         entry = cache.get(key, config["PAGE_CACHE_SECONDS"])
         if entry is None or entry.etag != etag:
             return None
-        coding = self.coding(environ)
+        coding = coding_of(environ)
         body = entry.bodies[coding]
         headers = [*headers, ("Content-Length", str(len(body)))]
         if coding != "identity":
@@ -293,7 +291,7 @@ class Replay:
                 key, etag = hit
                 sent = {name.lower(): value for name, value in headers}
                 if (sent.get("etag") == f'"{etag}"' and "date" not in sent
-                        and sent.get("content-encoding", "identity") == self.coding(environ)):
+                        and sent.get("content-encoding", "identity") == coding_of(environ)):
                     self.app.extensions[STATE].remember(
                         inputs, key, etag,
                         [(n, v) for n, v in headers if n.lower() not in _PER_BODY])

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 
 import brotli
 import pytest
-from flask import template_rendered
+from flask import request, request_started, template_rendered
 from sqlalchemy import select
 
 from district_portal.db import get_db
@@ -28,18 +28,23 @@ def cached_app(fresh_app):
 
 
 @contextmanager
-def renders(app):
-    """The templates rendered meanwhile: none when a page came from the cache."""
-    seen: list[str] = []
+def recorded(app, signal, what):
+    """what(**signal arguments) for each time `signal` was sent meanwhile."""
+    seen: list = []
 
-    def record(sender, template, context, **extra):
-        seen.append(template.name)
+    def record(sender, **extra):
+        seen.append(what(**extra))
 
-    template_rendered.connect(record, app)
+    signal.connect(record, app)
     try:
         yield seen
     finally:
-        template_rendered.disconnect(record, app)
+        signal.disconnect(record, app)
+
+
+def renders(app):
+    """The templates rendered meanwhile: none when a page came from the cache."""
+    return recorded(app, template_rendered, lambda template, **extra: template.name)
 
 
 def visitor(app):
@@ -203,22 +208,9 @@ def replaying_app(fresh_app):
     return fresh_app(PAGE_CACHE_BYTES=4 * 1024 * 1024, PAGE_CACHE_VERSION_SECONDS=60)
 
 
-@contextmanager
 def flask_requests(app):
     """The requests that entered Flask meanwhile (a replayed one does not)."""
-    from flask import request_started
-
-    seen: list[str] = []
-
-    def record(sender, **extra):
-        from flask import request
-        seen.append(request.full_path)
-
-    request_started.connect(record, app)
-    try:
-        yield seen
-    finally:
-        request_started.disconnect(record, app)
+    return recorded(app, request_started, lambda **extra: request.full_path)
 
 
 def _answer(response):

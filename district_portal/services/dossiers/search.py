@@ -73,11 +73,9 @@ def _fts_rowids(match: str):
         text("dossier_name_fts MATCH :fts_match").bindparams(fts_match=match))
 
 
-def _by_name(words: list[str], dialect: str, entity, walked: bool = False):
-    name = entity.applicant_name_search
-    if walked:  # an expression that PostgreSQL's trigram index does not answer
-        name = func.lower(name)
-    likes = [name.like(f"%{_like_escape(w)}%", escape="\\") for w in words]
+def _by_name(words: list[str], dialect: str, entity):
+    likes = [entity.applicant_name_search.like(f"%{_like_escape(w)}%", escape="\\")
+             for w in words]
     match = _fts_match(words)
     if dialect == "sqlite" and match:
         likes.insert(0, entity.id.in_(_fts_rowids(match)))
@@ -104,10 +102,8 @@ def rare(session: Session, words: list[str], cap: int) -> bool:
         return False
     if session.get_bind().dialect.name == "sqlite":
         found = _fts_rowids(_fts_match(indexed))
-    else:
-        found = select(Dossier.id).where(*(
-            Dossier.applicant_name_search.like(f"%{_like_escape(w)}%", escape="\\")
-            for w in indexed))
+    else:  # the LIKE conditions go through pg_trgm
+        found = select(Dossier.id).where(_by_name(indexed, "", Dossier))
     return session.scalar(select(func.count()).select_from(found.limit(cap).subquery())) < cap
 
 
@@ -119,14 +115,13 @@ def _is_code_part(q: str) -> bool:
     return digits.isdigit() and len(digits) < PHONE_MIN_DIGITS
 
 
-def search_condition(q: str, dialect: str = "", entity=Dossier, walked: bool = False):
+def search_condition(q: str, dialect: str = "", entity=Dossier):
     """A dossier code or ref (exact, or a part of one in any case: "261128-0001", "7dpw"), a
     phone number (E.164), or words of the applicant's name (diacritics and case ignored).
 
     `dialect` names the engine whose name index to use ("sqlite": the FTS5 table; on
     PostgreSQL the LIKE conditions use pg_trgm themselves); "" for plain conditions.
-    `entity` is Dossier or an alias of it. `walked`: the rows are read in another order
-    (the inbox's walk), so a name is matched without its index."""
+    `entity` is Dossier or an alias of it (the inbox's walk on PostgreSQL)."""
     q = (q or "").strip()[:100]
     if not q:
         return None
@@ -145,7 +140,7 @@ def search_condition(q: str, dialect: str = "", entity=Dossier, walked: bool = F
     words = fold(q).split()[:6]
     if not words:
         return None
-    by_name = _by_name(words, dialect, entity, walked)
+    by_name = _by_name(words, dialect, entity)
     part = _ref_part(q) if len(words) == 1 and len(q) >= 4 else None
     # A single word may also be part of a tracking code written without digits ("DPWX").
     return or_(by_name, entity.ref.like(f"%{part}%")) if part else by_name
